@@ -1,0 +1,59 @@
+//! Enumerations stored as short strings, so rows read the same on SQLite and PostgreSQL.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Licence {
+    #[sea_orm(string_value = "ATTORNEY")]
+    Attorney,
+    #[sea_orm(string_value = "NON_ATTORNEY")]
+    NonAttorney,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MatterStatus {
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+}
+
+impl MatterStatus {
+    /// Open and pending matters are "work in motion"; closed ones never move.
+    pub fn is_active(self) -> bool {
+        matches!(self, MatterStatus::Open | MatterStatus::Pending)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TaskStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "IN_PROGRESS")]
+    InProgress,
+    #[sea_orm(string_value = "IN_REVIEW")]
+    InReview,
+    #[sea_orm(string_value = "COMPLETE")]
+    Complete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CalendarKind {
+    /// A user's personal calendar (exactly one per user).
+    #[sea_orm(string_value = "PERSONAL")]
+    Personal,
+    /// The firm-wide calendar (one per firm).
+    #[sea_orm(string_value = "FIRM")]
+    Firm,
+}

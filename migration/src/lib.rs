@@ -1,0 +1,15 @@
+//! Schema migrations, the same on SQLite and PostgreSQL. One module per step; never edit a
+//! step that has shipped, add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_firm_data;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_firm_data::Migration)]
+    }
+}

@@ -1,0 +1,8 @@
+//! Authentication happens once per request: a bearer token becomes a `Viewer`, or the request
+//! is refused. Resolvers ask the `Viewer`; they never look at tokens.
+
+mod jwt;
+mod viewer;
+
+pub use jwt::{Claims, JwtKeys};
+pub use viewer::{Viewer, authenticate, bearer_token};

@@ -1,0 +1,65 @@
+//! The `Viewer`: who is asking, loaded fresh from the database on every request so that a
+//! deactivated user's token stops working at once and a demoted administrator loses their
+//! rights at once.
+
+use super::JwtKeys;
+use crate::error::{AppError, AppResult};
+use crate::ids::{self, Kind};
+use entity::{firm, user};
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: user::Model,
+    pub firm: firm::Model,
+}
+
+impl Viewer {
+    pub fn firm_id(&self) -> i64 {
+        self.firm.id
+    }
+
+    pub fn user_id(&self) -> i64 {
+        self.user.id
+    }
+
+    /// Enabled account administrator (enabled is already guaranteed by authentication).
+    pub fn is_admin(&self) -> bool {
+        self.user.account_admin && self.user.enabled
+    }
+
+    pub fn require_admin(&self) -> AppResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// The token from an `Authorization: Bearer …` header value.
+pub fn bearer_token(header: Option<&str>) -> Result<&str, &'static str> {
+    let value = header.ok_or("missing bearer token")?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or("malformed Authorization header")?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err("malformed Authorization header");
+    }
+    Ok(token.trim())
+}
+
+pub async fn authenticate(db: &DatabaseConnection, keys: &JwtKeys, token: &str) -> AppResult<Viewer> {
+    let claims = keys.verify(token).map_err(AppError::Unauthenticated)?;
+    let user_id = ids::decode(Kind::User, &claims.sub).map_err(|_| AppError::Unauthenticated("unknown user"))?;
+    let user = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthenticated("unknown user"))?;
+    if !user.enabled {
+        return Err(AppError::Unauthenticated("the account is deactivated"));
+    }
+    let firm = firm::Entity::find_by_id(user.firm_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthenticated("unknown user"))?;
+    Ok(Viewer { user, firm })
+}

@@ -1,0 +1,89 @@
+use crate::auth::JwtKeys;
+use crate::config::{DatabaseArgs, JwtArgs, ServeArgs};
+use crate::demo::{DEMO_ADMIN_EMAIL, DEMO_ASSIGNEE_EMAIL, DEMO_FIRM_JSON};
+use crate::error::{AppError, AppResult};
+use crate::http::{AppState, router};
+use crate::import::{ImportError, import_text};
+use entity::firm;
+use rand::RngCore;
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> AppResult<()> {
+    let mut keys = JwtKeys::from_args(jwt)?;
+    if keys.is_none() {
+        if !args.demo {
+            return Err(AppError::BadUserInput(
+                "no token verification key: set --jwt-secret (HANDOVER_JWT_SECRET) or --jwt-public-key \
+                 (HANDOVER_JWT_PUBLIC_KEY); --demo generates a development secret"
+                    .into(),
+            ));
+        }
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        tracing::warn!("demo mode: generated a development signing secret; tokens are valid until this process stops");
+        keys = Some(JwtKeys::hs256(
+            &secret,
+            jwt.jwt_issuer.clone(),
+            jwt.jwt_audience.clone(),
+        ));
+    }
+    let keys = keys.expect("set above");
+
+    let db = crate::db::connect(&database.database_url).await?;
+    crate::db::migrate(&db).await?;
+    if args.demo && firm::Entity::find().count(&db).await? == 0 {
+        match import_text(&db, DEMO_FIRM_JSON, true).await {
+            Ok(summary) => tracing::info!(records = summary.changed(), "demo firm imported, dates moved to today"),
+            Err(ImportError::Invalid(problems)) => {
+                return Err(AppError::internal(format!(
+                    "the bundled demo file is invalid: {problems:?}"
+                )));
+            }
+            Err(ImportError::Failed(e)) => return Err(e),
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| AppError::BadUserInput(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = crate::db::backend_name(&db), "handover listening");
+    println!("GraphiQL: http://{addr}/graphiql");
+    if args.demo {
+        for (role, email) in [("administrator", DEMO_ADMIN_EMAIL), ("assignee", DEMO_ASSIGNEE_EMAIL)] {
+            match super::token_for_email(&db, &keys, email, Some("demo"), 12 * 3600).await {
+                Ok(token) => println!("Demo {role} {email} token (12 h):\n  {token}"),
+                Err(e) => tracing::warn!(email, error = %e.detail(), "no demo token"),
+            }
+        }
+        println!(
+            "Try: curl -s http://{addr}/graphql -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \
+             -d '{{\"query\":\"{{ viewer {{ name email accountAdmin }} }}\"}}'"
+        );
+    }
+
+    let state = AppState::new(db, keys, args.limits.clone());
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("handover stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,143 @@
+//! Command line and environment -> configuration. Every default lives here.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://handover.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "handover",
+    version,
+    about = "Reassign a law firm member's work in motion: GraphQL API server"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// `handover` with no subcommand is `handover serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server (the default subcommand).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load or update one firm from an import file (all-or-nothing, idempotent).
+    Import(ImportArgs),
+    /// Print a signed access token for a user (operators and tests).
+    Token(TokenArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://FILE` (created when missing) or `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct JwtArgs {
+    /// HS256 shared secret for access tokens.
+    #[arg(long, env = "HANDOVER_JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// PEM file with the RSA (RS256) or EC P-256 (ES256) public key that verifies access tokens.
+    #[arg(long, env = "HANDOVER_JWT_PUBLIC_KEY", global = true, conflicts_with = "jwt_secret")]
+    pub jwt_public_key: Option<PathBuf>,
+    /// PEM file with the matching private key; only `handover token` needs it.
+    #[arg(long, env = "HANDOVER_JWT_PRIVATE_KEY", global = true)]
+    pub jwt_private_key: Option<PathBuf>,
+    /// Required `iss` claim, when set.
+    #[arg(long, env = "HANDOVER_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim, when set.
+    #[arg(long, env = "HANDOVER_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HANDOVER_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+    /// Demo mode: import the demo firm into an empty database (dates moved to today) and, when no
+    /// signing key is configured, generate a development secret and print ready-to-use tokens.
+    #[arg(long, env = "HANDOVER_DEMO")]
+    pub demo: bool,
+    #[command(flatten)]
+    pub limits: QueryLimits,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryLimits {
+    /// Maximum query depth (GraphiQL's introspection query needs 15).
+    #[arg(long, env = "HANDOVER_MAX_DEPTH", default_value_t = 16)]
+    pub max_depth: usize,
+    /// Maximum query complexity (one point per field; GraphiQL's introspection needs about 230).
+    #[arg(long, env = "HANDOVER_MAX_COMPLEXITY", default_value_t = 2000)]
+    pub max_complexity: usize,
+    /// Maximum number of field selections in one document, aliases included.
+    #[arg(long, env = "HANDOVER_MAX_SELECTIONS", default_value_t = 1000)]
+    pub max_selections: usize,
+    /// Maximum size of a query document, in bytes.
+    #[arg(long, env = "HANDOVER_MAX_QUERY_BYTES", default_value_t = 32 * 1024)]
+    pub max_query_bytes: usize,
+    /// Maximum size of a request body, in bytes.
+    #[arg(long, env = "HANDOVER_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+    /// Answer introspection queries (GraphiQL needs them). Turn off in production if wanted.
+    #[arg(long, env = "HANDOVER_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+    /// "Did you mean ...?" hints in validation errors; off by default (they reveal the schema).
+    #[arg(long, env = "HANDOVER_FIELD_SUGGESTIONS")]
+    pub field_suggestions: bool,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            max_depth: 16,
+            max_complexity: 2000,
+            max_selections: 1000,
+            max_query_bytes: 32 * 1024,
+            max_body_bytes: 256 * 1024,
+            introspection: true,
+            field_suggestions: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The import file (JSON, see the README).
+    pub file: PathBuf,
+    /// Shift every date and time in the file by whole days so that its `referenceDate` becomes
+    /// today in the firm's time zone (how the demo stays meaningful whatever day it is loaded).
+    #[arg(long)]
+    pub rebase_dates: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The user's email address.
+    #[arg(long)]
+    pub email: String,
+    /// The firm's key, when the same email exists in several firms.
+    #[arg(long)]
+    pub firm: Option<String>,
+    /// Lifetime of the token, in seconds.
+    #[arg(long, default_value_t = 8 * 3600)]
+    pub expires_in: u64,
+}

@@ -1,0 +1,105 @@
+//! The one error type. Each variant maps to a GraphQL `extensions.code` and an HTTP status.
+//! Internal details (database messages, I/O) are logged here and never sent to clients.
+//!
+//! `AppError` deliberately has no `Display` impl: async-graphql converts any `Display` type into
+//! a client-visible message with `?`, which is exactly how SQL text leaks. Conversion goes
+//! through our own `From<AppError> for async_graphql::Error` instead.
+
+use async_graphql::ErrorExtensions;
+use axum::http::StatusCode;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// No valid credentials: missing, malformed, expired, wrongly signed token, or the user is
+    /// unknown or deactivated.
+    Unauthenticated(&'static str),
+    /// Authenticated, but not allowed to do this.
+    Forbidden,
+    /// The record does not exist, or belongs to another firm (never told apart).
+    NotFound(&'static str),
+    /// The input is invalid; the message is safe to show.
+    BadUserInput(String),
+    /// Anything else. The detail is logged, the client sees only "internal error".
+    Internal(String),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden => "FORBIDDEN",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::BadUserInput(_) => "BAD_USER_INPUT",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadUserInput(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message a client may see.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Unauthenticated(why) => format!("authentication required: {why}"),
+            AppError::Forbidden => "only an account administrator of this firm may do this".into(),
+            AppError::NotFound(what) => format!("{what} not found"),
+            AppError::BadUserInput(msg) => msg.clone(),
+            AppError::Internal(_) => "internal error".into(),
+        }
+    }
+
+    /// The full message, for logs and the command line (operators, not API clients).
+    pub fn detail(&self) -> String {
+        match self {
+            AppError::Internal(detail) => detail.clone(),
+            other => other.public_message(),
+        }
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        AppError::Internal(detail.to_string())
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+    }
+
+    /// The GraphQL error object as JSON, for responses built outside the executor.
+    pub fn to_graphql_json(&self) -> serde_json::Value {
+        self.log();
+        serde_json::json!({
+            "message": self.public_message(),
+            "extensions": { "code": self.code() }
+        })
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::Internal(format!("database: {err}"))
+    }
+}
+
+impl From<std::io::Error> for AppError {
+    fn from(err: std::io::Error) -> Self {
+        AppError::Internal(format!("io: {err}"))
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        err.log();
+        async_graphql::Error::new(err.public_message()).extend_with(|_, ext| ext.set("code", err.code()))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,32 @@
+//! The firm's records as the read API sees them: users, matters, tasks, calendar events, and
+//! who may see what. Plain functions over the database; no HTTP, no GraphQL.
+//!
+//! Visibility: an administrator sees the whole firm. Any other user sees themselves, the
+//! matters whose permission they satisfy, and their own tasks and events.
+
+pub mod access;
+pub mod matters;
+pub mod page;
+pub mod users;
+pub mod work;
+
+pub use page::{Page, PageRequest};
+
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// The firm's time zone; an unparsable name (impossible after import validation) falls back to
+/// UTC rather than failing a read.
+pub fn firm_tz(name: &str) -> Tz {
+    name.parse().unwrap_or(chrono_tz::UTC)
+}
+
+/// Midnight at the start of `now`'s day in `tz`, as an instant. All-day events of today count
+/// as upcoming until the day is over.
+pub fn start_of_day(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+    let date = now.with_timezone(&tz).date_naive();
+    tz.from_local_datetime(&date.and_time(NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now)
+}

@@ -1,0 +1,131 @@
+//! Firm members: listing with filters, lookup, and the workload summary ("what does this person
+//! hold").
+
+use super::page::{self, Page, PageRequest};
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Utc};
+use entity::{Licence, MatterStatus, TaskStatus, calendar, calendar_event, matter, task, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub enabled: Option<bool>,
+    pub account_admin: Option<bool>,
+    pub licence: Option<Licence>,
+    /// Case-insensitive substring of the name or the email.
+    pub search: Option<String>,
+}
+
+/// The firm's users (administrators only).
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    filter: &UserFilter,
+    req: PageRequest,
+) -> AppResult<Page<user::Model>> {
+    viewer.require_admin()?;
+    let mut select = user::Entity::find().filter(user::Column::FirmId.eq(viewer.firm_id()));
+    if let Some(enabled) = filter.enabled {
+        select = select.filter(user::Column::Enabled.eq(enabled));
+    }
+    if let Some(admin) = filter.account_admin {
+        select = select.filter(user::Column::AccountAdmin.eq(admin));
+    }
+    if let Some(licence) = filter.licence {
+        select = select.filter(user::Column::Licence.eq(licence));
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", search.to_lowercase().replace(['\\', '%', '_'], ""));
+        select = select.filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(user::Column::Name))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(user::Column::Email))).like(pattern)),
+        );
+    }
+    page::fetch(db, select, user::Column::Id, req).await
+}
+
+/// One user of the viewer's firm. Non-administrators may look up only themselves.
+pub async fn get<C: ConnectionTrait>(db: &C, viewer: &Viewer, id: i64) -> AppResult<user::Model> {
+    let found = user::Entity::find_by_id(id)
+        .filter(user::Column::FirmId.eq(viewer.firm_id()))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    if found.id != viewer.user_id() {
+        viewer.require_admin()?;
+    }
+    Ok(found)
+}
+
+/// What a person holds: counted the way the reassignment rules count work in motion.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Workload {
+    /// Open or pending matters where they are the responsible attorney.
+    pub open_matters: i64,
+    /// Tasks assigned to them that are not complete.
+    pub open_tasks: i64,
+    /// Events on their personal calendar that have not started (all-day: not before today).
+    pub upcoming_events: i64,
+}
+
+/// Workload of several users at once: three grouped statements whatever the number of users.
+pub async fn workloads<C: ConnectionTrait>(
+    db: &C,
+    firm_id: i64,
+    user_ids: &[i64],
+    now: DateTime<Utc>,
+    today_start: DateTime<Utc>,
+) -> AppResult<HashMap<i64, Workload>> {
+    let mut out: HashMap<i64, Workload> = user_ids.iter().map(|id| (*id, Workload::default())).collect();
+    let matters: Vec<(i64, i64)> = matter::Entity::find()
+        .select_only()
+        .column(matter::Column::ResponsibleAttorneyId)
+        .column_as(matter::Column::Id.count(), "n")
+        .filter(matter::Column::FirmId.eq(firm_id))
+        .filter(matter::Column::ResponsibleAttorneyId.is_in(user_ids.iter().copied()))
+        .filter(matter::Column::Status.is_in([MatterStatus::Open, MatterStatus::Pending]))
+        .group_by(matter::Column::ResponsibleAttorneyId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (id, n) in matters {
+        out.entry(id).or_default().open_matters = n;
+    }
+    let tasks: Vec<(i64, i64)> = task::Entity::find()
+        .select_only()
+        .column(task::Column::AssigneeId)
+        .column_as(task::Column::Id.count(), "n")
+        .filter(task::Column::FirmId.eq(firm_id))
+        .filter(task::Column::AssigneeId.is_in(user_ids.iter().copied()))
+        .filter(task::Column::Status.ne(TaskStatus::Complete))
+        .group_by(task::Column::AssigneeId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (id, n) in tasks {
+        out.entry(id).or_default().open_tasks = n;
+    }
+    let events: Vec<(i64, i64)> = calendar_event::Entity::find()
+        .select_only()
+        .column_as(Expr::col((calendar::Entity, calendar::Column::OwnerUserId)), "owner")
+        .column_as(
+            Expr::col((calendar_event::Entity, calendar_event::Column::Id)).count(),
+            "n",
+        )
+        .inner_join(calendar::Entity)
+        .filter(calendar_event::Column::FirmId.eq(firm_id))
+        .filter(Expr::col((calendar::Entity, calendar::Column::OwnerUserId)).is_in(user_ids.iter().copied()))
+        .filter(super::work::upcoming(now, today_start))
+        .group_by(Expr::col((calendar::Entity, calendar::Column::OwnerUserId)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (id, n) in events {
+        out.entry(id).or_default().upcoming_events = n;
+    }
+    Ok(out)
+}

@@ -1,0 +1,283 @@
+//! Per-request DataLoaders, each scoped to the viewer's firm, so a page of records with their
+//! people, permissions and counts costs a bounded number of statements.
+
+use crate::auth::Viewer;
+use crate::firm::access::matters_visible_to;
+use crate::firm::users::{Workload, workloads};
+use crate::firm::work::{MatterCounts, matter_counts};
+use async_graphql::dataloader::{DataLoader, Loader};
+use chrono::{DateTime, Utc};
+use entity::{
+    calendar, event_attendee, group, group_member, matter, matter_permitted_group, matter_permitted_user, user,
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use std::collections::{BTreeSet, HashMap};
+
+/// Loader errors must be `Clone`; the detail is logged when converted to an `AppError`.
+pub type LoadError = String;
+
+fn db_err(e: sea_orm::DbErr) -> LoadError {
+    format!("database: {e}")
+}
+
+pub struct Loaders {
+    pub users: DataLoader<UserLoader>,
+    pub matters: DataLoader<MatterLoader>,
+    pub calendars: DataLoader<CalendarLoader>,
+    pub permissions: DataLoader<PermissionLoader>,
+    pub workloads: DataLoader<WorkloadLoader>,
+    pub matter_counts: DataLoader<MatterCountsLoader>,
+    pub attendees: DataLoader<AttendeesLoader>,
+    pub group_members: DataLoader<GroupMembersLoader>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection, viewer: &Viewer, now: DateTime<Utc>, today_start: DateTime<Utc>) -> Self {
+        let firm_id = viewer.firm_id();
+        let scope = || Scope {
+            db: db.clone(),
+            firm_id,
+        };
+        let spawn = |f| tokio::spawn(f);
+        Loaders {
+            users: DataLoader::new(UserLoader(scope()), spawn),
+            matters: DataLoader::new(
+                MatterLoader {
+                    scope: scope(),
+                    visible_to: (!viewer.is_admin()).then_some(viewer.user_id()),
+                },
+                spawn,
+            ),
+            calendars: DataLoader::new(CalendarLoader(scope()), spawn),
+            permissions: DataLoader::new(PermissionLoader(scope()), spawn),
+            workloads: DataLoader::new(
+                WorkloadLoader {
+                    scope: scope(),
+                    now,
+                    today_start,
+                },
+                spawn,
+            ),
+            matter_counts: DataLoader::new(
+                MatterCountsLoader {
+                    scope: scope(),
+                    now,
+                    today_start,
+                },
+                spawn,
+            ),
+            attendees: DataLoader::new(AttendeesLoader(scope()), spawn),
+            group_members: DataLoader::new(GroupMembersLoader(scope()), spawn),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Scope {
+    db: DatabaseConnection,
+    firm_id: i64,
+}
+
+pub struct UserLoader(Scope);
+
+impl Loader<i64> for UserLoader {
+    type Value = user::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = user::Entity::find()
+            .filter(user::Column::FirmId.eq(self.0.firm_id))
+            .filter(user::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
+
+/// Matters by id; for a non-administrator only those they may see (others load as absent).
+pub struct MatterLoader {
+    scope: Scope,
+    visible_to: Option<i64>,
+}
+
+impl Loader<i64> for MatterLoader {
+    type Value = matter::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let mut select = matter::Entity::find()
+            .filter(matter::Column::FirmId.eq(self.scope.firm_id))
+            .filter(matter::Column::Id.is_in(keys.iter().copied()));
+        if let Some(user_id) = self.visible_to {
+            select = select.filter(matters_visible_to(user_id));
+        }
+        let rows = select.all(&self.scope.db).await.map_err(db_err)?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
+
+pub struct CalendarLoader(Scope);
+
+impl Loader<i64> for CalendarLoader {
+    type Value = calendar::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = calendar::Entity::find()
+            .filter(calendar::Column::FirmId.eq(self.0.firm_id))
+            .filter(calendar::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+    }
+}
+
+/// A matter's listed users and groups, and the users that resolves to.
+#[derive(Debug, Clone, Default)]
+pub struct Permission {
+    pub users: Vec<i64>,
+    pub groups: Vec<group::Model>,
+    pub resolved_users: BTreeSet<i64>,
+}
+
+pub struct PermissionLoader(Scope);
+
+impl Loader<i64> for PermissionLoader {
+    type Value = Permission;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let db = &self.0.db;
+        let mut out: HashMap<i64, Permission> = keys.iter().map(|k| (*k, Permission::default())).collect();
+        let listed = matter_permitted_user::Entity::find()
+            .filter(matter_permitted_user::Column::MatterId.is_in(keys.iter().copied()))
+            .filter(matter_permitted_user::Column::FirmId.eq(self.0.firm_id))
+            .all(db)
+            .await
+            .map_err(db_err)?;
+        for row in listed {
+            let p = out.entry(row.matter_id).or_default();
+            p.users.push(row.user_id);
+            p.resolved_users.insert(row.user_id);
+        }
+        let by_group = matter_permitted_group::Entity::find()
+            .filter(matter_permitted_group::Column::MatterId.is_in(keys.iter().copied()))
+            .filter(matter_permitted_group::Column::FirmId.eq(self.0.firm_id))
+            .all(db)
+            .await
+            .map_err(db_err)?;
+        if !by_group.is_empty() {
+            let group_ids: BTreeSet<i64> = by_group.iter().map(|r| r.group_id).collect();
+            let groups: HashMap<i64, group::Model> = group::Entity::find()
+                .filter(group::Column::Id.is_in(group_ids.iter().copied()))
+                .all(db)
+                .await
+                .map_err(db_err)?
+                .into_iter()
+                .map(|g| (g.id, g))
+                .collect();
+            let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
+            for m in group_member::Entity::find()
+                .filter(group_member::Column::GroupId.is_in(group_ids.iter().copied()))
+                .all(db)
+                .await
+                .map_err(db_err)?
+            {
+                members.entry(m.group_id).or_default().push(m.user_id);
+            }
+            for row in by_group {
+                let p = out.entry(row.matter_id).or_default();
+                if let Some(g) = groups.get(&row.group_id) {
+                    p.groups.push(g.clone());
+                }
+                p.resolved_users
+                    .extend(members.get(&row.group_id).into_iter().flatten().copied());
+            }
+        }
+        for p in out.values_mut() {
+            p.users.sort_unstable();
+            p.groups.sort_by_key(|g| g.id);
+        }
+        Ok(out)
+    }
+}
+
+pub struct WorkloadLoader {
+    scope: Scope,
+    now: DateTime<Utc>,
+    today_start: DateTime<Utc>,
+}
+
+impl Loader<i64> for WorkloadLoader {
+    type Value = Workload;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        workloads(&self.scope.db, self.scope.firm_id, keys, self.now, self.today_start)
+            .await
+            .map_err(|e| e.detail())
+    }
+}
+
+pub struct MatterCountsLoader {
+    scope: Scope,
+    now: DateTime<Utc>,
+    today_start: DateTime<Utc>,
+}
+
+impl Loader<i64> for MatterCountsLoader {
+    type Value = MatterCounts;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        matter_counts(&self.scope.db, self.scope.firm_id, keys, self.now, self.today_start)
+            .await
+            .map_err(|e| e.detail())
+    }
+}
+
+/// Event id -> attendee user ids.
+pub struct AttendeesLoader(Scope);
+
+impl Loader<i64> for AttendeesLoader {
+    type Value = Vec<i64>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let mut out: HashMap<i64, Vec<i64>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in event_attendee::Entity::find()
+            .filter(event_attendee::Column::FirmId.eq(self.0.firm_id))
+            .filter(event_attendee::Column::EventId.is_in(keys.iter().copied()))
+            .all(&self.0.db)
+            .await
+            .map_err(db_err)?
+        {
+            out.entry(row.event_id).or_default().push(row.user_id);
+        }
+        Ok(out)
+    }
+}
+
+/// Group id -> member user ids.
+pub struct GroupMembersLoader(Scope);
+
+impl Loader<i64> for GroupMembersLoader {
+    type Value = Vec<i64>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let mut out: HashMap<i64, Vec<i64>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in group_member::Entity::find()
+            .filter(group_member::Column::FirmId.eq(self.0.firm_id))
+            .filter(group_member::Column::GroupId.is_in(keys.iter().copied()))
+            .all(&self.0.db)
+            .await
+            .map_err(db_err)?
+        {
+            out.entry(row.group_id).or_default().push(row.user_id);
+        }
+        Ok(out)
+    }
+}

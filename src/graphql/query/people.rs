@@ -1,0 +1,53 @@
+use crate::firm::users::{self, UserFilter as DomainUserFilter};
+use crate::graphql::connection::*;
+use crate::graphql::context::{db, viewer};
+use crate::graphql::types::{Licence, User};
+use crate::ids::{self, Kind};
+use async_graphql::{Context, ID, InputObject, Object};
+
+#[derive(Default)]
+pub struct PeopleQuery;
+
+/// Narrow the list of users; every field is optional and they combine with AND.
+#[derive(InputObject, Default)]
+pub struct UserFilter {
+    pub enabled: Option<bool>,
+    pub account_admin: Option<bool>,
+    pub licence: Option<Licence>,
+    /// Case-insensitive part of the name or the email.
+    pub search: Option<String>,
+}
+
+#[Object]
+impl PeopleQuery {
+    /// The signed-in user.
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        Ok(User(viewer(ctx)?.user.clone()))
+    }
+
+    /// The firm's users. Administrators only.
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UserFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<UserConnection> {
+        let req = page_request(ctx, first, after)?;
+        let f = filter.unwrap_or_default();
+        let filter = DomainUserFilter {
+            enabled: f.enabled,
+            account_admin: f.account_admin,
+            licence: f.licence.map(Into::into),
+            search: f.search,
+        };
+        let page = users::list(db(ctx)?, viewer(ctx)?, &filter, req).await?;
+        Ok(UserConnection::from_page(page, |u| u.id, User))
+    }
+
+    /// One user: administrators may look up anyone in the firm, other users only themselves.
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<User>> {
+        let id = ids::decode(Kind::User, &id)?;
+        Ok(Some(User(users::get(db(ctx)?, viewer(ctx)?, id).await?)))
+    }
+}

@@ -1,0 +1,47 @@
+//! HTTP: the router and its handlers. Thinner than the GraphQL layer: authenticate, decode
+//! the request, hand it over, encode the answer.
+
+mod graphiql;
+mod graphql;
+mod health;
+
+use crate::auth::JwtKeys;
+use crate::config::QueryLimits;
+use crate::graphql::AppSchema;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub schema: AppSchema,
+    pub keys: Arc<JwtKeys>,
+    pub limits: Arc<QueryLimits>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, keys: JwtKeys, limits: QueryLimits) -> Self {
+        let schema = crate::graphql::build(db.clone(), &limits);
+        AppState {
+            db,
+            schema,
+            keys: Arc::new(keys),
+            limits: Arc::new(limits),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.limits.max_body_bytes;
+    Router::new()
+        .route("/graphql", get(graphql::get_handler).post(graphql::post_handler))
+        .route("/graphiql", get(graphiql::page))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
