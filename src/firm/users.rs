@@ -61,6 +61,16 @@ pub async fn get<C: ConnectionTrait>(db: &C, viewer: &Viewer, id: i64) -> AppRes
     Ok(found)
 }
 
+/// Fails with `NOT_FOUND` unless the user belongs to the firm: an ID given as a filter is
+/// checked like any other.
+pub async fn require_in_firm<C: ConnectionTrait>(db: &C, firm_id: i64, id: i64) -> AppResult<()> {
+    let found = user::Entity::find_by_id(id)
+        .filter(user::Column::FirmId.eq(firm_id))
+        .one(db)
+        .await?;
+    found.map(|_| ()).ok_or(AppError::NotFound("user"))
+}
+
 /// What a person holds: counted the way the reassignment rules count work in motion.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Workload {

@@ -5,13 +5,14 @@ use crate::auth::Viewer;
 use crate::firm::access::matters_visible_to;
 use crate::firm::users::{Workload, workloads};
 use crate::firm::work::{MatterCounts, matter_counts};
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
 use entity::{
     calendar, event_attendee, group, group_member, matter, matter_permitted_group, matter_permitted_user, user,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 /// Loader errors must be `Clone`; the detail is logged when converted to an `AppError`.
 pub type LoadError = String;
@@ -20,15 +21,18 @@ fn db_err(e: sea_orm::DbErr) -> LoadError {
     format!("database: {e}")
 }
 
+/// How long a loader waits for more keys before it runs its statement.
+const BATCH_WINDOW: Duration = Duration::from_millis(5);
+
 pub struct Loaders {
-    pub users: DataLoader<UserLoader>,
-    pub matters: DataLoader<MatterLoader>,
-    pub calendars: DataLoader<CalendarLoader>,
-    pub permissions: DataLoader<PermissionLoader>,
-    pub workloads: DataLoader<WorkloadLoader>,
-    pub matter_counts: DataLoader<MatterCountsLoader>,
-    pub attendees: DataLoader<AttendeesLoader>,
-    pub group_members: DataLoader<GroupMembersLoader>,
+    pub users: DataLoader<UserLoader, HashMapCache>,
+    pub matters: DataLoader<MatterLoader, HashMapCache>,
+    pub calendars: DataLoader<CalendarLoader, HashMapCache>,
+    pub permissions: DataLoader<PermissionLoader, HashMapCache>,
+    pub workloads: DataLoader<WorkloadLoader, HashMapCache>,
+    pub matter_counts: DataLoader<MatterCountsLoader, HashMapCache>,
+    pub attendees: DataLoader<AttendeesLoader, HashMapCache>,
+    pub group_members: DataLoader<GroupMembersLoader, HashMapCache>,
 }
 
 impl Loaders {
@@ -38,36 +42,31 @@ impl Loaders {
             db: db.clone(),
             firm_id,
         };
-        let spawn = |f| tokio::spawn(f);
+        // Cached per request (loaders never outlive one), and a batch window wide enough for a
+        // whole page's resolvers to register their keys before the first statement runs.
+        fn new<L: Loader<i64>>(loader: L) -> DataLoader<L, HashMapCache> {
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(BATCH_WINDOW)
+        }
         Loaders {
-            users: DataLoader::new(UserLoader(scope()), spawn),
-            matters: DataLoader::new(
-                MatterLoader {
-                    scope: scope(),
-                    visible_to: (!viewer.is_admin()).then_some(viewer.user_id()),
-                },
-                spawn,
-            ),
-            calendars: DataLoader::new(CalendarLoader(scope()), spawn),
-            permissions: DataLoader::new(PermissionLoader(scope()), spawn),
-            workloads: DataLoader::new(
-                WorkloadLoader {
-                    scope: scope(),
-                    now,
-                    today_start,
-                },
-                spawn,
-            ),
-            matter_counts: DataLoader::new(
-                MatterCountsLoader {
-                    scope: scope(),
-                    now,
-                    today_start,
-                },
-                spawn,
-            ),
-            attendees: DataLoader::new(AttendeesLoader(scope()), spawn),
-            group_members: DataLoader::new(GroupMembersLoader(scope()), spawn),
+            users: new(UserLoader(scope())),
+            matters: new(MatterLoader {
+                scope: scope(),
+                visible_to: (!viewer.is_admin()).then_some(viewer.user_id()),
+            }),
+            calendars: new(CalendarLoader(scope())),
+            permissions: new(PermissionLoader(scope())),
+            workloads: new(WorkloadLoader {
+                scope: scope(),
+                now,
+                today_start,
+            }),
+            matter_counts: new(MatterCountsLoader {
+                scope: scope(),
+                now,
+                today_start,
+            }),
+            attendees: new(AttendeesLoader(scope())),
+            group_members: new(GroupMembersLoader(scope())),
         }
     }
 }

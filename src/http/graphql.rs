@@ -2,9 +2,9 @@
 //!
 //! - `Accept` picks `application/graphql-response+json` or `application/json` (the default);
 //!   anything else is 406.
-//! - A request that cannot be executed (bad JSON, bad parameters, unparsable or invalid
-//!   document, over a limit) is a *request error*: 400 without `data` under
-//!   `application/graphql-response+json`, 200 with `errors` under `application/json`.
+//! - A malformed request (bad JSON, bad parameters, no body) is 400 with `errors`.
+//! - A document that cannot run (unparsable, invalid, over a limit) is 400 without `data`
+//!   under `application/graphql-response+json`, 200 with `errors` under `application/json`.
 //! - GET runs queries only (405 for a mutation); POST needs `Content-Type: application/json`.
 //! - No valid bearer token: 401 with `UNAUTHENTICATED`, before anything else is looked at.
 
@@ -78,14 +78,20 @@ fn auth_error(media: MediaType, err: AppError) -> Response {
     response
 }
 
-/// A request that cannot be executed. No `data` entry.
+/// A malformed HTTP request (body, parameters): the given 4xx whatever the media type.
 fn request_error(media: MediaType, status: StatusCode, message: impl Into<String>) -> Response {
     let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": "BAD_USER_INPUT" } }] });
+    respond(status, media, &body)
+}
+
+/// A well-formed request whose document cannot run (unparsable, invalid, over a limit): 400
+/// under `application/graphql-response+json`, 200 under legacy `application/json`.
+fn document_error(media: MediaType, message: impl Into<String>) -> Response {
     let status = match media {
-        MediaType::GraphQLResponseJson => status,
+        MediaType::GraphQLResponseJson => StatusCode::BAD_REQUEST,
         MediaType::Json => StatusCode::OK,
     };
-    respond(status, media, &body)
+    request_error(media, status, message)
 }
 
 /// The decoded parameters of a GraphQL request.
@@ -285,19 +291,17 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: By
         Err(message) => return request_error(media, StatusCode::BAD_REQUEST, message),
     };
     if params.query.len() > state.limits.max_query_bytes {
-        return request_error(
+        return document_error(
             media,
-            StatusCode::PAYLOAD_TOO_LARGE,
             format!("the query is larger than {} bytes", state.limits.max_query_bytes),
         );
     }
     let doc = match async_graphql::parser::parse_query(&params.query) {
         Ok(doc) => doc,
-        Err(e) => return request_error(media, StatusCode::BAD_REQUEST, format!("cannot parse the query: {e}")),
+        Err(e) => return document_error(media, format!("cannot parse the query: {e}")),
     };
     if method == Method::Get && operation_type(&doc, params.operation_name.as_deref()) != Some(OperationType::Query) {
         let mut response = request_error(media, StatusCode::METHOD_NOT_ALLOWED, "GET runs queries only; use POST");
-        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
@@ -305,9 +309,8 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: By
     }
     let selections = selection_count(&doc);
     if selections > state.limits.max_selections {
-        return request_error(
+        return document_error(
             media,
-            StatusCode::BAD_REQUEST,
             format!(
                 "the query selects {selections} fields; the limit is {}",
                 state.limits.max_selections

@@ -357,42 +357,41 @@ impl Validator {
         };
         let reference_date = self.date_opt(&mut top, "referenceDate").ok().flatten();
 
-        let users: Vec<(String, UserIn)> = self
-            .array(&mut top, "users")
+        let raw_users = self.array(&mut top, "users");
+        let raw_groups = self.array(&mut top, "groups");
+        let raw_matters = self.array(&mut top, "matters");
+        let raw_tasks = self.array(&mut top, "tasks");
+        let raw_events = self.array(&mut top, "calendarEvents");
+        self.finish(top);
+
+        // Keys are checked on the raw records, so that a record with other problems still
+        // counts for uniqueness and as a reference target (no cascade of "unknown user").
+        let user_keys = self.unique_keys("user", raw_keys(&raw_users));
+        let group_keys = self.unique_keys("group", raw_keys(&raw_groups));
+        let matter_keys = self.unique_keys("matter", raw_keys(&raw_matters));
+        self.unique_keys("task", raw_keys(&raw_tasks));
+        self.unique_keys("calendar event", raw_keys(&raw_events));
+
+        let users: Vec<(String, UserIn)> = raw_users
             .into_iter()
             .filter_map(|(path, v)| self.user(v, &path).map(|u| (path, u)))
             .collect();
-        let groups: Vec<(String, GroupIn)> = self
-            .array(&mut top, "groups")
+        let groups: Vec<(String, GroupIn)> = raw_groups
             .into_iter()
             .filter_map(|(path, v)| self.group(v, &path).map(|g| (path, g)))
             .collect();
-        let matters: Vec<(String, MatterIn)> = self
-            .array(&mut top, "matters")
+        let matters: Vec<(String, MatterIn)> = raw_matters
             .into_iter()
             .filter_map(|(path, v)| self.matter(v, &path).map(|m| (path, m)))
             .collect();
-        let tasks: Vec<(String, TaskIn)> = self
-            .array(&mut top, "tasks")
+        let tasks: Vec<(String, TaskIn)> = raw_tasks
             .into_iter()
             .filter_map(|(path, v)| self.task(v, &path).map(|t| (path, t)))
             .collect();
-        let events: Vec<(String, EventIn)> = self
-            .array(&mut top, "calendarEvents")
+        let events: Vec<(String, EventIn)> = raw_events
             .into_iter()
             .filter_map(|(path, v)| self.event(v, &path).map(|e| (path, e)))
             .collect();
-        self.finish(top);
-
-        // Cross-references: every key must name a record of the right kind in this file.
-        let user_keys = self.unique_keys("user", users.iter().map(|(p, u)| (u.key.as_str(), p.clone())));
-        let group_keys = self.unique_keys("group", groups.iter().map(|(p, g)| (g.key.as_str(), p.clone())));
-        let matter_keys = self.unique_keys("matter", matters.iter().map(|(p, m)| (m.key.as_str(), p.clone())));
-        self.unique_keys("task", tasks.iter().map(|(p, t)| (t.key.as_str(), p.clone())));
-        self.unique_keys(
-            "calendar event",
-            events.iter().map(|(p, e)| (e.key.as_str(), p.clone())),
-        );
 
         let mut emails: HashMap<String, String> = HashMap::new();
         for (path, u) in &users {
@@ -650,6 +649,13 @@ impl Validator {
             attendees,
         })
     }
+}
+
+/// (key, path) of every array item whose `key` is a string.
+fn raw_keys<'a>(items: &'a [(String, &'a Value)]) -> impl Iterator<Item = (&'a str, String)> + 'a {
+    items
+        .iter()
+        .filter_map(|(path, v)| v.get("key").and_then(Value::as_str).map(|k| (k.trim(), path.clone())))
 }
 
 fn looks_like_email(s: &str) -> bool {

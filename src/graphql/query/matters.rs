@@ -1,4 +1,5 @@
 use crate::firm::matters::{self, MatterFilter as DomainMatterFilter};
+use crate::firm::users;
 use crate::graphql::connection::*;
 use crate::graphql::context::{db, viewer};
 use crate::graphql::types::{Matter, MatterStatus};
@@ -32,16 +33,21 @@ impl MattersQuery {
     ) -> async_graphql::Result<MatterConnection> {
         let req = page_request(ctx, first, after)?;
         let f = filter.unwrap_or_default();
+        let (db, viewer) = (db(ctx)?, viewer(ctx)?);
+        let responsible_attorney_id = f
+            .responsible_attorney_id
+            .map(|id| ids::decode(Kind::User, &id))
+            .transpose()?;
+        if let Some(id) = responsible_attorney_id {
+            users::require_in_firm(db, viewer.firm_id(), id).await?;
+        }
         let filter = DomainMatterFilter {
             status: f.status.map(|s| s.into_iter().map(Into::into).collect()),
-            responsible_attorney_id: f
-                .responsible_attorney_id
-                .map(|id| ids::decode(Kind::User, &id))
-                .transpose()?,
+            responsible_attorney_id,
             practice_area: f.practice_area,
             search: f.search,
         };
-        let page = matters::list(db(ctx)?, viewer(ctx)?, &filter, req).await?;
+        let page = matters::list(db, viewer, &filter, req).await?;
         Ok(MatterConnection::from_page(page, |m| m.id, Matter))
     }
 

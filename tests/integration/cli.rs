@@ -1,0 +1,97 @@
+//! The binary as an operator uses it.
+
+use std::process::Command;
+
+fn handover() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_handover"));
+    cmd.env_remove("DATABASE_URL")
+        .env_remove("HANDOVER_JWT_SECRET")
+        .env("HANDOVER_LOG", "warn");
+    cmd
+}
+
+#[test]
+fn import_token_and_schema_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/demo-firm.json");
+
+    let out = handover()
+        .args(["import", demo, "--database-url", &db])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("56 records written"));
+    let out = handover()
+        .args(["import", demo, "--database-url", &db])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 records written"),
+        "second import writes nothing"
+    );
+
+    // A broken file: exit status 1, every problem by JSON path, nothing written.
+    let broken = dir.path().join("broken.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(demo).unwrap()).unwrap();
+    doc["users"][0]["email"] = "not-an-email".into();
+    doc["tasks"][3]["status"] = "DONE".into();
+    std::fs::write(&broken, doc.to_string()).unwrap();
+    let out = handover()
+        .args(["import", broken.to_str().unwrap(), "--database-url", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("$.users[0].email") && err.contains("$.tasks[3].status"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+
+    let secret = "cli-test-secret-cli-test-secret-0123456789";
+    let out = handover()
+        .args([
+            "token",
+            "--email",
+            "alice@demo.test",
+            "--database-url",
+            &db,
+            "--jwt-secret",
+            secret,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap();
+    let keys = handover::auth::JwtKeys::hs256(secret.as_bytes(), None, None);
+    assert!(keys.verify(token.trim()).is_ok());
+    let out = handover()
+        .args([
+            "token",
+            "--email",
+            "lee@demo.test",
+            "--database-url",
+            &db,
+            "--jwt-secret",
+            secret,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "no token for a deactivated user");
+
+    let out = handover().arg("schema").output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), handover::graphql::sdl());
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_signing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    let out = handover()
+        .args(["serve", "--database-url", &db, "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--jwt-secret"));
+}

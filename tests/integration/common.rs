@@ -1,0 +1,226 @@
+//! The test harness: a fresh database per test (a SQLite file in a temp dir, or a new database
+//! on the PostgreSQL cluster named by `HANDOVER_TEST_POSTGRES_URL`), migrated, loaded with the
+//! demo firm (dates moved to today) and a second firm, and the app served on port 0.
+
+#![allow(dead_code)]
+
+use handover::auth::JwtKeys;
+use handover::config::QueryLimits;
+use handover::{AppState, app};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+pub const POSTGRES_ENV: &str = "HANDOVER_TEST_POSTGRES_URL";
+pub const DEMO: &str = include_str!("../../demo/demo-firm.json");
+pub const OTHER_FIRM: &str = include_str!("../fixtures/other-firm.json");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Write the same scenario once and run it on both databases. The PostgreSQL variant is
+/// ignored by default, with the reason; `.ci/run` starts a cluster and runs it.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs PostgreSQL: set HANDOVER_TEST_POSTGRES_URL (.ci/run starts a throwaway cluster)"]
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: DatabaseConnection,
+    pub keys: JwtKeys,
+    pub client: reqwest::Client,
+    /// SQL statements executed through the app's connection pool.
+    pub statements: Arc<AtomicUsize>,
+    _dir: tempfile::TempDir,
+}
+
+#[derive(Default, Clone)]
+pub struct Options {
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub limits: Option<QueryLimits>,
+}
+
+pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> DatabaseConnection {
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/test.db", dir.display()),
+        Backend::Postgres => {
+            let base = std::env::var(POSTGRES_ENV)
+                .unwrap_or_else(|_| panic!("{POSTGRES_ENV} is not set: PostgreSQL tests need a cluster (see .ci/run)"));
+            let base = base.trim_end_matches('/').to_string();
+            let admin = handover::db::connect(&format!("{base}/postgres"))
+                .await
+                .expect("connect to PostgreSQL");
+            let name = format!("handover_test_{}", rand_suffix());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            format!("{base}/{name}")
+        }
+    };
+    let db = handover::db::connect(&url).await.expect("connect");
+    handover::db::migrate(&db).await.expect("migrate");
+    db
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{}_{}", std::process::id(), nanos)
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Options::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut db = fresh_database(backend, dir.path()).await;
+    handover::import::import_text(&db, DEMO, true)
+        .await
+        .expect("demo import");
+    handover::import::import_text(&db, OTHER_FIRM, false)
+        .await
+        .expect("other firm import");
+
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        if std::env::var_os("HANDOVER_TEST_SHOW_SQL").is_some() {
+            eprintln!("SQL: {}", info.statement.sql);
+        }
+    });
+
+    let keys = JwtKeys::hs256(SECRET, options.issuer.clone(), options.audience.clone());
+    let state = AppState::new(db.clone(), keys.clone(), options.limits.clone().unwrap_or_default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, app(state)).await.expect("serve");
+    });
+    TestApp {
+        base,
+        db,
+        keys,
+        client: reqwest::Client::new(),
+        statements,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub async fn token(&self, email: &str) -> String {
+        let firm = if email.ends_with("@other.test") {
+            "other"
+        } else {
+            "demo"
+        };
+        handover::cli::token_for_email(&self.db, &self.keys, email, Some(firm), 600)
+            .await
+            .expect("token")
+    }
+
+    /// POST a GraphQL request with a bearer token; returns the status and the JSON body.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("JSON body"))
+    }
+
+    /// As `gql`, for requests that must succeed: panics on errors, returns `data`.
+    pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql(token, query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    pub fn reset_statements(&self) {
+        self.statements.store(0, Ordering::SeqCst);
+    }
+
+    pub fn statement_count(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// The ID of a user found by email (via the admin API).
+    pub async fn user_id(&self, admin_token: &str, email: &str) -> String {
+        let data = self
+            .data(
+                admin_token,
+                "query($s: String) { users(filter: {search: $s}) { nodes { id email } } }",
+                json!({ "s": email }),
+            )
+            .await;
+        data["users"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no user {email}"))
+    }
+}
+
+/// The first error's `extensions.code`.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+/// Every row of every firm table, in a stable order: equal snapshots mean nothing changed.
+pub async fn snapshot(db: &DatabaseConnection) -> String {
+    use entity::*;
+    use sea_orm::{EntityTrait, QueryOrder};
+    let mut out = String::new();
+    macro_rules! dump {
+        ($($m:ident by $col:expr),+) => {$(
+            let rows = $m::Entity::find().order_by_asc($col).all(db).await.expect("read");
+            out.push_str(&format!("{}: {rows:?}\n", stringify!($m)));
+        )+};
+    }
+    dump!(
+        firm by firm::Column::Id,
+        user by user::Column::Id,
+        group by group::Column::Id,
+        group_member by group_member::Column::GroupId,
+        matter by matter::Column::Id,
+        matter_permitted_user by matter_permitted_user::Column::MatterId,
+        matter_permitted_group by matter_permitted_group::Column::MatterId,
+        task by task::Column::Id,
+        calendar by calendar::Column::Id,
+        calendar_event by calendar_event::Column::Id,
+        event_attendee by event_attendee::Column::EventId
+    );
+    out
+}

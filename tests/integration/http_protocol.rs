@@ -1,0 +1,197 @@
+//! GraphQL over HTTP: media types, methods, request errors, limits, health.
+
+use crate::common::*;
+use serde_json::{Value, json};
+
+async fn post_raw(
+    app: &TestApp,
+    token: &str,
+    accept: Option<&str>,
+    content_type: Option<&str>,
+    body: &str,
+) -> (u16, String, Value) {
+    let mut req = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(token)
+        .body(body.to_string());
+    if let Some(a) = accept {
+        req = req.header("accept", a);
+    }
+    if let Some(c) = content_type {
+        req = req.header("content-type", c);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let text = res.text().await.unwrap();
+    (status, ct, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+const GRJ: &str = "application/graphql-response+json";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_types_and_request_errors() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.token("alice@demo.test").await;
+    let ok = r#"{"query":"{ __typename }"}"#;
+
+    let (s, ct, body) = post_raw(&app, &t, Some(GRJ), Some("application/json"), ok).await;
+    assert_eq!((s, ct.starts_with(GRJ)), (200, true));
+    assert_eq!(body, json!({ "data": { "__typename": "Query" } }));
+    let (s, ct, _) = post_raw(&app, &t, Some("application/json"), Some("application/json"), ok).await;
+    assert_eq!((s, ct.starts_with("application/json")), (200, true));
+    let (s, ct, _) = post_raw(&app, &t, None, Some("application/json; charset=utf-8"), ok).await;
+    assert_eq!((s, ct.starts_with("application/json")), (200, true));
+    let (s, _, _) = post_raw(&app, &t, Some("text/html"), Some("application/json"), ok).await;
+    assert_eq!(s, 406);
+
+    // Malformed requests: 400 whatever the media type.
+    for bad in [
+        r#"{ "not json"#,
+        r#"{"qeury":"{ __typename }"}"#,
+        r#"{"query":1}"#,
+        r#"{"query":"{ __typename }","variables":"x"}"#,
+        r#"[{"query":"{ __typename }"}]"#,
+        "",
+    ] {
+        for accept in [GRJ, "application/json"] {
+            let (s, _, body) = post_raw(&app, &t, Some(accept), Some("application/json"), bad).await;
+            assert_eq!(s, 400, "{bad} -> {body}");
+            assert!(body.get("data").is_none(), "{bad}: no data entry");
+            assert_eq!(error_code(&body), "BAD_USER_INPUT", "{bad}");
+        }
+    }
+    // Documents that cannot run: 400 without data under graphql-response+json, 200 with
+    // errors under application/json.
+    for bad in [
+        r#"{"query":"{"}"#,
+        r#"{"query":"{ noSuchField }"}"#,
+        r#"{"query":"query($n: Int!) { users(first: $n) { totalCount } }","variables":{"n":"x"}}"#,
+    ] {
+        let (s, _, body) = post_raw(&app, &t, Some(GRJ), Some("application/json"), bad).await;
+        assert_eq!(s, 400, "{bad} -> {body}");
+        assert!(body.get("data").is_none(), "{bad}: no data entry");
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{bad}");
+        let (s, _, body) = post_raw(&app, &t, Some("application/json"), Some("application/json"), bad).await;
+        assert_eq!(s, 200, "{bad}");
+        assert!(body["errors"].is_array(), "{bad}");
+    }
+
+    // POST needs a JSON body.
+    let (s, _, _) = post_raw(&app, &t, None, Some("text/plain"), ok).await;
+    assert_eq!(s, 415);
+    let (s, _, _) = post_raw(&app, &t, None, None, ok).await;
+    assert_eq!(s, 415);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_runs_queries_only() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.token("alice@demo.test").await;
+    let url = format!("{}/graphql", app.base);
+    let res = app
+        .client
+        .get(&url)
+        .bearer_auth(&t)
+        .query(&[
+            ("query", "query Q($n: Int) { users(first: $n) { totalCount } }"),
+            ("variables", "{\"n\":1}"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({ "data": { "users": { "totalCount": 9 } } })
+    );
+    let res = app
+        .client
+        .get(&url)
+        .bearer_auth(&t)
+        .query(&[("query", "mutation { __typename }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 405);
+    assert_eq!(res.headers()["allow"], "POST");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_queries_are_refused() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.token("alice@demo.test").await;
+    // 1,500 aliased __typename: complexity limits do not count them, the selection cap does.
+    let aliases: String = (0..1500).map(|i| format!("a{i}: __typename ")).collect();
+    let (status, body) = app.gql(&t, &format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("selects 1500 fields"),
+        "{body}"
+    );
+    assert!(body.get("data").is_none());
+    // A document over the size cap is refused before it is parsed.
+    let aliases: String = (0..5000).map(|i| format!("a{i}: __typename ")).collect();
+    let (_, body) = app.gql(&t, &format!("{{ {aliases} }}"), json!({})).await;
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap().contains("larger than"),
+        "{body}"
+    );
+    // Too deep.
+    let deep = format!(
+        "{{ viewer {} id {} }}",
+        "matters { nodes { responsibleAttorney { ".repeat(6),
+        "} } } ".repeat(6)
+    );
+    let (_, body) = app.gql(&t, &deep, json!({})).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("nested too deep"),
+        "{body}"
+    );
+    // Field suggestions are off: the error does not hint at real field names.
+    let (_, body) = app.gql(&t, "{ viewe { name } }", json!({})).await;
+    assert!(!body.to_string().contains("Did you mean"), "{body}");
+    // A body over the size limit.
+    let huge = format!(
+        "{{\"query\":\"{{ __typename }}\",\"variables\":{{\"x\":\"{}\"}}}}",
+        "x".repeat(300_000)
+    );
+    let (s, _, _) = post_raw(&app, &t, None, Some("application/json"), &huge).await;
+    assert_eq!(s, 413);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_introspection_fits_the_limits() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.token("alice@demo.test").await;
+    let introspection = include_str!("../fixtures/introspection.graphql");
+    let data = app.data(&t, introspection, json!({})).await;
+    assert_eq!(data["__schema"]["queryType"]["name"], "Query");
+    let page = app.client.get(format!("{}/graphiql", app.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("/graphql"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_readiness() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let res = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let res = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    app.db.clone().close().await.unwrap();
+    let res = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+}

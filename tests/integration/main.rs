@@ -1,0 +1,11 @@
+//! Integration tests: the real server over HTTP, on a real SQLite file and (in CI) a real
+//! PostgreSQL cluster. One binary, so the suite links once.
+
+mod common;
+
+mod auth;
+mod cli;
+mod http_protocol;
+mod import;
+mod read_api;
+mod schema;
