@@ -14,6 +14,8 @@ pub enum Kind {
     Task,
     Calendar,
     CalendarEvent,
+    Reassignment,
+    ReassignmentItem,
 }
 
 impl Kind {
@@ -26,6 +28,8 @@ impl Kind {
             Kind::Task => "Task",
             Kind::Calendar => "Calendar",
             Kind::CalendarEvent => "CalendarEvent",
+            Kind::Reassignment => "Reassignment",
+            Kind::ReassignmentItem => "ReassignmentItem",
         }
     }
 
@@ -39,6 +43,8 @@ impl Kind {
             Kind::Task => "task",
             Kind::Calendar => "calendar",
             Kind::CalendarEvent => "calendar event",
+            Kind::Reassignment => "reassignment",
+            Kind::ReassignmentItem => "reassignment item",
         }
     }
 }

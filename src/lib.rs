@@ -1,7 +1,7 @@
 //! handover: move a person's work in motion to other firm members in one safe, reviewable,
 //! reversible step.
 //!
-//! Data flows one way: `http` -> `graphql` -> domain (`firm`, `import`) -> `entity`.
+//! Data flows one way: `http` -> `graphql` -> domain (`firm`, `reassign`, `import`) -> `entity`.
 //! The domain never imports from `graphql` or `http`.
 
 pub mod auth;
@@ -15,5 +15,6 @@ pub mod graphql;
 pub mod http;
 pub mod ids;
 pub mod import;
+pub mod reassign;
 
 pub use http::{AppState, router as app};

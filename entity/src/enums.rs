@@ -57,3 +57,64 @@ pub enum CalendarKind {
     #[sea_orm(string_value = "FIRM")]
     Firm,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WorkKind {
+    #[sea_orm(string_value = "MATTER")]
+    Matter,
+    #[sea_orm(string_value = "TASK")]
+    Task,
+    #[sea_orm(string_value = "CALENDAR_EVENT")]
+    CalendarEvent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ItemOutcome {
+    #[sea_orm(string_value = "REASSIGNED")]
+    Reassigned,
+    #[sea_orm(string_value = "SKIPPED")]
+    Skipped,
+}
+
+/// Why a record was not moved (SPEC.md section 3).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExclusionReason {
+    #[sea_orm(string_value = "CLOSED_MATTER")]
+    ClosedMatter,
+    #[sea_orm(string_value = "NO_MATTER")]
+    NoMatter,
+    #[sea_orm(string_value = "PRIVATE_MATTER")]
+    PrivateMatter,
+    #[sea_orm(string_value = "PAST_DUE")]
+    PastDue,
+    #[sea_orm(string_value = "COMPLETED")]
+    Completed,
+    #[sea_orm(string_value = "PAST_EVENT")]
+    PastEvent,
+    #[sea_orm(string_value = "ATTENDEE_ONLY")]
+    AttendeeOnly,
+    #[sea_orm(string_value = "TARGET_NO_ACCESS")]
+    TargetNoAccess,
+    #[sea_orm(string_value = "CHANGED")]
+    Changed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReassignmentStatus {
+    /// Applied and in force.
+    #[sea_orm(string_value = "APPLIED")]
+    Applied,
+    /// Applied, then undone by a later reassignment.
+    #[sea_orm(string_value = "UNDONE")]
+    Undone,
+}

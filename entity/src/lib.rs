@@ -11,6 +11,9 @@ pub mod group_member;
 pub mod matter;
 pub mod matter_permitted_group;
 pub mod matter_permitted_user;
+pub mod reassignment;
+pub mod reassignment_grant;
+pub mod reassignment_item;
 pub mod task;
 pub mod user;
 

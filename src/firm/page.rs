@@ -48,3 +48,34 @@ where
         total,
     })
 }
+
+/// As [`fetch`], newest (highest id) first; `after` continues towards older rows.
+pub async fn fetch_newest_first<E, C>(
+    db: &C,
+    select: Select<E>,
+    id: E::Column,
+    req: PageRequest,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    let total = if req.want_total {
+        Some(select.clone().count(db).await?)
+    } else {
+        None
+    };
+    let mut query = select.order_by_desc(id);
+    if let Some(after) = req.after {
+        query = query.filter(id.lt(after));
+    }
+    let mut items = query.limit(req.first + 1).all(db).await?;
+    let has_next_page = items.len() as u64 > req.first;
+    items.truncate(req.first as usize);
+    Ok(Page {
+        items,
+        has_next_page,
+        total,
+    })
+}

@@ -8,7 +8,7 @@ use async_graphql::{Context, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::types::{CalendarEvent, Matter, Task, User};
+use super::types::{CalendarEvent, Matter, Reassignment, ReassignmentItem, Task, User, WorkItem};
 
 /// One connection type and its edge type per node type (async-graphql's generic types need a
 /// concrete instantiation each, which a macro states once).
@@ -63,6 +63,9 @@ connection!(UserConnection, UserEdge, User);
 connection!(MatterConnection, MatterEdge, Matter);
 connection!(TaskConnection, TaskEdge, Task);
 connection!(CalendarEventConnection, CalendarEventEdge, CalendarEvent);
+connection!(WorkItemConnection, WorkItemEdge, WorkItem);
+connection!(ReassignmentConnection, ReassignmentEdge, Reassignment);
+connection!(ReassignmentItemConnection, ReassignmentItemEdge, ReassignmentItem);
 
 #[derive(SimpleObject)]
 pub struct PageInfo {

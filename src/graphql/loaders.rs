@@ -8,7 +8,8 @@ use crate::firm::work::{MatterCounts, matter_counts};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
 use entity::{
-    calendar, event_attendee, group, group_member, matter, matter_permitted_group, matter_permitted_user, user,
+    calendar, calendar_event, event_attendee, group, group_member, matter, matter_permitted_group,
+    matter_permitted_user, task, user,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::{BTreeSet, HashMap};
@@ -28,6 +29,8 @@ pub struct Loaders {
     pub users: DataLoader<UserLoader, HashMapCache>,
     pub matters: DataLoader<MatterLoader, HashMapCache>,
     pub calendars: DataLoader<CalendarLoader, HashMapCache>,
+    pub tasks: DataLoader<TaskLoader, HashMapCache>,
+    pub events: DataLoader<EventLoader, HashMapCache>,
     pub permissions: DataLoader<PermissionLoader, HashMapCache>,
     pub workloads: DataLoader<WorkloadLoader, HashMapCache>,
     pub matter_counts: DataLoader<MatterCountsLoader, HashMapCache>,
@@ -54,6 +57,8 @@ impl Loaders {
                 visible_to: (!viewer.is_admin()).then_some(viewer.user_id()),
             }),
             calendars: new(CalendarLoader(scope())),
+            tasks: new(TaskLoader(scope())),
+            events: new(EventLoader(scope())),
             permissions: new(PermissionLoader(scope())),
             workloads: new(WorkloadLoader {
                 scope: scope(),
@@ -130,6 +135,40 @@ impl Loader<i64> for CalendarLoader {
             .await
             .map_err(db_err)?;
         Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+    }
+}
+
+pub struct TaskLoader(Scope);
+
+impl Loader<i64> for TaskLoader {
+    type Value = task::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = task::Entity::find()
+            .filter(task::Column::FirmId.eq(self.0.firm_id))
+            .filter(task::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(|t| (t.id, t)).collect())
+    }
+}
+
+pub struct EventLoader(Scope);
+
+impl Loader<i64> for EventLoader {
+    type Value = calendar_event::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = calendar_event::Entity::find()
+            .filter(calendar_event::Column::FirmId.eq(self.0.firm_id))
+            .filter(calendar_event::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(|e| (e.id, e)).collect())
     }
 }
 

@@ -4,19 +4,21 @@
 pub mod connection;
 pub mod context;
 pub mod loaders;
+pub mod mutation;
 pub mod query;
 pub mod types;
 
 use crate::config::QueryLimits;
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use mutation::Mutation;
 use sea_orm::DatabaseConnection;
 
 pub use context::RequestContext;
 
-pub type AppSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<query::Query, Mutation, EmptySubscription>;
 
-fn builder(limits: &QueryLimits) -> SchemaBuilder<query::Query, EmptyMutation, EmptySubscription> {
-    let mut b = Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+fn builder(limits: &QueryLimits) -> SchemaBuilder<query::Query, Mutation, EmptySubscription> {
+    let mut b = Schema::build(query::Query::default(), Mutation, EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)

@@ -2,8 +2,13 @@
 
 mod matters;
 mod people;
+mod reassignments;
 
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct Query(people::PeopleQuery, matters::MattersQuery);
+pub struct Query(
+    people::PeopleQuery,
+    matters::MattersQuery,
+    reassignments::ReassignmentsQuery,
+);

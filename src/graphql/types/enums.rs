@@ -32,3 +32,52 @@ pub enum CalendarKind {
     /// The firm-wide calendar.
     Firm,
 }
+
+/// The kind of a piece of work.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::WorkKind")]
+pub enum WorkKind {
+    Matter,
+    Task,
+    CalendarEvent,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::ItemOutcome")]
+pub enum ItemOutcome {
+    Reassigned,
+    Skipped,
+}
+
+/// Why a record was not moved.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::ExclusionReason")]
+pub enum ExclusionReason {
+    /// Linked to a closed matter.
+    ClosedMatter,
+    /// A task or event linked to no matter.
+    NoMatter,
+    /// Linked to a private matter (its permission resolves to one user).
+    PrivateMatter,
+    /// A task due before today in the firm's time zone.
+    PastDue,
+    /// A completed task.
+    Completed,
+    /// An event that has already started.
+    PastEvent,
+    /// An event on another calendar where the source is only an attendee.
+    AttendeeOnly,
+    /// The target may not see the matter (see `grantMatterAccess`).
+    TargetNoAccess,
+    /// The record no longer matched the rules when the reassignment was applied.
+    Changed,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::ReassignmentStatus")]
+pub enum ReassignmentStatus {
+    /// Applied and in force.
+    Applied,
+    /// Applied, then undone.
+    Undone,
+}

@@ -2,12 +2,19 @@
 
 mod enums;
 mod matter;
+mod reassignment;
 mod scalars;
 mod user;
 mod work;
 
-pub use enums::{CalendarKind, Licence, MatterStatus, TaskStatus};
+pub use enums::{
+    CalendarKind, ExclusionReason, ItemOutcome, Licence, MatterStatus, ReassignmentStatus, TaskStatus, WorkKind,
+};
 pub use matter::{Group, Matter, MatterPermission};
+pub use reassignment::{
+    CategoryInput, CategoryPreview, Exclusion, ReassignWorkInput, ReassignWorkPayload, Reassignment, ReassignmentItem,
+    ReassignmentPreview, UserError, WorkItem, preview_refused as reassignment_preview_refused,
+};
 pub use scalars::Date;
 pub use user::{Firm, User, Workload};
 pub use work::{Calendar, CalendarEvent, Task};

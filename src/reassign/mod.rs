@@ -1,0 +1,320 @@
+//! Reassignment: the heart of the product (SPEC.md section 3).
+//!
+//! - [`rules`]: what moves and what never does, as pure functions. Start reading here.
+//! - [`select`]: the one selection path (preview, apply and undo): gathers candidates and
+//!   facts, asks the rules, returns a `Plan`.
+//! - [`input`]: the request and its validation (`UserError`s).
+//! - [`apply`]: the transactional write of a plan, guarded by the previous holder.
+//! - [`history`]: past reassignments and their items (the report).
+//!
+//! Only an enabled account administrator of the firm may preview, apply, read or undo.
+
+pub mod apply;
+pub mod history;
+pub mod input;
+pub mod rules;
+pub mod select;
+
+pub use input::{CategoryChoice, Request, UserError};
+pub use rules::{Clock, Reason, Verdict};
+pub use select::{CategoryPlan, CategorySpec, Plan, PlanSpec, PlannedItem};
+
+use crate::auth::Viewer;
+use crate::db::begin_write;
+use crate::error::AppResult;
+use crate::firm::firm_tz;
+use apply::BatchInfo;
+use chrono::{DateTime, Utc};
+use entity::{
+    ItemOutcome, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment, reassignment_grant,
+    reassignment_item,
+};
+use input::Valid;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use std::collections::BTreeSet;
+
+/// A business answer: done, or refused with reasons the client can show.
+pub type Outcome<T> = Result<T, Vec<UserError>>;
+
+fn refuse<T>(field: &[&str], code: &'static str, message: impl Into<String>) -> AppResult<Outcome<T>> {
+    Ok(Err(vec![UserError::new(field, code, message)]))
+}
+
+/// A dry run: the plan, exactly as applying now would carry it out.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub plan: Plan,
+    pub token: String,
+    pub clock: Clock,
+    pub valid: Valid,
+}
+
+/// A reassignment written (or found again, for a repeated idempotency key).
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub reassignment: reassignment::Model,
+    /// True when an earlier batch with the same idempotency key and input was returned.
+    pub replayed: bool,
+}
+
+fn spec_for(firm_id: i64, valid: &Valid, clock: Clock) -> PlanSpec {
+    let category = |to: &Option<entity::user::Model>| {
+        to.as_ref().map(|t| CategorySpec {
+            from: valid.from.id,
+            to: t.id,
+            only: None,
+            attendee_swap: None,
+        })
+    };
+    PlanSpec {
+        firm_id,
+        matters: category(&valid.matters_to),
+        tasks: category(&valid.tasks_to),
+        events: category(&valid.events_to),
+        matter_ids: valid.matter_ids.clone(),
+        grant_access: valid.grant_matter_access,
+        clock,
+    }
+}
+
+fn clock_for(viewer: &Viewer, cutoff: DateTime<Utc>) -> Clock {
+    Clock {
+        cutoff,
+        time_zone: firm_tz(&viewer.firm.time_zone),
+    }
+}
+
+/// What would move, what would not and why; writes nothing.
+pub async fn preview(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    request: &Request,
+    cutoff: DateTime<Utc>,
+) -> AppResult<Outcome<Preview>> {
+    viewer.require_admin()?;
+    let valid = match input::validate(db, viewer.firm_id(), request).await? {
+        Ok(v) => v,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let clock = clock_for(viewer, cutoff);
+    let plan = select::plan(db, &spec_for(viewer.firm_id(), &valid, clock)).await?;
+    let token = plan.token();
+    Ok(Ok(Preview {
+        plan,
+        token,
+        clock,
+        valid,
+    }))
+}
+
+async fn by_key<C: ConnectionTrait>(db: &C, firm_id: i64, key: &str) -> AppResult<Option<reassignment::Model>> {
+    Ok(reassignment::Entity::find()
+        .filter(reassignment::Column::FirmId.eq(firm_id))
+        .filter(reassignment::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// The same key with the same input returns the first result; with another input it is an error.
+fn replay(existing: reassignment::Model, fingerprint: &str) -> Outcome<Applied> {
+    if existing.input_fingerprint == fingerprint {
+        Ok(Applied {
+            reassignment: existing,
+            replayed: true,
+        })
+    } else {
+        Err(vec![UserError::new(
+            &["input", "idempotencyKey"],
+            "IDEMPOTENCY_KEY_REUSED",
+            "this idempotency key was used for a different reassignment",
+        )])
+    }
+}
+
+/// Apply a reassignment, atomically.
+pub async fn reassign(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    request: &Request,
+    cutoff: DateTime<Utc>,
+) -> AppResult<Outcome<Applied>> {
+    viewer.require_admin()?;
+    let valid = match input::validate(db, viewer.firm_id(), request).await? {
+        Ok(v) => v,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let fingerprint = valid.fingerprint();
+    if let Some(key) = &valid.idempotency_key
+        && let Some(existing) = by_key(db, viewer.firm_id(), key).await?
+    {
+        return Ok(replay(existing, &fingerprint));
+    }
+
+    let spec = spec_for(viewer.firm_id(), &valid, clock_for(viewer, cutoff));
+    let txn = begin_write(db).await?;
+    if let Some(key) = &valid.idempotency_key
+        && let Some(existing) = by_key(&txn, viewer.firm_id(), key).await?
+    {
+        txn.rollback().await?;
+        return Ok(replay(existing, &fingerprint));
+    }
+    let plan = select::plan(&txn, &spec).await?;
+    if let Some(token) = &valid.preview_token
+        && *token != plan.token()
+    {
+        txn.rollback().await?;
+        return refuse(
+            &["input", "previewToken"],
+            "PREVIEW_STALE",
+            "the work has changed since the preview; preview again and review the new plan",
+        );
+    }
+    let info = BatchInfo {
+        firm_id: viewer.firm_id(),
+        actor_id: viewer.user_id(),
+        from_user_id: valid.from.id,
+        matter_ids: valid.matter_ids.clone(),
+        note: valid.note.clone(),
+        idempotency_key: valid.idempotency_key.clone(),
+        fingerprint: fingerprint.clone(),
+        undo_of: None,
+    };
+    match apply::execute(&txn, info, &spec, &plan).await {
+        Ok(model) => {
+            txn.commit().await?;
+            Ok(Ok(Applied {
+                reassignment: model,
+                replayed: false,
+            }))
+        }
+        Err(e) => {
+            txn.rollback().await.ok();
+            // A concurrent request with the same key committed first (unique index): answer
+            // as for a retry.
+            if let Some(key) = &valid.idempotency_key
+                && let Some(existing) = by_key(db, viewer.firm_id(), key).await?
+            {
+                return Ok(replay(existing, &fingerprint));
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Undo a reassignment: every item it moved goes back to its previous holder (even a
+/// deactivated one) if still held as it was left and still movable by the rules; the rest is
+/// reported. The undo is a reassignment of its own, with its own items. Access granted by the
+/// reassignment is taken back.
+pub async fn undo(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    reassignment_id: i64,
+    cutoff: DateTime<Utc>,
+) -> AppResult<Outcome<Applied>> {
+    viewer.require_admin()?;
+    let Some(original) = history::find(db, viewer.firm_id(), reassignment_id).await? else {
+        return refuse(&["id"], "NOT_FOUND", "no such reassignment in this firm");
+    };
+    if original.status == ReassignmentStatus::Undone {
+        return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
+    }
+
+    let txn = begin_write(db).await?;
+    let moved: Vec<reassignment_item::Model> = reassignment_item::Entity::find()
+        .filter(reassignment_item::Column::ReassignmentId.eq(original.id))
+        .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
+        .all(&txn)
+        .await?;
+    // Each category goes back from the holder it was moved to, to the original source.
+    let category = |kind: WorkKind| -> Option<CategorySpec> {
+        let items: Vec<&reassignment_item::Model> = moved.iter().filter(|i| i.kind == kind).collect();
+        let first = items.first()?;
+        Some(CategorySpec {
+            from: first.new_holder_id.expect("a moved item has a new holder"),
+            to: first.previous_holder_id,
+            only: Some(items.iter().map(|i| i.record_id).collect()),
+            attendee_swap: Some(
+                items
+                    .iter()
+                    .filter(|i| i.attendee_replaced)
+                    .map(|i| i.record_id)
+                    .collect(),
+            ),
+        })
+    };
+    let spec = PlanSpec {
+        firm_id: viewer.firm_id(),
+        matters: category(WorkKind::Matter),
+        tasks: category(WorkKind::Task),
+        events: category(WorkKind::CalendarEvent),
+        matter_ids: None,
+        grant_access: false,
+        clock: clock_for(viewer, cutoff),
+    };
+
+    // Claim the original first: of two undos at once, exactly one proceeds.
+    let claimed = reassignment::Entity::update_many()
+        .col_expr(reassignment::Column::Status, Expr::value(ReassignmentStatus::Undone))
+        .filter(reassignment::Column::Id.eq(original.id))
+        .filter(reassignment::Column::Status.eq(ReassignmentStatus::Applied))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        txn.rollback().await?;
+        return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
+    }
+
+    let plan = select::plan(&txn, &spec).await?;
+    let info = BatchInfo {
+        firm_id: viewer.firm_id(),
+        actor_id: viewer.user_id(),
+        from_user_id: spec
+            .matters
+            .as_ref()
+            .or(spec.tasks.as_ref())
+            .or(spec.events.as_ref())
+            .map_or(original.from_user_id, |c| c.from),
+        matter_ids: None,
+        note: Some(format!(
+            "Undo of reassignment {}",
+            crate::ids::encode(crate::ids::Kind::Reassignment, original.id)
+        )),
+        idempotency_key: None,
+        fingerprint: format!("undo:{}", original.id),
+        undo_of: Some(original.id),
+    };
+    let undo = apply::execute(&txn, info, &spec, &plan).await?;
+
+    // Take back the access the original granted.
+    let grants = reassignment_grant::Entity::find()
+        .filter(reassignment_grant::Column::ReassignmentId.eq(original.id))
+        .all(&txn)
+        .await?;
+    for g in grants {
+        matter_permitted_user::Entity::delete_many()
+            .filter(matter_permitted_user::Column::MatterId.eq(g.matter_id))
+            .filter(matter_permitted_user::Column::UserId.eq(g.user_id))
+            .exec(&txn)
+            .await?;
+    }
+    reassignment::Entity::update_many()
+        .col_expr(reassignment::Column::UndoneById, Expr::value(undo.id))
+        .filter(reassignment::Column::Id.eq(original.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Ok(Applied {
+        reassignment: undo,
+        replayed: false,
+    }))
+}
+
+/// The ids of the records an outcome covers, per kind (for tests and reports).
+pub fn record_ids(items: &[reassignment_item::Model], kind: WorkKind, outcome: ItemOutcome) -> BTreeSet<i64> {
+    items
+        .iter()
+        .filter(|i| i.kind == kind && i.outcome == outcome)
+        .map(|i| i.record_id)
+        .collect()
+}
