@@ -122,6 +122,11 @@ impl Plan {
     }
 }
 
+/// (id, responsible attorney, status)
+type MatterRow = (i64, Option<i64>, MatterStatus);
+/// (id, matter, assignee, status, due date)
+type TaskRow = (i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>);
+
 /// Who may see each matter: everyone, or the resolved set of listed users and group members.
 struct Permissions {
     everyone: HashSet<i64>,
@@ -142,8 +147,8 @@ impl Permissions {
 
 pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan> {
     let clock = spec.clock;
-    let mut matter_rows: Vec<(i64, Option<i64>, MatterStatus)> = Vec::new();
-    let mut task_rows: Vec<(i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>)> = Vec::new();
+    let mut matter_rows: Vec<MatterRow> = Vec::new();
+    let mut task_rows: Vec<TaskRow> = Vec::new();
     let mut event_rows: Vec<EventRow> = Vec::new();
 
     if let Some(c) = &spec.matters {
@@ -259,11 +264,7 @@ fn chunks(ids: &BTreeSet<i64>) -> Vec<Vec<i64>> {
 }
 
 /// (id, responsible attorney, status) of the matters considered.
-async fn load_matters<C: ConnectionTrait>(
-    db: &C,
-    spec: &PlanSpec,
-    c: &CategorySpec,
-) -> AppResult<Vec<(i64, Option<i64>, MatterStatus)>> {
+async fn load_matters<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategorySpec) -> AppResult<Vec<MatterRow>> {
     let base = || {
         matter::Entity::find()
             .select_only()
@@ -275,7 +276,7 @@ async fn load_matters<C: ConnectionTrait>(
             .filter(matter::Column::FirmId.eq(spec.firm_id))
             .filter(restrict_to_matters(spec, matter::Column::Id))
     };
-    let mut rows: Vec<(i64, Option<i64>, MatterStatus)> = match &c.only {
+    let mut rows: Vec<MatterRow> = match &c.only {
         None => {
             base()
                 .filter(matter::Column::ResponsibleAttorneyId.eq(c.from))
@@ -289,7 +290,7 @@ async fn load_matters<C: ConnectionTrait>(
                 out.extend(
                     base()
                         .filter(matter::Column::Id.is_in(chunk))
-                        .into_tuple::<(i64, Option<i64>, MatterStatus)>()
+                        .into_tuple::<MatterRow>()
                         .all(db)
                         .await?,
                 );
@@ -302,11 +303,7 @@ async fn load_matters<C: ConnectionTrait>(
 }
 
 /// (id, matter, assignee, status, due date) of the tasks considered.
-async fn load_tasks<C: ConnectionTrait>(
-    db: &C,
-    spec: &PlanSpec,
-    c: &CategorySpec,
-) -> AppResult<Vec<(i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>)>> {
+async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategorySpec) -> AppResult<Vec<TaskRow>> {
     let base = || {
         task::Entity::find()
             .select_only()
@@ -320,7 +317,7 @@ async fn load_tasks<C: ConnectionTrait>(
             .filter(task::Column::FirmId.eq(spec.firm_id))
             .filter(restrict_to_matters(spec, task::Column::MatterId))
     };
-    let mut rows: Vec<(i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>)> = match &c.only {
+    let mut rows: Vec<TaskRow> = match &c.only {
         None => {
             base()
                 .filter(task::Column::AssigneeId.eq(c.from))
@@ -334,7 +331,7 @@ async fn load_tasks<C: ConnectionTrait>(
                 out.extend(
                     base()
                         .filter(task::Column::Id.is_in(chunk))
-                        .into_tuple::<(i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>)>()
+                        .into_tuple::<TaskRow>()
                         .all(db)
                         .await?,
                 );

@@ -8,4 +8,6 @@ mod cli;
 mod http_protocol;
 mod import;
 mod read_api;
+mod reassign_api;
+mod reassign_rules;
 mod schema;

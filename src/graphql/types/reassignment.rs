@@ -229,6 +229,7 @@ pub struct ReassignmentPreview(pub Arc<Preview>);
 
 #[Object]
 impl ReassignmentPreview {
+    #[allow(clippy::wrong_self_convention)]
     async fn from_user(&self) -> User {
         User(self.0.valid.from.clone())
     }
@@ -453,6 +454,7 @@ impl Reassignment {
     }
 
     /// Whose work it considered.
+    #[allow(clippy::wrong_self_convention)]
     async fn from_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         Ok(loaders(ctx)?
             .users

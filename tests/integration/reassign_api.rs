@@ -1,0 +1,253 @@
+//! The reassignment API over HTTP: who may use it, what it answers, and that preview and apply
+//! agree, on the demo firm (dates moved to today).
+
+use crate::common::*;
+use crate::on_both_databases;
+use serde_json::{Value, json};
+
+const PREVIEW: &str = "query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) { previewToken timeZone
+  matters { count toUser { name } items(first: 100) { nodes { id kind title } } excluded { reason count items { nodes { id } } } }
+  tasks { count items(first: 100) { nodes { id } } excluded { reason count } }
+  calendarEvents { count items(first: 100) { nodes { id } } excluded { reason count } } } }";
+
+const APPLY: &str =
+    "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { replayed userErrors { field code message }
+  reassignment { id status reportUrl matters { reassigned } tasks { reassigned } calendarEvents { reassigned } skipped
+    fromUser { name } actor { name }
+    moved: items(outcome: REASSIGNED, first: 100) { totalCount nodes { kind record { id } } } } } }";
+
+fn ids(list: &Value) -> Vec<String> {
+    let mut v: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+async fn preview_then_apply_moves_the_same_records(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.token("alice@demo.test").await;
+    let lee = app.user_id(&admin, "lee@demo.test").await;
+    let bob = app.user_id(&admin, "bob@demo.test").await;
+    let input = json!({ "fromUserId": lee, "toUserId": bob, "note": "Lee has left the firm" });
+    let preview = app.data(&admin, PREVIEW, json!({ "i": input })).await["reassignmentPreview"].clone();
+    assert_eq!(preview["timeZone"], "America/New_York");
+    assert_eq!(preview["matters"]["toUser"]["name"], "Bob Barrister");
+    // The demo shows every reason.
+    let mut reasons: Vec<String> = ["matters", "tasks", "calendarEvents"]
+        .iter()
+        .flat_map(|c| {
+            preview[c]["excluded"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["reason"].as_str().unwrap().to_string())
+        })
+        .collect();
+    reasons.sort();
+    reasons.dedup();
+    assert_eq!(
+        reasons,
+        [
+            "ATTENDEE_ONLY",
+            "CLOSED_MATTER",
+            "COMPLETED",
+            "NO_MATTER",
+            "PAST_DUE",
+            "PAST_EVENT",
+            "PRIVATE_MATTER",
+            "TARGET_NO_ACCESS"
+        ]
+    );
+
+    let mut with_token = input.clone();
+    with_token["previewToken"] = preview["previewToken"].clone();
+    let payload = app.data(&admin, APPLY, json!({ "i": with_token })).await["reassignWork"].clone();
+    assert_eq!(payload["userErrors"], json!([]));
+    let r = &payload["reassignment"];
+    assert_eq!(r["status"], "APPLIED");
+    assert_eq!(r["fromUser"]["name"], "Lee Leaver");
+    assert_eq!(r["actor"]["name"], "Alice Admin");
+    assert_eq!(r["matters"]["reassigned"], preview["matters"]["count"]);
+    assert_eq!(r["tasks"]["reassigned"], preview["tasks"]["count"]);
+    assert_eq!(r["calendarEvents"]["reassigned"], preview["calendarEvents"]["count"]);
+    let moved: Vec<&Value> = r["moved"]["nodes"].as_array().unwrap().iter().collect();
+    let moved_of = |kind: &str| {
+        let mut v: Vec<String> = moved
+            .iter()
+            .filter(|n| n["kind"] == kind)
+            .map(|n| n["record"]["id"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(moved_of("MATTER"), ids(&preview["matters"]["items"]["nodes"]));
+    assert_eq!(moved_of("TASK"), ids(&preview["tasks"]["items"]["nodes"]));
+    assert_eq!(
+        moved_of("CALENDAR_EVENT"),
+        ids(&preview["calendarEvents"]["items"]["nodes"])
+    );
+    assert!(r["reportUrl"].as_str().unwrap().ends_with("/report.csv"));
+
+    // Bob now holds them.
+    let data = app
+        .data(
+            &admin,
+            "query($id: ID!) { user(id: $id) { workload { openMatters } } }",
+            json!({ "id": bob }),
+        )
+        .await;
+    assert_eq!(
+        data["user"]["workload"]["openMatters"].as_i64().unwrap(),
+        1 + preview["matters"]["count"].as_i64().unwrap()
+    );
+
+    // History: newest first, filterable, with the report.
+    let history = app
+        .data(
+            &admin,
+            "query($from: ID) { reassignments(fromUserId: $from) { totalCount nodes { id note
+                skipped: items(outcome: SKIPPED) { totalCount } tasks: items(kind: TASK) { totalCount } } } }",
+            json!({ "from": lee }),
+        )
+        .await;
+    let list = &history["reassignments"];
+    assert_eq!(list["totalCount"], 1);
+    assert_eq!(list["nodes"][0]["note"], "Lee has left the firm");
+    assert_eq!(
+        list["nodes"][0]["tasks"]["totalCount"], 12,
+        "every task of Lee's was considered"
+    );
+    assert!(list["nodes"][0]["skipped"]["totalCount"].as_i64().unwrap() > 0);
+
+    // Undo through the API; a second undo is refused with a code.
+    let undo = "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code } reassignment { undoOf { status } tasks { reassigned } } } }";
+    let id = r["id"].clone();
+    let data = app.data(&admin, undo, json!({ "id": id })).await;
+    assert_eq!(data["undoReassignment"]["reassignment"]["undoOf"]["status"], "UNDONE");
+    assert_eq!(
+        data["undoReassignment"]["reassignment"]["tasks"]["reassigned"],
+        preview["tasks"]["count"]
+    );
+    let data = app.data(&admin, undo, json!({ "id": id })).await;
+    assert_eq!(data["undoReassignment"]["userErrors"][0]["code"], "ALREADY_UNDONE");
+}
+
+async fn only_the_firms_administrators_may_reassign(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.token("alice@demo.test").await;
+    let lee = app.user_id(&admin, "lee@demo.test").await;
+    let bob_id = app.user_id(&admin, "bob@demo.test").await;
+    let input = json!({ "fromUserId": lee, "toUserId": bob_id });
+    let applied = app.data(&admin, APPLY, json!({ "i": input })).await;
+    let batch = applied["reassignWork"]["reassignment"]["id"].clone();
+    let before = snapshot(&app.db).await;
+
+    // A member of the firm: FORBIDDEN everywhere, nothing read or changed.
+    let bob = app.token("bob@demo.test").await;
+    for (query, vars) in [
+        (PREVIEW, json!({ "i": input })),
+        (APPLY, json!({ "i": input })),
+        ("{ reassignments { totalCount } }", json!({})),
+        (
+            "query($id: ID!) { reassignment(id: $id) { id } }",
+            json!({ "id": batch }),
+        ),
+        (
+            "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code } } }",
+            json!({ "id": batch }),
+        ),
+    ] {
+        let (status, body) = app.gql(&bob, query, vars).await;
+        assert_eq!(status, 200);
+        assert_eq!(error_code(&body), "FORBIDDEN", "{query}: {body}");
+    }
+
+    // Another firm's administrator: our IDs do not exist for them.
+    let olga = app.token("olga@other.test").await;
+    let oscar = app
+        .data(
+            &olga,
+            "{ users(filter: {search: \"oscar\"}) { nodes { id } } }",
+            json!({}),
+        )
+        .await["users"]["nodes"][0]["id"]
+        .clone();
+    let (_, body) = app
+        .gql(&olga, PREVIEW, json!({ "i": { "fromUserId": lee, "toUserId": oscar } }))
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["userErrors"][0]["code"], "NOT_FOUND");
+    assert_eq!(
+        body["errors"][0]["extensions"]["userErrors"][0]["field"],
+        json!(["input", "fromUserId"])
+    );
+    let data = app
+        .data(&olga, APPLY, json!({ "i": { "fromUserId": lee, "toUserId": oscar } }))
+        .await;
+    assert_eq!(data["reassignWork"]["userErrors"][0]["code"], "NOT_FOUND");
+    let (_, body) = app
+        .gql(
+            &olga,
+            "query($id: ID!) { reassignment(id: $id) { id } }",
+            json!({ "id": batch }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "NOT_FOUND");
+    let data = app
+        .data(
+            &olga,
+            "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code } } }",
+            json!({ "id": batch }),
+        )
+        .await;
+    assert_eq!(data["undoReassignment"]["userErrors"][0]["code"], "NOT_FOUND");
+    let data = app.data(&olga, "{ reassignments { totalCount } }", json!({})).await;
+    assert_eq!(data["reassignments"]["totalCount"], 0);
+
+    assert_eq!(snapshot(&app.db).await, before, "refused requests change nothing");
+}
+
+async fn mutation_input_errors_come_back_as_user_errors(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.token("alice@demo.test").await;
+    let lee = app.user_id(&admin, "lee@demo.test").await;
+    let erin = app.user_id(&admin, "erin@demo.test").await;
+    let bob = app.user_id(&admin, "bob@demo.test").await;
+    let before = snapshot(&app.db).await;
+    let data = app
+        .data(
+            &admin,
+            APPLY,
+            json!({ "i": { "fromUserId": lee, "toUserId": erin, "tasks": { "toUserId": "nonsense" } } }),
+        )
+        .await;
+    let errors = &data["reassignWork"]["userErrors"];
+    assert_eq!(data["reassignWork"]["reassignment"], Value::Null);
+    assert_eq!(
+        errors[0],
+        json!({ "field": ["input", "toUserId"], "code": "TARGET_NOT_ATTORNEY",
+                                  "message": "Erin Paralegal cannot be responsible attorney: not an attorney" })
+    );
+    assert_eq!(errors[1]["field"], json!(["input", "tasks", "toUserId"]));
+    assert_eq!(errors[1]["code"], "NOT_FOUND");
+    // Stale token.
+    let data = app
+        .data(
+            &admin,
+            APPLY,
+            json!({ "i": { "fromUserId": lee, "toUserId": bob, "previewToken": "stale" } }),
+        )
+        .await;
+    assert_eq!(data["reassignWork"]["userErrors"][0]["code"], "PREVIEW_STALE");
+    assert_eq!(snapshot(&app.db).await, before);
+}
+
+on_both_databases!(
+    preview_then_apply_moves_the_same_records,
+    only_the_firms_administrators_may_reassign,
+    mutation_input_errors_come_back_as_user_errors,
+);

@@ -1,0 +1,900 @@
+//! SPEC.md section 3 as scenarios. The firm is `tests/fixtures/rules-firm.json` (New York);
+//! the clock is pinned at 23:30 on 30 November in New York, which is already 1 December in UTC,
+//! so "today" and "past due" are only right if they are taken in the firm's time zone.
+//!
+//! Given that firm, when the administrator Ada previews or applies Sam's work (Sam is
+//! deactivated) to Tia, then exactly these records move and these are excluded, for this reason.
+
+use crate::common::*;
+use crate::on_both_databases;
+use chrono::{DateTime, TimeZone, Utc};
+use entity::{
+    ExclusionReason as R, ItemOutcome, WorkKind, calendar_event, event_attendee, matter, reassignment_item, task, user,
+};
+use handover::auth::Viewer;
+use handover::reassign::{self, CategoryChoice, Plan, Request};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const RULES_FIRM: &str = include_str!("../fixtures/rules-firm.json");
+
+/// 23:30 on 30 November 2026 in New York.
+fn cutoff() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 1, 4, 30, 0).unwrap()
+}
+
+pub struct Firm {
+    pub db: DatabaseConnection,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn rules_firm(backend: Backend) -> Firm {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(backend, dir.path()).await;
+    handover::import::import_text(&db, RULES_FIRM, false)
+        .await
+        .expect("rules firm");
+    handover::import::import_text(&db, OTHER_FIRM, false)
+        .await
+        .expect("other firm");
+    Firm { db, _dir: dir }
+}
+
+impl Firm {
+    pub async fn viewer(&self, email: &str) -> Viewer {
+        let user = user::Entity::find()
+            .filter(user::Column::Email.eq(email))
+            .one(&self.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let firm = entity::firm::Entity::find_by_id(user.firm_id)
+            .one(&self.db)
+            .await
+            .unwrap()
+            .unwrap();
+        Viewer { user, firm }
+    }
+
+    pub async fn user(&self, key: &str) -> i64 {
+        user::Entity::find()
+            .filter(user::Column::Key.eq(key))
+            .one(&self.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    async fn keys(&self) -> BTreeMap<(WorkKind, i64), String> {
+        let mut out = BTreeMap::new();
+        for m in matter::Entity::find().all(&self.db).await.unwrap() {
+            out.insert((WorkKind::Matter, m.id), m.key);
+        }
+        for t in task::Entity::find().all(&self.db).await.unwrap() {
+            out.insert((WorkKind::Task, t.id), t.key);
+        }
+        for e in calendar_event::Entity::find().all(&self.db).await.unwrap() {
+            out.insert((WorkKind::CalendarEvent, e.id), e.key);
+        }
+        out
+    }
+
+    /// Sam's work to Tia, every category.
+    pub async fn sam_to_tia(&self) -> Request {
+        Request {
+            from_user_id: Some(Ok(self.user("sam").await)),
+            to_user_id: Some(Ok(self.user("tia").await)),
+            ..Default::default()
+        }
+    }
+
+    pub async fn task_assignee(&self, key: &str) -> i64 {
+        task::Entity::find()
+            .filter(task::Column::Key.eq(key))
+            .one(&self.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .assignee_id
+    }
+}
+
+/// What a plan does, by import key: per category, the keys that move and the keys per reason.
+#[derive(Debug, PartialEq, Eq, Default)]
+pub struct Outline {
+    pub moving: BTreeSet<String>,
+    pub excluded: BTreeMap<R, BTreeSet<String>>,
+}
+
+fn none_choice() -> CategoryChoice {
+    CategoryChoice {
+        include: false,
+        to_user_id: None,
+    }
+}
+
+fn set(keys: &[&str]) -> BTreeSet<String> {
+    keys.iter().map(|k| k.to_string()).collect()
+}
+
+fn outline(keys: &BTreeMap<(WorkKind, i64), String>, kind: WorkKind, plan: Option<&reassign::CategoryPlan>) -> Outline {
+    let Some(plan) = plan else { return Outline::default() };
+    let key = |id: i64| keys[&(kind, id)].clone();
+    Outline {
+        moving: plan.moving().map(|i| key(i.record_id)).collect(),
+        excluded: plan
+            .excluded()
+            .into_iter()
+            .map(|(r, items)| (r, items.iter().map(|i| key(i.record_id)).collect()))
+            .collect(),
+    }
+}
+
+async fn outlines(firm: &Firm, plan: &Plan) -> [Outline; 3] {
+    let keys = firm.keys().await;
+    [
+        outline(&keys, WorkKind::Matter, plan.matters.as_ref()),
+        outline(&keys, WorkKind::Task, plan.tasks.as_ref()),
+        outline(&keys, WorkKind::CalendarEvent, plan.events.as_ref()),
+    ]
+}
+
+fn expected_matters() -> Outline {
+    Outline {
+        moving: set(&["m-group-in", "m-listed", "m-open", "m-pending"]),
+        excluded: BTreeMap::from([
+            (R::ClosedMatter, set(&["m-closed"])),
+            (R::PrivateMatter, set(&["m-private-sam", "m-single-group"])),
+            (R::TargetNoAccess, set(&["m-group-out"])),
+        ]),
+    }
+}
+
+fn expected_tasks() -> Outline {
+    Outline {
+        // Due today (in New York) and due tomorrow move; no due date moves; a task on a matter
+        // someone else is responsible for moves too.
+        moving: set(&[
+            "t-due-today",
+            "t-due-tomorrow",
+            "t-group-in",
+            "t-listed",
+            "t-no-due",
+            "t-on-otto-matter",
+        ]),
+        excluded: BTreeMap::from([
+            (R::ClosedMatter, set(&["t-closed"])),
+            (R::NoMatter, set(&["t-no-matter"])),
+            // Sam's own private matter, Otto's private matter, and a group of one.
+            (
+                R::PrivateMatter,
+                set(&["t-private-otto", "t-private-sam", "t-single-group"]),
+            ),
+            (R::PastDue, set(&["t-due-yesterday"])),
+            (R::Completed, set(&["t-complete"])),
+            (R::TargetNoAccess, set(&["t-group-out"])),
+        ]),
+    }
+}
+
+fn expected_events() -> Outline {
+    Outline {
+        moving: set(&["e-allday-today", "e-at-cutoff", "e-later", "e-target-attends"]),
+        excluded: BTreeMap::from([
+            (R::ClosedMatter, set(&["e-closed"])),
+            (R::NoMatter, set(&["e-no-matter"])),
+            (R::PrivateMatter, set(&["e-private"])),
+            (R::PastEvent, set(&["e-allday-yesterday", "e-started"])),
+            (R::AttendeeOnly, set(&["e-on-firm-calendar", "e-on-otto-calendar"])),
+            (R::TargetNoAccess, set(&["e-group-out"])),
+        ]),
+    }
+}
+
+async fn preview_reports_every_rule_and_reason(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let before = snapshot(&firm.db).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let preview = reassign::preview(&firm.db, &ada, &firm.sam_to_tia().await, cutoff())
+        .await
+        .unwrap()
+        .unwrap();
+    let [m, t, e] = outlines(&firm, &preview.plan).await;
+    assert_eq!(m, expected_matters());
+    assert_eq!(t, expected_tasks());
+    assert_eq!(e, expected_events());
+    assert_eq!(snapshot(&firm.db).await, before, "a preview writes nothing");
+}
+
+async fn apply_moves_exactly_what_the_preview_showed(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let (sam, tia, nina, ada_id) = (
+        firm.user("sam").await,
+        firm.user("tia").await,
+        firm.user("nina").await,
+        firm.user("ada").await,
+    );
+    let mut request = firm.sam_to_tia().await;
+    let preview = reassign::preview(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap();
+    request.preview_token = Some(preview.token.clone());
+    let applied = reassign::reassign(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap();
+    let batch = applied.reassignment;
+    assert_eq!(
+        (
+            batch.matters_reassigned,
+            batch.tasks_reassigned,
+            batch.events_reassigned
+        ),
+        (4, 6, 4)
+    );
+    assert_eq!(batch.cutoff_at, cutoff());
+    assert_eq!(batch.time_zone, "America/New_York");
+
+    // The report: one item per record the preview considered, with the same verdicts.
+    let items = reassignment_item::Entity::find()
+        .filter(reassignment_item::Column::ReassignmentId.eq(batch.id))
+        .all(&firm.db)
+        .await
+        .unwrap();
+    let keys = firm.keys().await;
+    let by_outcome = |kind: WorkKind| {
+        let mut o = Outline::default();
+        for i in items.iter().filter(|i| i.kind == kind) {
+            let key = keys[&(kind, i.record_id)].clone();
+            assert_eq!(i.previous_holder_id, sam);
+            match i.outcome {
+                ItemOutcome::Reassigned => {
+                    assert_eq!(i.new_holder_id, Some(tia));
+                    o.moving.insert(key);
+                }
+                ItemOutcome::Skipped => {
+                    assert_eq!(i.new_holder_id, None);
+                    o.excluded.entry(i.reason.unwrap()).or_default().insert(key);
+                }
+            }
+        }
+        o
+    };
+    assert_eq!(by_outcome(WorkKind::Matter), expected_matters());
+    assert_eq!(by_outcome(WorkKind::Task), expected_tasks());
+    assert_eq!(by_outcome(WorkKind::CalendarEvent), expected_events());
+
+    // The records themselves.
+    for m in matter::Entity::find()
+        .all(&firm.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.firm_id == ada.firm_id())
+    {
+        let moved = expected_matters().moving.contains(&m.key);
+        if moved {
+            assert_eq!(m.responsible_attorney_id, Some(tia), "{}", m.key);
+        } else if m.key != "m-private-otto" && m.key != "m-otto" {
+            assert_eq!(m.responsible_attorney_id, Some(sam), "{}", m.key);
+        }
+        assert_eq!(
+            m.originating_attorney_id,
+            Some(ada_id),
+            "the originating attorney never changes ({})",
+            m.key
+        );
+    }
+    for t in task::Entity::find()
+        .all(&firm.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.firm_id == ada.firm_id())
+    {
+        let expected = if expected_tasks().moving.contains(&t.key) {
+            tia
+        } else if t.key == "t-otto-own" {
+            firm.user("otto").await
+        } else {
+            sam
+        };
+        assert_eq!(t.assignee_id, expected, "{}", t.key);
+    }
+    // Status, due date and assigner are left as they were.
+    let moved_task = task::Entity::find()
+        .filter(task::Column::Key.eq("t-due-tomorrow"))
+        .one(&firm.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved_task.status, entity::TaskStatus::InProgress);
+    assert_eq!(moved_task.due_date, chrono::NaiveDate::from_ymd_opt(2026, 12, 1));
+    assert_eq!(moved_task.assigner_id, Some(ada_id));
+
+    // Events: on Tia's calendar now; Tia took Sam's place among the attendees, once.
+    let tia_calendar = handover::reassign::select::personal_calendar(&firm.db, ada.firm_id(), tia)
+        .await
+        .unwrap()
+        .unwrap();
+    let attendees = |key: &'static str| {
+        let db = firm.db.clone();
+        async move {
+            let e = calendar_event::Entity::find()
+                .filter(calendar_event::Column::Key.eq(key))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            let mut a: Vec<i64> = event_attendee::Entity::find()
+                .filter(event_attendee::Column::EventId.eq(e.id))
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| a.user_id)
+                .collect();
+            a.sort();
+            (e.calendar_id, a)
+        }
+    };
+    let mut later = vec![tia, nina];
+    later.sort();
+    assert_eq!(attendees("e-later").await, (tia_calendar, later));
+    assert_eq!(attendees("e-target-attends").await, (tia_calendar, vec![tia]));
+    // Attendee-only events stay where they are, and Sam stays an attendee.
+    let (cal, att) = attendees("e-on-otto-calendar").await;
+    assert_ne!(cal, tia_calendar);
+    assert!(att.contains(&sam));
+}
+
+async fn grant_matter_access_moves_group_work_and_adds_the_target(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let tia = firm.user("tia").await;
+    let mut request = firm.sam_to_tia().await;
+    request.grant_matter_access = true;
+    let preview = reassign::preview(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap();
+    let [m, t, e] = outlines(&firm, &preview.plan).await;
+    assert!(m.moving.contains("m-group-out") && !m.excluded.contains_key(&R::TargetNoAccess));
+    assert!(t.moving.contains("t-group-out"));
+    assert!(e.moving.contains("e-group-out"));
+    // Private stays private, grant or not.
+    assert_eq!(
+        t.excluded[&R::PrivateMatter],
+        set(&["t-private-otto", "t-private-sam", "t-single-group"])
+    );
+
+    reassign::reassign(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap();
+    let group_out = matter::Entity::find()
+        .filter(matter::Column::Key.eq("m-group-out"))
+        .one(&firm.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(group_out.responsible_attorney_id, Some(tia));
+    let granted = entity::matter_permitted_user::Entity::find()
+        .filter(entity::matter_permitted_user::Column::MatterId.eq(group_out.id))
+        .filter(entity::matter_permitted_user::Column::UserId.eq(tia))
+        .one(&firm.db)
+        .await
+        .unwrap();
+    assert!(granted.is_some(), "Tia was added to the matter's permission");
+}
+
+async fn per_category_targets_and_left_out_categories(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let (tia, nina, sam) = (firm.user("tia").await, firm.user("nina").await, firm.user("sam").await);
+    let request = Request {
+        from_user_id: Some(Ok(sam)),
+        to_user_id: Some(Ok(tia)),
+        // A non-attorney may take tasks, never matters.
+        tasks: CategoryChoice {
+            include: true,
+            to_user_id: Some(Ok(nina)),
+        },
+        calendar_events: CategoryChoice {
+            include: false,
+            to_user_id: None,
+        },
+        ..Default::default()
+    };
+    let batch = reassign::reassign(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap()
+        .reassignment;
+    assert_eq!(
+        (
+            batch.matters_to_user_id,
+            batch.tasks_to_user_id,
+            batch.events_to_user_id
+        ),
+        (Some(tia), Some(nina), None)
+    );
+    assert_eq!(firm.task_assignee("t-due-today").await, nina);
+    // Nina is listed on m-listed but not in the "with-tia" group: that task is TARGET_NO_ACCESS
+    // for her.
+    assert_eq!(firm.task_assignee("t-group-in").await, sam);
+    assert_eq!(firm.task_assignee("t-listed").await, nina);
+    assert_eq!(batch.events_reassigned, 0);
+    let event_items = reassignment_item::Entity::find()
+        .filter(reassignment_item::Column::ReassignmentId.eq(batch.id))
+        .filter(reassignment_item::Column::Kind.eq(WorkKind::CalendarEvent))
+        .all(&firm.db)
+        .await
+        .unwrap();
+    assert!(event_items.is_empty(), "a left-out category is not considered at all");
+}
+
+async fn restricting_to_matters(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let pending = matter::Entity::find()
+        .filter(matter::Column::Key.eq("m-pending"))
+        .one(&firm.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut request = firm.sam_to_tia().await;
+    request.matter_ids = Some(vec![Ok(pending.id)]);
+    let preview = reassign::preview(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap();
+    let [m, t, e] = outlines(&firm, &preview.plan).await;
+    assert_eq!(
+        m,
+        Outline {
+            moving: set(&["m-pending"]),
+            excluded: BTreeMap::new()
+        }
+    );
+    assert_eq!(
+        t,
+        Outline {
+            moving: set(&["t-no-due"]),
+            excluded: BTreeMap::new()
+        }
+    );
+    assert_eq!(
+        e,
+        Outline {
+            moving: set(&["e-target-attends"]),
+            excluded: BTreeMap::new()
+        }
+    );
+}
+
+async fn invalid_input_is_refused_and_changes_nothing(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let before = snapshot(&firm.db).await;
+    let (sam, nina, dee) = (firm.user("sam").await, firm.user("nina").await, firm.user("dee").await);
+    let oscar = firm.user("oscar").await; // another firm's attorney
+    let codes = |r: &Request| {
+        let db = firm.db.clone();
+        let ada = ada.clone();
+        let r = r.clone();
+        async move {
+            let outcome = reassign::reassign(&db, &ada, &r, cutoff()).await.unwrap();
+            outcome
+                .expect_err("must be refused")
+                .into_iter()
+                .map(|e| e.code)
+                .collect::<Vec<_>>()
+        }
+    };
+    let base = Request {
+        from_user_id: Some(Ok(sam)),
+        ..Default::default()
+    };
+    let tia = firm.user("tia").await;
+    assert_eq!(
+        codes(&Request {
+            from_user_id: Some(Ok(tia)),
+            to_user_id: Some(Ok(tia)),
+            ..Default::default()
+        })
+        .await,
+        ["SAME_USER"; 3]
+    );
+    // Sam is deactivated as well as the source: both are said.
+    assert_eq!(
+        codes(&Request {
+            to_user_id: Some(Ok(sam)),
+            tasks: none_choice(),
+            calendar_events: none_choice(),
+            ..base.clone()
+        })
+        .await,
+        ["TARGET_DISABLED", "SAME_USER"]
+    );
+    assert_eq!(
+        codes(&Request {
+            to_user_id: Some(Ok(dee)),
+            ..base.clone()
+        })
+        .await,
+        ["TARGET_DISABLED"; 3]
+    );
+    assert_eq!(
+        codes(&Request {
+            to_user_id: Some(Ok(nina)),
+            ..base.clone()
+        })
+        .await,
+        ["TARGET_NOT_ATTORNEY"]
+    );
+    assert_eq!(
+        codes(&Request {
+            to_user_id: Some(Ok(oscar)),
+            ..base.clone()
+        })
+        .await,
+        ["NOT_FOUND"]
+    );
+    assert_eq!(
+        codes(&Request {
+            from_user_id: Some(Ok(oscar)),
+            to_user_id: Some(Ok(nina)),
+            ..Default::default()
+        })
+        .await,
+        ["NOT_FOUND", "TARGET_NOT_ATTORNEY"]
+    );
+    assert_eq!(codes(&base).await, ["NO_TARGET"; 3]);
+    let none = CategoryChoice {
+        include: false,
+        to_user_id: None,
+    };
+    assert_eq!(
+        codes(&Request {
+            to_user_id: Some(Ok(nina)),
+            matters: none,
+            tasks: none,
+            calendar_events: none,
+            ..base.clone()
+        })
+        .await,
+        ["NO_CATEGORY"]
+    );
+    assert_eq!(
+        codes(&Request {
+            to_user_id: Some(Err(())),
+            ..base.clone()
+        })
+        .await,
+        ["NOT_FOUND"]
+    );
+    let other_matter = matter::Entity::find()
+        .filter(matter::Column::Key.eq("om1"))
+        .one(&firm.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        codes(&Request {
+            to_user_id: Some(Ok(tia)),
+            matter_ids: Some(vec![Ok(other_matter.id)]),
+            ..base.clone()
+        })
+        .await,
+        ["NOT_FOUND"]
+    );
+    assert_eq!(snapshot(&firm.db).await, before);
+
+    // Only an enabled administrator of the firm may act.
+    let tia_viewer = firm.viewer("tia@rules.test").await;
+    let err = reassign::reassign(&firm.db, &tia_viewer, &firm.sam_to_tia().await, cutoff())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    let err = reassign::preview(&firm.db, &tia_viewer, &firm.sam_to_tia().await, cutoff())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    assert_eq!(snapshot(&firm.db).await, before);
+}
+
+async fn stale_preview_token_changes_nothing(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let mut request = firm.sam_to_tia().await;
+    let preview = reassign::preview(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap();
+    // Meanwhile someone completes a task that was going to move.
+    task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(entity::TaskStatus::Complete))
+        .filter(task::Column::Key.eq("t-no-due"))
+        .exec(&firm.db)
+        .await
+        .unwrap();
+    let before = snapshot(&firm.db).await;
+    request.preview_token = Some(preview.token);
+    let errors = reassign::reassign(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(errors[0].code, "PREVIEW_STALE");
+    assert_eq!(snapshot(&firm.db).await, before, "a stale token changes nothing");
+    // Time alone can make a plan stale: an event that has started since.
+    let mut request = firm.sam_to_tia().await;
+    let preview = reassign::preview(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap();
+    request.preview_token = Some(preview.token);
+    let later = cutoff() + chrono::Duration::hours(1);
+    let errors = reassign::reassign(&firm.db, &ada, &request, later)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(errors[0].code, "PREVIEW_STALE");
+}
+
+async fn idempotency_key_returns_the_first_result(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let mut request = firm.sam_to_tia().await;
+    request.idempotency_key = Some("offboard-sam".into());
+    let first = reassign::reassign(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!first.replayed);
+    let after_first = snapshot(&firm.db).await;
+    let again = reassign::reassign(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.reassignment.id, first.reassignment.id);
+    assert_eq!(snapshot(&firm.db).await, after_first, "a retry changes nothing");
+    request.note = Some("a different input".into());
+    let errors = reassign::reassign(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(errors[0].code, "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(snapshot(&firm.db).await, after_first);
+}
+
+async fn undo_returns_what_is_unchanged_and_reports_the_rest(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let (sam, tia, otto) = (firm.user("sam").await, firm.user("tia").await, firm.user("otto").await);
+    let mut request = firm.sam_to_tia().await;
+    request.grant_matter_access = true;
+    let batch = reassign::reassign(&firm.db, &ada, &request, cutoff())
+        .await
+        .unwrap()
+        .unwrap()
+        .reassignment;
+
+    // Since then: one moved task was given to Otto, another was completed.
+    task::Entity::update_many()
+        .col_expr(task::Column::AssigneeId, Expr::value(otto))
+        .filter(task::Column::Key.eq("t-listed"))
+        .exec(&firm.db)
+        .await
+        .unwrap();
+    task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(entity::TaskStatus::Complete))
+        .filter(task::Column::Key.eq("t-due-tomorrow"))
+        .exec(&firm.db)
+        .await
+        .unwrap();
+
+    let undo = reassign::undo(&firm.db, &ada, batch.id, cutoff())
+        .await
+        .unwrap()
+        .unwrap()
+        .reassignment;
+    assert_eq!(undo.undo_of_id, Some(batch.id));
+    // Everything else goes back to Sam, deactivated as he is.
+    assert_eq!(firm.task_assignee("t-due-today").await, sam);
+    assert_eq!(firm.task_assignee("t-group-out").await, sam);
+    assert_eq!(firm.task_assignee("t-listed").await, otto, "changed since: left alone");
+    assert_eq!(
+        firm.task_assignee("t-due-tomorrow").await,
+        tia,
+        "completed since: left alone"
+    );
+    let items = reassignment_item::Entity::find()
+        .filter(reassignment_item::Column::ReassignmentId.eq(undo.id))
+        .all(&firm.db)
+        .await
+        .unwrap();
+    let keys = firm.keys().await;
+    let skipped: BTreeMap<String, R> = items
+        .iter()
+        .filter(|i| i.outcome == ItemOutcome::Skipped)
+        .map(|i| (keys[&(i.kind, i.record_id)].clone(), i.reason.unwrap()))
+        .collect();
+    assert_eq!(
+        skipped,
+        BTreeMap::from([
+            ("t-due-tomorrow".to_string(), R::Completed),
+            ("t-listed".to_string(), R::Changed)
+        ])
+    );
+    for i in items.iter().filter(|i| i.outcome == ItemOutcome::Reassigned) {
+        assert_eq!((i.previous_holder_id, i.new_holder_id), (tia, Some(sam)));
+    }
+    // Matters and events went back too; Sam is an attendee again where Tia had replaced him,
+    // and Tia keeps her own place where she attended already... as one row.
+    let m = matter::Entity::find()
+        .filter(matter::Column::Key.eq("m-open"))
+        .one(&firm.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.responsible_attorney_id, Some(sam));
+    let sam_calendar = handover::reassign::select::personal_calendar(&firm.db, ada.firm_id(), sam)
+        .await
+        .unwrap()
+        .unwrap();
+    let e = calendar_event::Entity::find()
+        .filter(calendar_event::Column::Key.eq("e-later"))
+        .one(&firm.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.calendar_id, sam_calendar);
+    let attendees: BTreeSet<i64> = event_attendee::Entity::find()
+        .filter(event_attendee::Column::EventId.eq(e.id))
+        .all(&firm.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.user_id)
+        .collect();
+    assert!(attendees.contains(&sam) && !attendees.contains(&tia), "{attendees:?}");
+    // The access granted for the group matter is taken back.
+    let group_out = matter::Entity::find()
+        .filter(matter::Column::Key.eq("m-group-out"))
+        .one(&firm.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let still = entity::matter_permitted_user::Entity::find()
+        .filter(entity::matter_permitted_user::Column::MatterId.eq(group_out.id))
+        .filter(entity::matter_permitted_user::Column::UserId.eq(tia))
+        .one(&firm.db)
+        .await
+        .unwrap();
+    assert!(still.is_none());
+
+    let original = entity::reassignment::Entity::find_by_id(batch.id)
+        .one(&firm.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(original.status, entity::ReassignmentStatus::Undone);
+    assert_eq!(original.undone_by_id, Some(undo.id));
+    let before = snapshot(&firm.db).await;
+    let errors = reassign::undo(&firm.db, &ada, batch.id, cutoff())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(errors[0].code, "ALREADY_UNDONE");
+    assert_eq!(snapshot(&firm.db).await, before);
+}
+
+async fn concurrent_applies_never_move_a_record_twice(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let (sam, tia, otto) = (firm.user("sam").await, firm.user("tia").await, firm.user("otto").await);
+    let to_tia = firm.sam_to_tia().await;
+    let to_otto = Request {
+        to_user_id: Some(Ok(otto)),
+        ..to_tia.clone()
+    };
+    let run = |r: Request| {
+        let (db, ada) = (firm.db.clone(), ada.clone());
+        tokio::spawn(async move { reassign::reassign(&db, &ada, &r, cutoff()).await })
+    };
+    let (a, b) = tokio::join!(run(to_tia), run(to_otto));
+    let a = a
+        .unwrap()
+        .expect("no database error, no 'database is locked'")
+        .unwrap()
+        .reassignment;
+    let b = b
+        .unwrap()
+        .expect("no database error, no 'database is locked'")
+        .unwrap()
+        .reassignment;
+
+    let moved_by = |batch: i64| {
+        let db = firm.db.clone();
+        async move {
+            reassignment_item::Entity::find()
+                .filter(reassignment_item::Column::ReassignmentId.eq(batch))
+                .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|i| (i.kind, i.record_id, i.new_holder_id.unwrap()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let (ma, mb) = (moved_by(a.id).await, moved_by(b.id).await);
+    let ids_a: BTreeSet<(WorkKind, i64)> = ma.iter().map(|(k, r, _)| (*k, *r)).collect();
+    let ids_b: BTreeSet<(WorkKind, i64)> = mb.iter().map(|(k, r, _)| (*k, *r)).collect();
+    assert!(ids_a.is_disjoint(&ids_b), "a record moved by both");
+    // Tasks moved by one of them are held by that one's target: no lost update.
+    for (kind, record, holder) in ma.iter().chain(mb.iter()) {
+        if *kind == WorkKind::Task {
+            let t = task::Entity::find_by_id(*record).one(&firm.db).await.unwrap().unwrap();
+            assert_eq!(t.assignee_id, *holder);
+        }
+    }
+    // Every task the rules let move ended with one of the two targets, whichever ran first
+    // (work Otto may not see stays for Tia's batch); the rest stayed with Sam.
+    for key in expected_tasks().moving {
+        let holder = firm.task_assignee(&key).await;
+        assert!(holder == tia || holder == otto, "{key} is held by {holder}");
+    }
+    for key in [
+        "t-due-yesterday",
+        "t-complete",
+        "t-no-matter",
+        "t-closed",
+        "t-private-sam",
+    ] {
+        assert_eq!(firm.task_assignee(key).await, sam, "{key}");
+    }
+}
+
+async fn concurrent_undos_only_one_wins(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let batch = reassign::reassign(&firm.db, &ada, &firm.sam_to_tia().await, cutoff())
+        .await
+        .unwrap()
+        .unwrap()
+        .reassignment;
+    let run = || {
+        let (db, ada) = (firm.db.clone(), ada.clone());
+        tokio::spawn(async move { reassign::undo(&db, &ada, batch.id, cutoff()).await })
+    };
+    let (a, b) = tokio::join!(run(), run());
+    let outcomes = [a.unwrap().unwrap(), b.unwrap().unwrap()];
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "exactly one undo");
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o.as_ref().is_err_and(|e| e[0].code == "ALREADY_UNDONE"))
+            .count(),
+        1
+    );
+}
+
+on_both_databases!(
+    preview_reports_every_rule_and_reason,
+    apply_moves_exactly_what_the_preview_showed,
+    grant_matter_access_moves_group_work_and_adds_the_target,
+    per_category_targets_and_left_out_categories,
+    restricting_to_matters,
+    invalid_input_is_refused_and_changes_nothing,
+    stale_preview_token_changes_nothing,
+    idempotency_key_returns_the_first_result,
+    undo_returns_what_is_unchanged_and_reports_the_rest,
+    concurrent_applies_never_move_a_record_twice,
+    concurrent_undos_only_one_wins,
+);
