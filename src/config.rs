@@ -39,6 +39,9 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Generate a large firm and measure preview, apply and undo against a server process, with
+    /// the hand-written SQL floor (see the README's Benchmarks section).
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -140,4 +143,15 @@ pub struct TokenArgs {
     /// Lifetime of the token, in seconds.
     #[arg(long, default_value_t = 8 * 3600)]
     pub expires_in: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Size relative to the reference firm (500 users, 50,000 matters, 500,000 tasks, 200,000
+    /// events; the source holds 10,000 matters, 100,000 tasks, 50,000 events).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Append the result row (Markdown) to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

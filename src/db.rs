@@ -5,7 +5,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    Statement, TransactionOptions, TransactionTrait, Value,
 };
 use std::time::Duration;
 
@@ -70,5 +70,74 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
         DatabaseBackend::Postgres => "postgres",
         DatabaseBackend::Sqlite => "sqlite",
         _ => "other",
+    }
+}
+
+/// A hand-written statement with `$1`-style placeholders, rewritten to `?1` for SQLite.
+pub fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DatabaseBackend::Sqlite => {
+            let mut out = String::with_capacity(sql.len());
+            let mut chars = sql.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                    out.push('?');
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        _ => sql.to_string(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// A whole list of ids as one parameter, and the SQL that reads it back as rows of `id`:
+/// `json_each` on SQLite, `unnest` of an array on PostgreSQL. One statement then covers any
+/// number of records, with no per-row parameters and no `IN (…)` list to plan.
+pub fn id_rows(backend: DatabaseBackend, param: usize, ids: &[i64]) -> (String, Value) {
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    match backend {
+        DatabaseBackend::Postgres => (
+            format!("(SELECT unnest(CAST(${param} AS BIGINT[])) AS id)"),
+            Value::from(format!("{{{list}}}")),
+        ),
+        _ => (
+            format!("(SELECT CAST(value AS INTEGER) AS id FROM json_each(${param}))"),
+            Value::from(format!("[{list}]")),
+        ),
+    }
+}
+
+/// As [`id_rows`], for (id, optional matter id) pairs: rows of `id, matter_id`.
+pub fn id_matter_rows(backend: DatabaseBackend, param: usize, pairs: &[(i64, Option<i64>)]) -> (String, Vec<Value>) {
+    let opt = |m: Option<i64>, null: &str| m.map_or(null.to_string(), |m| m.to_string());
+    match backend {
+        DatabaseBackend::Postgres => {
+            let ids = pairs.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(",");
+            let matters = pairs.iter().map(|p| opt(p.1, "NULL")).collect::<Vec<_>>().join(",");
+            (
+                format!(
+                    "(SELECT * FROM unnest(CAST(${param} AS BIGINT[]), CAST(${} AS BIGINT[])) AS t(id, matter_id))",
+                    param + 1
+                ),
+                vec![Value::from(format!("{{{ids}}}")), Value::from(format!("{{{matters}}}"))],
+            )
+        }
+        _ => {
+            let json = pairs
+                .iter()
+                .map(|p| format!("[{},{}]", p.0, opt(p.1, "null")))
+                .collect::<Vec<_>>()
+                .join(",");
+            (
+                format!(
+                    "(SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS matter_id \
+                     FROM json_each(${param}))"
+                ),
+                vec![Value::from(format!("[{json}]"))],
+            )
+        }
     }
 }

@@ -393,7 +393,14 @@ impl MigrationTrait for Migration {
         m.create_index(index(
             "ix_task_assignee",
             Task::Table,
-            cols![Task::FirmId, Task::AssigneeId, Task::Status, Task::DueDate],
+            // Covering for the reassignment rules: a holder's tasks without touching the table.
+            cols![
+                Task::FirmId,
+                Task::AssigneeId,
+                Task::Status,
+                Task::DueDate,
+                Task::MatterId
+            ],
             false,
         ))
         .await?;
@@ -452,7 +459,13 @@ impl MigrationTrait for Migration {
         m.create_index(index(
             "ix_event_calendar_start",
             CalendarEvent::Table,
-            cols![CalendarEvent::CalendarId, CalendarEvent::StartAt],
+            // Covering for the reassignment rules: a calendar's events without touching the table.
+            cols![
+                CalendarEvent::CalendarId,
+                CalendarEvent::StartAt,
+                CalendarEvent::AllDay,
+                CalendarEvent::MatterId
+            ],
             false,
         ))
         .await?;

@@ -1,5 +1,6 @@
 //! Subcommands. Each is a small function over the library; `main` only dispatches.
 
+mod bench;
 mod import;
 mod serve;
 mod token;
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli) -> AppResult<Outcome> {
         Some(Command::Token(ref args)) => token::run(&cli.database, &cli.jwt, args)
             .await
             .map(|_| Outcome::Success),
+        Some(Command::Bench(ref args)) => bench::run(&cli.database, args).await.map(|_| Outcome::Success),
         Some(Command::Schema) => {
             print!("{}", crate::graphql::sdl());
             Ok(Outcome::Success)

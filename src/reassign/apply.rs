@@ -7,14 +7,15 @@ use super::select::{CHUNK, CategoryPlan, Plan, PlanSpec, personal_calendar};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::{
-    ExclusionReason, ItemOutcome, MatterStatus, ReassignmentStatus, TaskStatus, WorkKind, calendar_event,
-    event_attendee, matter, matter_permitted_user, reassignment, reassignment_grant, reassignment_item, task,
+    ExclusionReason, ReassignmentStatus, WorkKind, event_attendee, matter_permitted_user, reassignment,
+    reassignment_grant,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Value,
 };
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What the batch row records besides the plan.
 pub struct BatchInfo {
@@ -66,40 +67,35 @@ pub async fn execute(
     .insert(txn)
     .await?;
 
-    let mut items: Vec<reassignment_item::ActiveModel> = Vec::new();
+    let started = std::time::Instant::now();
     let mut grants: BTreeSet<(i64, i64)> = BTreeSet::new();
     let mut counts = [0i64; 3];
     let mut skipped = 0i64;
-
     if let Some(c) = &plan.matters {
         let moved = move_matters(txn, c).await?;
-        counts[0] = record_items(
-            &mut items,
-            &mut grants,
-            &mut skipped,
-            &batch,
-            WorkKind::Matter,
-            c,
-            &moved,
-        );
+        tracing::debug!(elapsed = ?started.elapsed(), "matters moved");
+        let (n, s) = record_items(txn, &mut grants, &batch, WorkKind::Matter, c, &moved).await?;
+        counts[0] = n;
+        skipped += s;
     }
     if let Some(c) = &plan.tasks {
+        tracing::debug!(elapsed = ?started.elapsed(), "matter items");
         let moved = move_tasks(txn, c).await?;
-        counts[1] = record_items(&mut items, &mut grants, &mut skipped, &batch, WorkKind::Task, c, &moved);
+        tracing::debug!(elapsed = ?started.elapsed(), "tasks moved");
+        let (n, s) = record_items(txn, &mut grants, &batch, WorkKind::Task, c, &moved).await?;
+        counts[1] = n;
+        skipped += s;
     }
     if let Some(c) = &plan.events {
+        tracing::debug!(elapsed = ?started.elapsed(), "task items");
         let moved = move_events(txn, info.firm_id, c).await?;
-        counts[2] = record_items(
-            &mut items,
-            &mut grants,
-            &mut skipped,
-            &batch,
-            WorkKind::CalendarEvent,
-            c,
-            &moved,
-        );
+        tracing::debug!(elapsed = ?started.elapsed(), "events moved");
+        let (n, s) = record_items(txn, &mut grants, &batch, WorkKind::CalendarEvent, c, &moved).await?;
+        counts[2] = n;
+        skipped += s;
     }
 
+    tracing::debug!(elapsed = ?started.elapsed(), "event items");
     // Access for the targets of work that moved on a matter they could not see.
     if !grants.is_empty() {
         let rows = grants
@@ -138,13 +134,6 @@ pub async fn execute(
         }
     }
 
-    // 10 columns a row: 1,000 rows stay far below every parameter limit.
-    for chunk in items.chunks(1000) {
-        reassignment_item::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
-    }
-
     let mut batch: reassignment::ActiveModel = batch.into();
     batch.matters_reassigned = Set(counts[0]);
     batch.tasks_reassigned = Set(counts[1]);
@@ -153,111 +142,138 @@ pub async fn execute(
     Ok(batch.update(txn).await?)
 }
 
-/// One item per record considered; returns how many moved.
-fn record_items(
-    items: &mut Vec<reassignment_item::ActiveModel>,
+/// One item per record considered, written set-wise: the records are grouped by outcome,
+/// reason and attendee swap, and each group is one `INSERT … SELECT` over its id list passed as
+/// a single parameter. Returns (moved, skipped).
+async fn record_items(
+    txn: &DatabaseTransaction,
     grants: &mut BTreeSet<(i64, i64)>,
-    skipped: &mut i64,
     batch: &reassignment::Model,
     kind: WorkKind,
     plan: &CategoryPlan,
     moved: &HashSet<i64>,
-) -> i64 {
-    let mut n = 0;
+) -> AppResult<(i64, i64)> {
+    let mut groups: BTreeMap<(Option<ExclusionReason>, bool), Vec<i64>> = BTreeMap::new();
+    let (mut n_moved, mut n_skipped) = (0, 0);
     for item in &plan.items {
-        let (outcome, reason) = match item.verdict {
-            Verdict::Skip(r) => (ItemOutcome::Skipped, Some(r)),
-            _ if moved.contains(&item.record_id) => (ItemOutcome::Reassigned, None),
+        let reason = match item.verdict {
+            Verdict::Skip(r) => Some(r),
+            _ if moved.contains(&item.record_id) => None,
             // Planned to move, but no longer held as planned when the update ran.
-            _ => (ItemOutcome::Skipped, Some(ExclusionReason::Changed)),
+            _ => Some(ExclusionReason::Changed),
         };
-        if outcome == ItemOutcome::Reassigned {
-            n += 1;
+        if reason.is_none() {
+            n_moved += 1;
             if item.verdict == Verdict::MoveGrantingAccess
                 && let Some(m) = item.matter_id
             {
                 grants.insert((m, plan.to));
             }
         } else {
-            *skipped += 1;
+            n_skipped += 1;
         }
-        items.push(reassignment_item::ActiveModel {
-            reassignment_id: Set(batch.id),
-            firm_id: Set(batch.firm_id),
-            kind: Set(kind),
-            record_id: Set(item.record_id),
-            matter_id: Set(item.matter_id),
-            previous_holder_id: Set(plan.from),
-            new_holder_id: Set((outcome == ItemOutcome::Reassigned).then_some(plan.to)),
-            outcome: Set(outcome),
-            reason: Set(reason),
-            attendee_replaced: Set(outcome == ItemOutcome::Reassigned && item.source_attends),
-            ..Default::default()
-        });
+        groups
+            .entry((reason, reason.is_none() && item.source_attends))
+            .or_default()
+            .push(item.record_id);
     }
-    n
+    let kind_name = match kind {
+        WorkKind::Matter => "MATTER",
+        WorkKind::Task => "TASK",
+        WorkKind::CalendarEvent => "CALENDAR_EVENT",
+    };
+    // The matter each record is linked to, from the plan: no lookup of the records again.
+    let matter_of: HashMap<i64, Option<i64>> = plan.items.iter().map(|i| (i.record_id, i.matter_id)).collect();
+    let backend = txn.get_database_backend();
+    for ((reason, swapped), ids) in groups {
+        let (outcome, reason_sql) = match reason {
+            None => ("REASSIGNED", "NULL".to_string()),
+            Some(r) => ("SKIPPED", format!("'{}'", reason_code(r))),
+        };
+        let new_holder = if reason.is_none() {
+            Value::from(plan.to)
+        } else {
+            Value::BigInt(None)
+        };
+        let pairs: Vec<(i64, Option<i64>)> = ids
+            .iter()
+            .map(|id| (*id, matter_of.get(id).copied().flatten()))
+            .collect();
+        let (rows, row_values) = crate::db::id_matter_rows(backend, 6, &pairs);
+        let sql = format!(
+            "INSERT INTO reassignment_item (reassignment_id, firm_id, kind, record_id, matter_id, previous_holder_id,
+               new_holder_id, outcome, reason, attendee_replaced)
+             SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), '{kind_name}', r.id, r.matter_id, CAST($3 AS BIGINT),
+               CAST($4 AS BIGINT), '{outcome}', {reason_sql}, CAST($5 AS BOOLEAN)
+             FROM {rows} r"
+        );
+        let mut values = vec![
+            Value::from(batch.id),
+            Value::from(batch.firm_id),
+            Value::from(plan.from),
+            new_holder,
+            Value::from(swapped),
+        ];
+        values.extend(row_values);
+        txn.execute_raw(crate::db::statement(backend, &sql, values)).await?;
+    }
+    Ok((n_moved, n_skipped))
+}
+
+/// The stored code of a reason (the same string the entity writes).
+fn reason_code(r: ExclusionReason) -> String {
+    use sea_orm::ActiveEnum;
+    r.to_value()
 }
 
 fn moving_ids(plan: &CategoryPlan) -> Vec<i64> {
     plan.moving().map(|i| i.record_id).collect()
 }
 
-/// `UPDATE … SET col = value WHERE id IN (chunk) AND guard RETURNING id`, chunk by chunk.
-async fn guarded_update<E: EntityTrait>(
+/// `{update} AND id IN (ids) RETURNING id`, in one statement: `update` is an UPDATE whose WHERE
+/// clause is the guard (the previous holder, the state the rules require), `$1` is the id list
+/// and `params` are `$2`, `$3`, ….
+async fn guarded_update(
     txn: &DatabaseTransaction,
     ids: &[i64],
-    id_col: E::Column,
-    set: (E::Column, i64),
-    guard: impl Fn() -> SimpleExpr,
+    update: &str,
+    params: Vec<Value>,
 ) -> AppResult<HashSet<i64>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let backend = txn.get_database_backend();
+    let (rows, list) = crate::db::id_rows(backend, 1, ids);
+    let sql = format!("{update} AND id IN (SELECT id FROM {rows} ids) RETURNING id");
+    let mut values = vec![list];
+    values.extend(params);
     let mut moved = HashSet::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        let stmt = Query::update()
-            .table(E::default())
-            .value(set.0, set.1)
-            .and_where(id_col.is_in(chunk.iter().copied()))
-            .and_where(guard())
-            .returning_col(id_col)
-            .to_owned();
-        for row in txn.query_all(&stmt).await? {
-            moved.insert(row.try_get_by_index::<i64>(0)?);
-        }
+    for row in txn.query_all_raw(crate::db::statement(backend, &sql, values)).await? {
+        moved.insert(row.try_get_by_index::<i64>(0)?);
     }
     Ok(moved)
 }
 
 async fn move_matters(txn: &DatabaseTransaction, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
-    let from = plan.from;
-    guarded_update::<matter::Entity>(
+    guarded_update(
         txn,
         &moving_ids(plan),
-        matter::Column::Id,
-        (matter::Column::ResponsibleAttorneyId, plan.to),
-        || {
-            Expr::col(matter::Column::ResponsibleAttorneyId)
-                .eq(from)
-                .and(matter::Column::Status.is_in([MatterStatus::Open, MatterStatus::Pending]))
-        },
+        "UPDATE matter SET responsible_attorney_id = $2
+         WHERE responsible_attorney_id = $3 AND status IN ('OPEN', 'PENDING')",
+        vec![Value::from(plan.to), Value::from(plan.from)],
     )
     .await
 }
 
 async fn move_tasks(txn: &DatabaseTransaction, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
-    let from = plan.from;
-    guarded_update::<task::Entity>(
+    guarded_update(
         txn,
         &moving_ids(plan),
-        task::Column::Id,
-        (task::Column::AssigneeId, plan.to),
-        || {
-            Expr::col(task::Column::AssigneeId)
-                .eq(from)
-                .and(task::Column::Status.ne(TaskStatus::Complete))
-        },
+        "UPDATE task SET assignee_id = $2 WHERE assignee_id = $3 AND status <> 'COMPLETE'",
+        vec![Value::from(plan.to), Value::from(plan.from)],
     )
     .await
 }
-
 /// Events move to the target's personal calendar; where the source attends, the target takes
 /// that place (once: a target already attending keeps their own row).
 async fn move_events(txn: &DatabaseTransaction, firm_id: i64, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
@@ -269,12 +285,11 @@ async fn move_events(txn: &DatabaseTransaction, firm_id: i64, plan: &CategoryPla
         }
         return Err(AppError::internal("a user without a personal calendar"));
     };
-    let moved = guarded_update::<calendar_event::Entity>(
+    let moved = guarded_update(
         txn,
         &moving_ids(plan),
-        calendar_event::Column::Id,
-        (calendar_event::Column::CalendarId, to_calendar),
-        || Expr::col(calendar_event::Column::CalendarId).eq(from_calendar),
+        "UPDATE calendar_event SET calendar_id = $2 WHERE calendar_id = $3",
+        vec![Value::from(to_calendar), Value::from(from_calendar)],
     )
     .await?;
 

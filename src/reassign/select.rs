@@ -147,6 +147,7 @@ impl Permissions {
 
 pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan> {
     let clock = spec.clock;
+    let started = std::time::Instant::now();
     let mut matter_rows: Vec<MatterRow> = Vec::new();
     let mut task_rows: Vec<TaskRow> = Vec::new();
     let mut event_rows: Vec<EventRow> = Vec::new();
@@ -154,19 +155,23 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan
     if let Some(c) = &spec.matters {
         matter_rows = load_matters(db, spec, c).await?;
     }
+    tracing::debug!(elapsed = ?started.elapsed(), "matters loaded");
     if let Some(c) = &spec.tasks {
         task_rows = load_tasks(db, spec, c).await?;
     }
+    tracing::debug!(elapsed = ?started.elapsed(), "tasks loaded");
     if let Some(c) = &spec.events {
         event_rows = load_events(db, spec, c).await?;
     }
 
+    tracing::debug!(elapsed = ?started.elapsed(), "candidates loaded");
     // Facts about every matter any candidate is linked to, in a few statements.
     let mut matter_ids: BTreeSet<i64> = matter_rows.iter().map(|m| m.0).collect();
     matter_ids.extend(task_rows.iter().filter_map(|t| t.1));
     matter_ids.extend(event_rows.iter().filter_map(|e| e.matter_id));
     let statuses = matter_statuses(db, spec.firm_id, &matter_ids).await?;
     let permissions = permissions(db, &matter_ids).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), matters = matter_ids.len(), "matter facts loaded");
 
     let matters = spec.matters.as_ref().map(|c| CategoryPlan {
         from: c.from,
@@ -421,6 +426,7 @@ async fn load_events<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategorySp
         }
     }
     rows.sort_unstable_by_key(|r| r.0);
+    tracing::debug!(rows = rows.len(), "event rows loaded");
 
     // Which of them the source attends.
     let ids: BTreeSet<i64> = rows.iter().map(|r| r.0).collect();

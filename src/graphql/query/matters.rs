@@ -48,6 +48,7 @@ impl MattersQuery {
             search: f.search,
         };
         let page = matters::list(db, viewer, &filter, req).await?;
+        crate::graphql::types::prime_matter_page(ctx, &page.items).await?;
         Ok(MatterConnection::from_page(page, |m| m.id, Matter))
     }
 

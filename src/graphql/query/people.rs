@@ -1,6 +1,6 @@
 use crate::firm::users::{self, UserFilter as DomainUserFilter};
 use crate::graphql::connection::*;
-use crate::graphql::context::{db, viewer};
+use crate::graphql::context::{db, load_failed, loaders, viewer};
 use crate::graphql::types::{Licence, User};
 use crate::ids::{self, Kind};
 use async_graphql::{Context, ID, InputObject, Object};
@@ -42,6 +42,11 @@ impl PeopleQuery {
             search: f.search,
         };
         let page = users::list(db(ctx)?, viewer(ctx)?, &filter, req).await?;
+        let look = ctx.look_ahead();
+        if look.field("nodes").field("workload").exists() || look.field("edges").field("node").field("workload").exists() {
+            let ids = page.items.iter().map(|u| u.id);
+            loaders(ctx)?.workloads.load_many(ids).await.map_err(load_failed)?;
+        }
         Ok(UserConnection::from_page(page, |u| u.id, User))
     }
 

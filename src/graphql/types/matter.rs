@@ -10,6 +10,52 @@ use entity::{group, matter};
 #[derive(Clone)]
 pub struct Matter(pub matter::Model);
 
+/// Load, in one batch per loader, what the selection asks of a page of matters, so that the
+/// statements a page costs do not depend on how its resolvers happen to be scheduled.
+pub async fn prime_page(ctx: &Context<'_>, matters: &[matter::Model]) -> async_graphql::Result<()> {
+    let look = ctx.look_ahead();
+    let node = |f: &str| look.field("nodes").field(f).exists() || look.field("edges").field("node").field(f).exists();
+    let deep = |f: &str, g: &str| {
+        look.field("nodes").field(f).field(g).exists() || look.field("edges").field("node").field(f).field(g).exists()
+    };
+    let l = loaders(ctx)?;
+    let ids: Vec<i64> = matters.iter().map(|m| m.id).collect();
+    let responsible: Vec<i64> = matters.iter().filter_map(|m| m.responsible_attorney_id).collect();
+    let mut people = Vec::new();
+    if node("responsibleAttorney") {
+        people.extend(responsible.iter().copied());
+    }
+    if node("originatingAttorney") {
+        people.extend(matters.iter().filter_map(|m| m.originating_attorney_id));
+    }
+    let users = async {
+        if !people.is_empty() {
+            l.users.load_many(people).await.map_err(load_failed)?;
+        }
+        if deep("responsibleAttorney", "workload") {
+            l.workloads.load_many(responsible).await.map_err(load_failed)?;
+        }
+        Ok::<_, crate::error::AppError>(())
+    };
+    let counts = async {
+        if node("openTaskCount") || node("upcomingEventCount") {
+            l.matter_counts.load_many(ids.iter().copied()).await.map_err(load_failed)?;
+        }
+        Ok::<_, crate::error::AppError>(())
+    };
+    let permissions = async {
+        if node("permission") || node("private") {
+            l.permissions.load_many(ids.iter().copied()).await.map_err(load_failed)?;
+        }
+        Ok::<_, crate::error::AppError>(())
+    };
+    let (a, b, c) = futures::join!(users, counts, permissions);
+    a?;
+    b?;
+    c?;
+    Ok(())
+}
+
 async fn user_by_id(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Result<Option<User>> {
     let Some(id) = id else { return Ok(None) };
     Ok(loaders(ctx)?.users.load_one(id).await.map_err(load_failed)?.map(User))

@@ -10,7 +10,7 @@ mod work;
 pub use enums::{
     CalendarKind, ExclusionReason, ItemOutcome, Licence, MatterStatus, ReassignmentStatus, TaskStatus, WorkKind,
 };
-pub use matter::{Group, Matter, MatterPermission};
+pub use matter::{Group, Matter, MatterPermission, prime_page as prime_matter_page};
 pub use reassignment::{
     CategoryInput, CategoryPreview, Exclusion, ReassignWorkInput, ReassignWorkPayload, Reassignment, ReassignmentItem,
     ReassignmentPreview, UserError, WorkItem, preview_refused as reassignment_preview_refused,

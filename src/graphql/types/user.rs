@@ -95,6 +95,7 @@ impl User {
             ..Default::default()
         };
         let page = crate::firm::matters::list(db(ctx)?, v, &filter, req).await?;
+        crate::graphql::types::prime_matter_page(ctx, &page.items).await?;
         Ok(MatterConnection::from_page(page, |m| m.id, Matter))
     }
 

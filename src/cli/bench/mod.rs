@@ -1,0 +1,244 @@
+//! `handover bench`: generate a large firm, start a real server process on it, and time a
+//! preview, an apply and an undo over HTTP; read the server's peak memory from the kernel;
+//! time the same changes as hand-written SQL (the floor). Prints one Markdown table row.
+
+mod floor;
+mod generate;
+
+use crate::auth::JwtKeys;
+use crate::config::{BenchArgs, DatabaseArgs};
+use crate::error::{AppError, AppResult};
+use crate::ids::{self, Kind};
+use chrono::Utc;
+use rand::RngCore;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PREVIEW: &str = "query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) { previewToken
+  matters { count excluded { reason count } } tasks { count excluded { reason count } }
+  calendarEvents { count excluded { reason count } } } }";
+const APPLY: &str = "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code message }
+  reassignment { id matters { reassigned } tasks { reassigned } calendarEvents { reassigned } skipped } } }";
+const UNDO: &str = "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code message }
+  reassignment { matters { reassigned } tasks { reassigned } calendarEvents { reassigned } skipped } } }";
+
+/// Kill the server when the benchmark ends, whatever happens.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Server {
+    /// A figure from /proc/PID/status, in KiB (`VmHWM` = peak resident set).
+    fn status_kib(&self, field: &str) -> Option<u64> {
+        let text = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).ok()?;
+        text.lines()
+            .find(|l| l.starts_with(field))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    }
+}
+
+fn free_port() -> AppResult<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> AppResult<(Value, Duration)> {
+    let started = Instant::now();
+    let res = client
+        .post(url)
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .map_err(AppError::internal)?;
+    let body: Value = res.json().await.map_err(AppError::internal)?;
+    let elapsed = started.elapsed();
+    if body.get("errors").is_some() {
+        return Err(AppError::internal(format!("the server answered with errors: {body}")));
+    }
+    Ok((body["data"].clone(), elapsed))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
+    let db = crate::db::connect(&database.database_url).await?;
+    crate::db::migrate(&db).await?;
+    let backend = crate::db::backend_name(&db);
+    let size = generate::Size::scaled(args.scale);
+    let started = Instant::now();
+    let (people, created) = generate::ensure(&db, size, Utc::now()).await?;
+    eprintln!(
+        "bench firm {} in {:.1} s: {size:?}",
+        if created { "generated" } else { "found" },
+        started.elapsed().as_secs_f64()
+    );
+
+    // The server under test, a separate process, so its memory is its own.
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let port = free_port()?;
+    let child = Command::new(std::env::current_exe()?)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &database.database_url,
+        ])
+        .env("HANDOVER_JWT_SECRET", &secret)
+        .env(
+            "HANDOVER_LOG",
+            std::env::var("HANDOVER_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(Stdio::null())
+        .spawn()?;
+    let server = Server(child);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..300 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !ready {
+        return Err(AppError::internal("the server did not become ready"));
+    }
+    let idle_kib = server.status_kib("VmRSS:").unwrap_or_default();
+    let token = JwtKeys::hs256(secret.as_bytes(), None, None).sign(&ids::encode(Kind::User, people.admin), 3600)?;
+    let url = format!("{base}/graphql");
+    let input = json!({
+        "fromUserId": ids::encode(Kind::User, people.source),
+        "toUserId": ids::encode(Kind::User, people.target),
+        "note": "benchmark",
+    });
+
+    let mut previews = Vec::new();
+    let mut preview = Value::Null;
+    for _ in 0..3 {
+        let (data, took) = post(&client, &url, &token, PREVIEW, json!({ "i": input })).await?;
+        previews.push(took);
+        preview = data["reassignmentPreview"].clone();
+    }
+    let after_preview_kib = server.status_kib("VmHWM:").unwrap_or_default();
+    eprintln!("server peak RSS after the previews: {} MiB", after_preview_kib / 1024);
+    let count = |c: &str| preview[c]["count"].as_i64().unwrap_or_default();
+    let considered = |c: &str| {
+        count(c)
+            + preview[c]["excluded"]
+                .as_array()
+                .map_or(0, |e| e.iter().map(|x| x["count"].as_i64().unwrap_or(0)).sum())
+    };
+    let total_considered = considered("matters") + considered("tasks") + considered("calendarEvents");
+    eprintln!(
+        "preview: {} matters, {} tasks, {} events move; {} records considered",
+        count("matters"),
+        count("tasks"),
+        count("calendarEvents"),
+        total_considered
+    );
+
+    let mut apply_input = input.clone();
+    apply_input["previewToken"] = preview["previewToken"].clone();
+    let (data, apply_time) = post(&client, &url, &token, APPLY, json!({ "i": apply_input })).await?;
+    let payload = &data["reassignWork"];
+    if payload["userErrors"].as_array().is_some_and(|e| !e.is_empty()) {
+        return Err(AppError::internal(format!("apply refused: {payload}")));
+    }
+    let batch_id = payload["reassignment"]["id"].clone();
+    eprintln!(
+        "server peak RSS after the apply: {} MiB",
+        server.status_kib("VmHWM:").unwrap_or_default() / 1024
+    );
+    let moved = payload["reassignment"]["tasks"]["reassigned"]
+        .as_i64()
+        .unwrap_or_default();
+    let (data, undo_time) = post(&client, &url, &token, UNDO, json!({ "id": batch_id })).await?;
+    let returned = data["undoReassignment"]["reassignment"]["tasks"]["reassigned"]
+        .as_i64()
+        .unwrap_or_default();
+    if returned != moved {
+        return Err(AppError::internal(format!("undo returned {returned} tasks of {moved}")));
+    }
+    let peak_kib = server.status_kib("VmHWM:").unwrap_or_default();
+    drop(server);
+
+    // The floor, on the same data (back as it was after the undo).
+    let source_calendar = crate::reassign::select::personal_calendar(&db, people.firm_id, people.source)
+        .await?
+        .unwrap_or(-1);
+    let target_calendar = crate::reassign::select::personal_calendar(&db, people.firm_id, people.target)
+        .await?
+        .unwrap_or(-1);
+    let now = Utc::now();
+    let tz = chrono_tz::America::New_York;
+    let input = floor::FloorInput {
+        firm_id: people.firm_id,
+        source: people.source,
+        target: people.target,
+        source_calendar,
+        target_calendar,
+        today: now.with_timezone(&tz).date_naive(),
+        cutoff: now,
+        today_start: crate::firm::start_of_day(now, tz),
+    };
+    let (floor_time, floor_items) = floor::run(&db, &input).await?;
+    if floor_items as i64 != total_considered {
+        eprintln!("note: the floor wrote {floor_items} items, the preview considered {total_considered}");
+    }
+
+    previews.sort();
+    let row = format!(
+        "| {backend} | {} | {} / {} / {} / {} | {} | {} (cold {}) | {} | {} | {} | {:.2}x | {} MiB (idle {} MiB) |",
+        args.scale,
+        size.users,
+        size.matters,
+        size.tasks,
+        size.events,
+        total_considered,
+        ms(previews[1]),
+        ms(previews[0].max(previews[2]).max(previews[1])),
+        ms(apply_time),
+        ms(undo_time),
+        ms(floor_time),
+        apply_time.as_secs_f64() / floor_time.as_secs_f64().max(1e-9),
+        peak_kib / 1024,
+        idle_kib / 1024,
+    );
+    println!(
+        "| database | scale | users / matters / tasks / events | source records considered | preview (median of 3) | apply | undo | SQL floor | apply / floor | server peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("{row}");
+    if let Some(path) = &args.out {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        writeln!(f, "{row}")?;
+    }
+    Ok(())
+}
