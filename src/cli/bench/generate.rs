@@ -170,12 +170,12 @@ pub async fn ensure(db: &DatabaseConnection, size: Size, now: DateTime<Utc>) -> 
         (group_ids[1], source),
         (group_ids[2], source),
     ];
-    for g in 0..20 {
+    for (g, &group) in group_ids.iter().enumerate() {
         if g == 2 {
             continue;
         }
         for k in 0..5 {
-            members.push((group_ids[g], other(g * 7 + k)));
+            members.push((group, other(g * 7 + k)));
         }
     }
     members.sort_unstable();
