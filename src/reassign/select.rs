@@ -3,14 +3,13 @@
 //! decide each record. The result is a `Plan`; nothing here writes.
 
 use super::rules::{self, Clock, EventFacts, MatterFacts, Reason, TaskFacts, Verdict};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{
-    CalendarKind, MatterStatus, TaskStatus, calendar, calendar_event, event_attendee, group_member, matter,
-    matter_permitted_group, matter_permitted_user, task,
+use entity::{CalendarKind, MatterStatus, TaskStatus, calendar};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Value,
 };
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef};
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -102,17 +101,15 @@ impl Plan {
     /// token that no longer matches is refused (`PREVIEW_STALE`).
     pub fn token(&self) -> String {
         let mut h = Sha256::new();
-        h.update(if self.grant_access {
-            b"grant;" as &[u8]
-        } else {
-            b"nogrant;"
-        });
-        for (name, cat) in [("m", &self.matters), ("t", &self.tasks), ("e", &self.events)] {
-            h.update(name.as_bytes());
+        h.update([u8::from(self.grant_access)]);
+        for (name, cat) in [(b'm', &self.matters), (b't', &self.tasks), (b'e', &self.events)] {
+            h.update([name]);
             if let Some(c) = cat {
-                h.update(format!("{}>{};", c.from, c.to).as_bytes());
+                h.update(c.from.to_le_bytes());
+                h.update(c.to.to_le_bytes());
                 for i in &c.items {
-                    h.update(format!("{}:{:?}:{};", i.record_id, i.verdict, i.source_attends).as_bytes());
+                    h.update(i.record_id.to_le_bytes());
+                    h.update([verdict_code(i.verdict), u8::from(i.source_attends)]);
                 }
             }
             h.update(b"|");
@@ -126,6 +123,15 @@ impl Plan {
 type MatterRow = (i64, Option<i64>, MatterStatus);
 /// (id, matter, assignee, status, due date)
 type TaskRow = (i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>);
+
+/// A byte per verdict, for the fingerprint.
+fn verdict_code(v: Verdict) -> u8 {
+    match v {
+        Verdict::Move => 0,
+        Verdict::MoveGrantingAccess => 1,
+        Verdict::Skip(r) => 2 + r as u8,
+    }
+}
 
 /// Who may see each matter: everyone, or the resolved set of listed users and group members.
 struct Permissions {
@@ -145,32 +151,43 @@ impl Permissions {
     }
 }
 
+/// Plan on `db`: a transaction (the plan sees exactly what its writes will), or the pool (the
+/// loads then run in parallel; apply does this on SQLite while it holds the write lock, when no
+/// one else can commit and every connection sees what the transaction sees).
 pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan> {
     let clock = spec.clock;
     let started = std::time::Instant::now();
-    let mut matter_rows: Vec<MatterRow> = Vec::new();
-    let mut task_rows: Vec<TaskRow> = Vec::new();
-    let mut event_rows: Vec<EventRow> = Vec::new();
-
-    if let Some(c) = &spec.matters {
-        matter_rows = load_matters(db, spec, c).await?;
-    }
-    tracing::debug!(elapsed = ?started.elapsed(), "matters loaded");
-    if let Some(c) = &spec.tasks {
-        task_rows = load_tasks(db, spec, c).await?;
-    }
-    tracing::debug!(elapsed = ?started.elapsed(), "tasks loaded");
-    if let Some(c) = &spec.events {
-        event_rows = load_events(db, spec, c).await?;
-    }
-
+    // The three categories load side by side: on a pool, on separate connections.
+    let (matter_rows, task_rows, event_rows) = tokio::try_join!(
+        async {
+            match &spec.matters {
+                Some(c) => load_matters(db, spec, c).await,
+                None => Ok(Vec::new()),
+            }
+        },
+        async {
+            match &spec.tasks {
+                Some(c) => load_tasks(db, spec, c).await,
+                None => Ok(Vec::new()),
+            }
+        },
+        async {
+            match &spec.events {
+                Some(c) => load_events(db, spec, c).await,
+                None => Ok(Vec::new()),
+            }
+        },
+    )?;
     tracing::debug!(elapsed = ?started.elapsed(), "candidates loaded");
+
     // Facts about every matter any candidate is linked to, in a few statements.
     let mut matter_ids: BTreeSet<i64> = matter_rows.iter().map(|m| m.0).collect();
     matter_ids.extend(task_rows.iter().filter_map(|t| t.1));
     matter_ids.extend(event_rows.iter().filter_map(|e| e.matter_id));
-    let statuses = matter_statuses(db, spec.firm_id, &matter_ids).await?;
-    let permissions = permissions(db, &matter_ids).await?;
+    let (statuses, permissions) = tokio::try_join!(
+        matter_statuses(db, spec.firm_id, &matter_ids),
+        permissions(db, &matter_ids)
+    )?;
     tracing::debug!(elapsed = ?started.elapsed(), matters = matter_ids.len(), "matter facts loaded");
 
     let matters = spec.matters.as_ref().map(|c| CategoryPlan {
@@ -256,96 +273,112 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan
     })
 }
 
-fn restrict_to_matters(spec: &PlanSpec, col: impl ColumnTrait) -> Condition {
-    match &spec.matter_ids {
-        Some(ids) => Condition::all().add(col.is_in(ids.iter().copied())),
-        None => Condition::all(),
+/// Parameters of a hand-written statement, numbered as they are added.
+#[derive(Default)]
+struct Params(Vec<Value>);
+
+impl Params {
+    fn add(&mut self, v: impl Into<Value>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+
+    /// A list of ids as one parameter, read back as rows of `id`.
+    fn ids(&mut self, backend: DatabaseBackend, ids: &BTreeSet<i64>) -> String {
+        let list: Vec<i64> = ids.iter().copied().collect();
+        let (rows, value) = crate::db::id_rows(backend, self.0.len() + 1, &list);
+        self.0.push(value);
+        rows
     }
 }
 
-fn chunks(ids: &BTreeSet<i64>) -> Vec<Vec<i64>> {
-    let all: Vec<i64> = ids.iter().copied().collect();
-    all.chunks(CHUNK).map(<[i64]>::to_vec).collect()
+/// Candidate rows, aggregated by the database into one JSON array: one row to fetch instead of
+/// one per record (the per-row cost of a driver dominates a plan over 100,000 records).
+async fn json_rows<T: DeserializeOwned, C: ConnectionTrait>(
+    db: &C,
+    columns: &str,
+    from_where: &str,
+    params: Params,
+) -> AppResult<Vec<T>> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            format!("SELECT CAST(COALESCE(json_agg(json_build_array({columns})), '[]') AS TEXT) FROM {from_where}")
+        }
+        _ => format!("SELECT json_group_array(json_array({columns})) FROM {from_where}"),
+    };
+    let row = db.query_one_raw(crate::db::statement(backend, &sql, params.0)).await?;
+    let text: String = match row {
+        Some(r) => r.try_get_by_index::<Option<String>>(0)?.unwrap_or_else(|| "[]".into()),
+        None => "[]".into(),
+    };
+    serde_json::from_str(&text).map_err(|e| AppError::internal(format!("candidate rows: {e}")))
+}
+
+/// `AND <col> IN (restriction)` when the request names matters.
+fn restriction(spec: &PlanSpec, backend: DatabaseBackend, params: &mut Params, col: &str) -> String {
+    match &spec.matter_ids {
+        Some(ids) => format!(" AND {col} IN (SELECT id FROM {} r)", params.ids(backend, ids)),
+        None => String::new(),
+    }
+}
+
+/// Which rows a category considers: everything the holder has, or (undo) exactly these ids.
+fn scope(c: &CategorySpec, backend: DatabaseBackend, params: &mut Params, holder_col: &str, holder: i64) -> String {
+    match &c.only {
+        None => format!("{holder_col} = {}", params.add(holder)),
+        Some(ids) => format!("id IN (SELECT id FROM {} o)", params.ids(backend, ids)),
+    }
+}
+
+fn parse_status<T: ActiveEnum<Value = String>>(text: &str) -> AppResult<T> {
+    T::try_from_value(&text.to_string()).map_err(|_| AppError::internal(format!("unknown status {text}")))
 }
 
 /// (id, responsible attorney, status) of the matters considered.
 async fn load_matters<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategorySpec) -> AppResult<Vec<MatterRow>> {
-    let base = || {
-        matter::Entity::find()
-            .select_only()
-            .columns([
-                matter::Column::Id,
-                matter::Column::ResponsibleAttorneyId,
-                matter::Column::Status,
-            ])
-            .filter(matter::Column::FirmId.eq(spec.firm_id))
-            .filter(restrict_to_matters(spec, matter::Column::Id))
-    };
-    let mut rows: Vec<MatterRow> = match &c.only {
-        None => {
-            base()
-                .filter(matter::Column::ResponsibleAttorneyId.eq(c.from))
-                .into_tuple()
-                .all(db)
-                .await?
-        }
-        Some(ids) => {
-            let mut out = Vec::new();
-            for chunk in chunks(ids) {
-                out.extend(
-                    base()
-                        .filter(matter::Column::Id.is_in(chunk))
-                        .into_tuple::<MatterRow>()
-                        .all(db)
-                        .await?,
-                );
-            }
-            out
-        }
-    };
-    rows.sort_unstable_by_key(|r| r.0);
-    Ok(rows)
+    let backend = db.get_database_backend();
+    let mut p = Params::default();
+    let firm = p.add(spec.firm_id);
+    let scope = scope(c, backend, &mut p, "responsible_attorney_id", c.from);
+    let restrict = restriction(spec, backend, &mut p, "id");
+    let rows: Vec<(i64, Option<i64>, String)> = json_rows(
+        db,
+        "id, responsible_attorney_id, status",
+        &format!("matter WHERE firm_id = {firm} AND {scope}{restrict}"),
+        p,
+    )
+    .await?;
+    let mut out = rows
+        .into_iter()
+        .map(|(id, holder, status)| Ok((id, holder, parse_status::<MatterStatus>(&status)?)))
+        .collect::<AppResult<Vec<_>>>()?;
+    out.sort_unstable_by_key(|r| r.0);
+    Ok(out)
 }
 
 /// (id, matter, assignee, status, due date) of the tasks considered.
 async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategorySpec) -> AppResult<Vec<TaskRow>> {
-    let base = || {
-        task::Entity::find()
-            .select_only()
-            .columns([
-                task::Column::Id,
-                task::Column::MatterId,
-                task::Column::AssigneeId,
-                task::Column::Status,
-                task::Column::DueDate,
-            ])
-            .filter(task::Column::FirmId.eq(spec.firm_id))
-            .filter(restrict_to_matters(spec, task::Column::MatterId))
-    };
-    let mut rows: Vec<TaskRow> = match &c.only {
-        None => {
-            base()
-                .filter(task::Column::AssigneeId.eq(c.from))
-                .into_tuple()
-                .all(db)
-                .await?
-        }
-        Some(ids) => {
-            let mut out = Vec::new();
-            for chunk in chunks(ids) {
-                out.extend(
-                    base()
-                        .filter(task::Column::Id.is_in(chunk))
-                        .into_tuple::<TaskRow>()
-                        .all(db)
-                        .await?,
-                );
-            }
-            out
-        }
-    };
-    rows.sort_unstable_by_key(|r| r.0);
-    Ok(rows)
+    let backend = db.get_database_backend();
+    let mut p = Params::default();
+    let firm = p.add(spec.firm_id);
+    let scope = scope(c, backend, &mut p, "assignee_id", c.from);
+    let restrict = restriction(spec, backend, &mut p, "matter_id");
+    let rows: Vec<(i64, Option<i64>, i64, String, Option<NaiveDate>)> = json_rows(
+        db,
+        "id, matter_id, assignee_id, status, due_date",
+        &format!("task WHERE firm_id = {firm} AND {scope}{restrict}"),
+        p,
+    )
+    .await?;
+    let mut out = rows
+        .into_iter()
+        .map(|(id, matter, assignee, status, due)| {
+            Ok((id, matter, assignee, parse_status::<TaskStatus>(&status)?, due))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    out.sort_unstable_by_key(|r| r.0);
+    Ok(out)
 }
 
 struct EventRow {
@@ -370,89 +403,53 @@ pub async fn personal_calendar<C: ConnectionTrait>(db: &C, firm_id: i64, user_id
         .await?)
 }
 
-/// Events on the source's personal calendar, and events elsewhere that the source attends.
+/// Events on the source's personal calendar, events elsewhere that the source attends
+/// (reported as ATTENDEE_ONLY), and whether the source attends each.
 async fn load_events<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategorySpec) -> AppResult<Vec<EventRow>> {
     let own_calendar = personal_calendar(db, spec.firm_id, c.from).await?.unwrap_or(-1);
-    type Row = (i64, Option<i64>, i64, DateTime<Utc>, bool);
-    let base = || {
-        calendar_event::Entity::find()
-            .select_only()
-            .columns([
-                calendar_event::Column::Id,
-                calendar_event::Column::MatterId,
-                calendar_event::Column::CalendarId,
-                calendar_event::Column::StartAt,
-                calendar_event::Column::AllDay,
-            ])
-            .filter(calendar_event::Column::FirmId.eq(spec.firm_id))
-            .filter(restrict_to_matters(spec, calendar_event::Column::MatterId))
+    let backend = db.get_database_backend();
+    let mut p = Params::default();
+    let firm = p.add(spec.firm_id);
+    let source = p.add(c.from);
+    let scope = match &c.only {
+        None => format!(
+            "(calendar_id = {} OR id IN (SELECT event_id FROM event_attendee WHERE firm_id = {firm} AND user_id = {source}))",
+            p.add(own_calendar)
+        ),
+        Some(ids) => format!("id IN (SELECT id FROM {} o)", p.ids(backend, ids)),
     };
-    let mut rows: Vec<Row> = Vec::new();
-    match &c.only {
-        None => {
-            rows.extend(
-                base()
-                    .filter(calendar_event::Column::CalendarId.eq(own_calendar))
-                    .into_tuple::<Row>()
-                    .all(db)
-                    .await?,
-            );
-            // Attended elsewhere: reported as ATTENDEE_ONLY.
-            let attended = Query::select()
-                .column(event_attendee::Column::EventId)
-                .from(event_attendee::Entity)
-                .and_where(event_attendee::Column::FirmId.eq(spec.firm_id))
-                .and_where(event_attendee::Column::UserId.eq(c.from))
-                .to_owned();
-            rows.extend(
-                base()
-                    .filter(calendar_event::Column::CalendarId.ne(own_calendar))
-                    .filter(calendar_event::Column::Id.in_subquery(attended))
-                    .into_tuple::<Row>()
-                    .all(db)
-                    .await?,
-            );
-        }
-        Some(ids) => {
-            for chunk in chunks(ids) {
-                rows.extend(
-                    base()
-                        .filter(calendar_event::Column::Id.is_in(chunk))
-                        .into_tuple::<Row>()
-                        .all(db)
-                        .await?,
-                );
-            }
-        }
-    }
-    rows.sort_unstable_by_key(|r| r.0);
-    tracing::debug!(rows = rows.len(), "event rows loaded");
-
-    // Which of them the source attends.
-    let ids: BTreeSet<i64> = rows.iter().map(|r| r.0).collect();
-    let mut attends = HashSet::new();
-    for chunk in chunks(&ids) {
-        let found: Vec<i64> = event_attendee::Entity::find()
-            .select_only()
-            .column(event_attendee::Column::EventId)
-            .filter(event_attendee::Column::UserId.eq(c.from))
-            .filter(event_attendee::Column::EventId.is_in(chunk))
-            .into_tuple()
-            .all(db)
-            .await?;
-        attends.extend(found);
-    }
-    Ok(rows
+    let restrict = restriction(spec, backend, &mut p, "matter_id");
+    type Row = (i64, Option<i64>, i64, String, i64, i64);
+    let rows: Vec<Row> = json_rows(
+        db,
+        &format!(
+            "id, matter_id, calendar_id, start_at, CASE WHEN all_day THEN 1 ELSE 0 END,
+             CASE WHEN EXISTS (SELECT 1 FROM event_attendee a WHERE a.event_id = calendar_event.id
+               AND a.user_id = {source}) THEN 1 ELSE 0 END"
+        ),
+        &format!("calendar_event WHERE firm_id = {firm} AND {scope}{restrict}"),
+        p,
+    )
+    .await?;
+    let mut out = rows
         .into_iter()
-        .map(|(id, matter_id, calendar_id, start, all_day)| EventRow {
-            id,
-            matter_id,
-            start,
-            all_day,
-            on_source_calendar: calendar_id == own_calendar,
-            source_attends: attends.contains(&id),
+        .map(|(id, matter_id, calendar_id, start, all_day, attends)| {
+            let start = DateTime::parse_from_rfc3339(&start)
+                .or_else(|_| DateTime::parse_from_str(&start, "%Y-%m-%d %H:%M:%S%.f%:z"))
+                .map_err(|e| AppError::internal(format!("event start {start}: {e}")))?
+                .with_timezone(&Utc);
+            Ok(EventRow {
+                id,
+                matter_id,
+                start,
+                all_day: all_day != 0,
+                on_source_calendar: calendar_id == own_calendar,
+                source_attends: attends != 0,
+            })
         })
-        .collect())
+        .collect::<AppResult<Vec<_>>>()?;
+    out.sort_unstable_by_key(|r| r.id);
+    Ok(out)
 }
 
 async fn matter_statuses<C: ConnectionTrait>(
@@ -460,66 +457,52 @@ async fn matter_statuses<C: ConnectionTrait>(
     firm_id: i64,
     ids: &BTreeSet<i64>,
 ) -> AppResult<HashMap<i64, MatterStatus>> {
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in chunks(ids) {
-        let rows: Vec<(i64, MatterStatus)> = matter::Entity::find()
-            .select_only()
-            .columns([matter::Column::Id, matter::Column::Status])
-            .filter(matter::Column::FirmId.eq(firm_id))
-            .filter(matter::Column::Id.is_in(chunk))
-            .into_tuple()
-            .all(db)
-            .await?;
-        out.extend(rows);
-    }
-    Ok(out)
+    let backend = db.get_database_backend();
+    let mut p = Params::default();
+    let firm = p.add(firm_id);
+    let list = p.ids(backend, ids);
+    let rows: Vec<(i64, String)> = json_rows(
+        db,
+        "id, status",
+        &format!("matter WHERE firm_id = {firm} AND id IN (SELECT id FROM {list} l)"),
+        p,
+    )
+    .await?;
+    rows.into_iter()
+        .map(|(id, status)| Ok((id, parse_status::<MatterStatus>(&status)?)))
+        .collect()
 }
 
 async fn permissions<C: ConnectionTrait>(db: &C, ids: &BTreeSet<i64>) -> AppResult<Permissions> {
-    let mut everyone = HashSet::new();
+    let backend = db.get_database_backend();
+    let mut p = Params::default();
+    let list = p.ids(backend, ids);
+    let open: Vec<(i64,)> = json_rows(
+        db,
+        "id",
+        &format!("matter WHERE permission_everyone = TRUE AND id IN (SELECT id FROM {list} l)"),
+        p,
+    )
+    .await?;
+    let mut p = Params::default();
+    let list = p.ids(backend, ids);
+    let resolved_rows: Vec<(i64, i64)> = json_rows(
+        db,
+        "matter_id, user_id",
+        &format!(
+            "(SELECT matter_id, user_id FROM matter_permitted_user WHERE matter_id IN (SELECT id FROM {list} l)
+              UNION SELECT g.matter_id, m.user_id FROM matter_permitted_group g JOIN group_member m ON m.group_id = g.group_id
+              WHERE g.matter_id IN (SELECT id FROM {list} l2)) resolved"
+        ),
+        p,
+    )
+    .await?;
     let mut resolved: HashMap<i64, BTreeSet<i64>> = HashMap::new();
-    for chunk in chunks(ids) {
-        let open: Vec<i64> = matter::Entity::find()
-            .select_only()
-            .column(matter::Column::Id)
-            .filter(matter::Column::Id.is_in(chunk.clone()))
-            .filter(matter::Column::PermissionEveryone.eq(true))
-            .into_tuple()
-            .all(db)
-            .await?;
-        everyone.extend(open);
-        let listed: Vec<(i64, i64)> = matter_permitted_user::Entity::find()
-            .select_only()
-            .columns([
-                matter_permitted_user::Column::MatterId,
-                matter_permitted_user::Column::UserId,
-            ])
-            .filter(matter_permitted_user::Column::MatterId.is_in(chunk.clone()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let via_groups: Vec<(i64, i64)> = matter_permitted_group::Entity::find()
-            .select_only()
-            .column(matter_permitted_group::Column::MatterId)
-            .column_as(
-                Expr::col((group_member::Entity, group_member::Column::UserId)),
-                "user_id",
-            )
-            .join(JoinType::InnerJoin, group_join())
-            .filter(matter_permitted_group::Column::MatterId.is_in(chunk))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (m, u) in listed.into_iter().chain(via_groups) {
-            resolved.entry(m).or_default().insert(u);
-        }
+    for (m, u) in resolved_rows {
+        resolved.entry(m).or_default().insert(u);
     }
-    Ok(Permissions { everyone, resolved })
-}
-
-fn group_join() -> RelationDef {
-    matter_permitted_group::Entity::belongs_to(group_member::Entity)
-        .from(matter_permitted_group::Column::GroupId)
-        .to(group_member::Column::GroupId)
-        .into()
+    Ok(Permissions {
+        everyone: open.into_iter().map(|(id,)| id).collect(),
+        resolved,
+    })
 }

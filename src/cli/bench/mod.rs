@@ -11,6 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::{self, Kind};
 use chrono::Utc;
 use rand::RngCore;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -207,7 +208,22 @@ pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
         cutoff: now,
         today_start: crate::firm::start_of_day(now, tz),
     };
-    let (floor_time, floor_items) = floor::run(&db, &input).await?;
+    let (floor_time, floor_items, floor_batch) = floor::run(&db, &input).await?;
+    // Put the data back as it was, through the ordinary undo.
+    let admin = entity::user::Entity::find_by_id(people.admin)
+        .one(&db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let firm = entity::firm::Entity::find_by_id(people.firm_id)
+        .one(&db)
+        .await?
+        .ok_or(AppError::NotFound("firm"))?;
+    let viewer = crate::auth::Viewer { user: admin, firm };
+    if let Err(errors) = crate::reassign::undo(&db, &viewer, floor_batch, Utc::now()).await? {
+        return Err(AppError::internal(format!(
+            "could not undo the floor's batch: {errors:?}"
+        )));
+    }
     if floor_items as i64 != total_considered {
         eprintln!("note: the floor wrote {floor_items} items, the preview considered {total_considered}");
     }

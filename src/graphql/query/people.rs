@@ -43,7 +43,9 @@ impl PeopleQuery {
         };
         let page = users::list(db(ctx)?, viewer(ctx)?, &filter, req).await?;
         let look = ctx.look_ahead();
-        if look.field("nodes").field("workload").exists() || look.field("edges").field("node").field("workload").exists() {
+        if look.field("nodes").field("workload").exists()
+            || look.field("edges").field("node").field("workload").exists()
+        {
             let ids = page.items.iter().map(|u| u.id);
             loaders(ctx)?.workloads.load_many(ids).await.map_err(load_failed)?;
         }

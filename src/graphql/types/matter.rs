@@ -39,13 +39,19 @@ pub async fn prime_page(ctx: &Context<'_>, matters: &[matter::Model]) -> async_g
     };
     let counts = async {
         if node("openTaskCount") || node("upcomingEventCount") {
-            l.matter_counts.load_many(ids.iter().copied()).await.map_err(load_failed)?;
+            l.matter_counts
+                .load_many(ids.iter().copied())
+                .await
+                .map_err(load_failed)?;
         }
         Ok::<_, crate::error::AppError>(())
     };
     let permissions = async {
         if node("permission") || node("private") {
-            l.permissions.load_many(ids.iter().copied()).await.map_err(load_failed)?;
+            l.permissions
+                .load_many(ids.iter().copied())
+                .await
+                .map_err(load_failed)?;
         }
         Ok::<_, crate::error::AppError>(())
     };
