@@ -31,7 +31,7 @@ use entity::{
 };
 use input::Valid;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::BTreeSet;
 
 /// A business answer: done, or refused with reasons the client can show.
@@ -225,26 +225,30 @@ pub async fn undo(
     }
 
     let txn = begin_write(db).await?;
-    let moved: Vec<reassignment_item::Model> = reassignment_item::Entity::find()
+    // (kind, record, previous holder, new holder, attendee replaced) of what it moved.
+    let moved: Vec<(WorkKind, i64, i64, Option<i64>, bool)> = reassignment_item::Entity::find()
+        .select_only()
+        .columns([
+            reassignment_item::Column::Kind,
+            reassignment_item::Column::RecordId,
+            reassignment_item::Column::PreviousHolderId,
+            reassignment_item::Column::NewHolderId,
+            reassignment_item::Column::AttendeeReplaced,
+        ])
         .filter(reassignment_item::Column::ReassignmentId.eq(original.id))
         .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
+        .into_tuple()
         .all(&txn)
         .await?;
     // Each category goes back from the holder it was moved to, to the original source.
     let category = |kind: WorkKind| -> Option<CategorySpec> {
-        let items: Vec<&reassignment_item::Model> = moved.iter().filter(|i| i.kind == kind).collect();
-        let first = items.first()?;
+        let items: Vec<_> = moved.iter().filter(|(k, ..)| *k == kind).collect();
+        let &&(_, _, previous_holder, new_holder, _) = items.first()?;
         Some(CategorySpec {
-            from: first.new_holder_id.expect("a moved item has a new holder"),
-            to: first.previous_holder_id,
-            only: Some(items.iter().map(|i| i.record_id).collect()),
-            attendee_swap: Some(
-                items
-                    .iter()
-                    .filter(|i| i.attendee_replaced)
-                    .map(|i| i.record_id)
-                    .collect(),
-            ),
+            from: new_holder.expect("a moved item has a new holder"),
+            to: previous_holder,
+            only: Some(items.iter().map(|(_, record, ..)| *record).collect()),
+            attendee_swap: Some(items.iter().filter(|i| i.4).map(|(_, record, ..)| *record).collect()),
         })
     };
     let spec = PlanSpec {

@@ -364,7 +364,8 @@ async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategorySpe
     let firm = p.add(spec.firm_id);
     let scope = scope(c, backend, &mut p, "assignee_id", c.from);
     let restrict = restriction(spec, backend, &mut p, "matter_id");
-    let rows: Vec<(i64, Option<i64>, i64, String, Option<NaiveDate>)> = json_rows(
+    type Row = (i64, Option<i64>, i64, String, Option<NaiveDate>);
+    let rows: Vec<Row> = json_rows(
         db,
         "id, matter_id, assignee_id, status, due_date",
         &format!("task WHERE firm_id = {firm} AND {scope}{restrict}"),
