@@ -16,5 +16,6 @@ pub mod http;
 pub mod ids;
 pub mod import;
 pub mod reassign;
+pub mod report;
 
 pub use http::{AppState, router as app};

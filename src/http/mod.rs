@@ -4,6 +4,7 @@
 mod graphiql;
 mod graphql;
 mod health;
+mod report;
 
 use crate::auth::JwtKeys;
 use crate::config::QueryLimits;
@@ -40,6 +41,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get_handler).post(graphql::post_handler))
         .route("/graphiql", get(graphiql::page))
+        .route("/reassignments/{id}/report.csv", get(report::csv_report))
+        .route("/reassignments/{id}/report.json", get(report::json_report))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -10,4 +10,5 @@ mod import;
 mod read_api;
 mod reassign_api;
 mod reassign_rules;
+mod report;
 mod schema;

@@ -1,0 +1,177 @@
+//! `GET /reassignments/{id}/report.csv` and `.json`: the report, for administrators of the
+//! reassignment's firm, streamed page by page.
+
+use super::AppState;
+use crate::auth::{authenticate, bearer_token};
+use crate::error::AppError;
+use crate::ids::{self, Kind};
+use crate::report::{Report, Row, csv};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use futures::stream::{self, StreamExt};
+use serde_json::json;
+use std::sync::Arc;
+
+#[derive(Clone, Copy)]
+enum Format {
+    Csv,
+    Json,
+}
+
+fn error(err: AppError) -> Response {
+    let mut response = (err.status(), json!({ "errors": [err.to_graphql_json()] }).to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if matches!(err, AppError::Unauthenticated(_)) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+pub async fn csv_report(state: State<AppState>, headers: HeaderMap, id: Path<String>) -> Response {
+    report(state, headers, id, Format::Csv).await
+}
+
+pub async fn json_report(state: State<AppState>, headers: HeaderMap, id: Path<String>) -> Response {
+    report(state, headers, id, Format::Json).await
+}
+
+async fn report(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, format: Format) -> Response {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let viewer = match bearer_token(auth) {
+        Ok(token) => match authenticate(&state.db, &state.keys, token).await {
+            Ok(v) => v,
+            Err(e) => return error(e),
+        },
+        Err(why) => return error(AppError::Unauthenticated(why)),
+    };
+    // Refuse non-administrators before looking the batch up: no hint that it exists.
+    if let Err(e) = viewer.require_admin() {
+        return error(e);
+    }
+    let batch = match ids::decode(Kind::Reassignment, &id) {
+        Ok(row) => crate::reassign::history::get(&state.db, &viewer, row).await,
+        Err(e) => Err(e),
+    };
+    let batch = match batch {
+        Ok(b) => b,
+        Err(e) => return error(e),
+    };
+    let report = match Report::open(&state.db, batch).await {
+        Ok(r) => Arc::new(r),
+        Err(e) => return error(e),
+    };
+    let (content_type, extension) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        Format::Json => ("application/json", "json"),
+    };
+    let body = Body::from_stream(stream(state.db.clone(), report, format));
+    let mut response = Response::new(body);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"reassignment-{id}.{extension}\"")) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+enum Step {
+    Header,
+    Rows { after: i64, first: bool },
+    Done,
+}
+
+fn header_bytes(report: &Report, format: Format) -> String {
+    let h = report.header();
+    match format {
+        Format::Csv => {
+            // Leading comment lines describe the batch; then the column names.
+            let mut out = String::from(csv::BOM);
+            let lines: [(&str, String); 13] = [
+                ("reassignment", h.reassignment_id.clone()),
+                ("created_at", h.created_at.to_rfc3339()),
+                ("actor", h.actor.clone()),
+                ("from", h.from_user.clone()),
+                ("matters_to", h.matters_to.clone().unwrap_or_default()),
+                ("tasks_to", h.tasks_to.clone().unwrap_or_default()),
+                ("calendar_events_to", h.calendar_events_to.clone().unwrap_or_default()),
+                ("cutoff", h.cutoff.to_rfc3339()),
+                ("time_zone", h.time_zone.clone()),
+                ("grant_matter_access", h.grant_matter_access.to_string()),
+                ("status", h.status.clone()),
+                ("undo_of", h.undo_of.clone().unwrap_or_default()),
+                ("note", h.note.clone().unwrap_or_default()),
+            ];
+            for (name, value) in lines {
+                out.push_str(&csv::line([format!("# {name}"), value]));
+            }
+            out.push_str(&csv::line(Row::COLUMNS));
+            out
+        }
+        Format::Json => format!(
+            "{{\"reassignment\":{},\"items\":[",
+            serde_json::to_string(&h).unwrap_or_default()
+        ),
+    }
+}
+
+fn rows_bytes(rows: &[Row], format: Format, first: bool) -> String {
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        match format {
+            Format::Csv => out.push_str(&csv::line(row.cells())),
+            Format::Json => {
+                if !(first && i == 0) {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(row).unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+/// Header, then pages of rows until the items run out; an error mid-stream ends the body
+/// (the client sees a truncated download) and is logged.
+fn stream(
+    db: sea_orm::DatabaseConnection,
+    report: Arc<Report>,
+    format: Format,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
+    stream::unfold(Step::Header, move |step| {
+        let (db, report) = (db.clone(), report.clone());
+        async move {
+            match step {
+                Step::Header => Some((
+                    Ok(Bytes::from(header_bytes(&report, format))),
+                    Step::Rows { after: 0, first: true },
+                )),
+                Step::Rows { after, first } => match report.page(&db, after).await {
+                    Ok((rows, Some(last))) => Some((
+                        Ok(Bytes::from(rows_bytes(&rows, format, first))),
+                        Step::Rows {
+                            after: last,
+                            first: false,
+                        },
+                    )),
+                    Ok((_, None)) => match format {
+                        Format::Json => Some((Ok(Bytes::from_static(b"]}")), Step::Done)),
+                        Format::Csv => None,
+                    },
+                    Err(e) => {
+                        tracing::error!(error = %e.detail(), "report stream failed");
+                        Some((Err(std::io::Error::other("report failed")), Step::Done))
+                    }
+                },
+                Step::Done => None,
+            }
+        }
+    })
+    .fuse()
+}

@@ -1,0 +1,253 @@
+//! The report of a reassignment: one row per record it considered, with the record, its matter,
+//! dates, holders, outcome and reason, and a header describing the batch. Produced page by page
+//! (1,000 items at a time) so a report of any size is streamed, never held whole in memory.
+
+pub mod csv;
+
+use crate::error::AppResult;
+use crate::ids::{self, Kind};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{WorkKind, calendar_event, matter, reassignment, reassignment_item, task, user};
+use sea_orm::{ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+
+pub const PAGE: u64 = 1000;
+
+/// Who did what, when: the report's header.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Header {
+    pub reassignment_id: String,
+    pub created_at: DateTime<Utc>,
+    pub actor: String,
+    pub from_user: String,
+    pub matters_to: Option<String>,
+    pub tasks_to: Option<String>,
+    pub calendar_events_to: Option<String>,
+    pub cutoff: DateTime<Utc>,
+    pub time_zone: String,
+    pub grant_matter_access: bool,
+    pub note: Option<String>,
+    pub status: String,
+    pub undo_of: Option<String>,
+    pub matters_reassigned: i64,
+    pub tasks_reassigned: i64,
+    pub calendar_events_reassigned: i64,
+    pub skipped: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    pub kind: &'static str,
+    pub record_id: String,
+    pub key: Option<String>,
+    /// Matter display number, task name or event title.
+    pub title: String,
+    pub matter_number: Option<String>,
+    pub matter_description: Option<String>,
+    pub matter_status: Option<String>,
+    pub due_date: Option<NaiveDate>,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub previous_holder: String,
+    pub new_holder: Option<String>,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub attendee_replaced: bool,
+}
+
+impl Row {
+    pub const COLUMNS: [&'static str; 15] = [
+        "kind",
+        "record_id",
+        "key",
+        "title",
+        "matter_number",
+        "matter_description",
+        "matter_status",
+        "due_date",
+        "start",
+        "end",
+        "previous_holder",
+        "new_holder",
+        "outcome",
+        "reason",
+        "attendee_replaced",
+    ];
+
+    pub fn cells(&self) -> [String; 15] {
+        let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+        let time = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+        [
+            self.kind.to_string(),
+            self.record_id.clone(),
+            opt(&self.key),
+            self.title.clone(),
+            opt(&self.matter_number),
+            opt(&self.matter_description),
+            opt(&self.matter_status),
+            self.due_date.map(|d| d.to_string()).unwrap_or_default(),
+            time(&self.start),
+            time(&self.end),
+            self.previous_holder.clone(),
+            opt(&self.new_holder),
+            self.outcome.clone(),
+            opt(&self.reason),
+            self.attendee_replaced.to_string(),
+        ]
+    }
+}
+
+fn person(users: &HashMap<i64, user::Model>, id: i64) -> String {
+    users
+        .get(&id)
+        .map(|u| format!("{} <{}>", u.name, u.email))
+        .unwrap_or_else(|| format!("user {id}"))
+}
+
+/// Everything needed to render rows: the batch and the firm's people.
+pub struct Report {
+    pub batch: reassignment::Model,
+    users: HashMap<i64, user::Model>,
+}
+
+impl Report {
+    pub async fn open(db: &DatabaseConnection, batch: reassignment::Model) -> AppResult<Self> {
+        let users = user::Entity::find()
+            .filter(user::Column::FirmId.eq(batch.firm_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        Ok(Report { batch, users })
+    }
+
+    pub fn header(&self) -> Header {
+        let b = &self.batch;
+        let to = |id: Option<i64>| id.map(|id| person(&self.users, id));
+        Header {
+            reassignment_id: ids::encode(Kind::Reassignment, b.id),
+            created_at: b.created_at,
+            actor: person(&self.users, b.actor_user_id),
+            from_user: person(&self.users, b.from_user_id),
+            matters_to: to(b.matters_to_user_id),
+            tasks_to: to(b.tasks_to_user_id),
+            calendar_events_to: to(b.events_to_user_id),
+            cutoff: b.cutoff_at,
+            time_zone: b.time_zone.clone(),
+            grant_matter_access: b.grant_matter_access,
+            note: b.note.clone(),
+            status: b.status.to_value(),
+            undo_of: b.undo_of_id.map(|id| ids::encode(Kind::Reassignment, id)),
+            matters_reassigned: b.matters_reassigned,
+            tasks_reassigned: b.tasks_reassigned,
+            calendar_events_reassigned: b.events_reassigned,
+            skipped: b.items_skipped,
+        }
+    }
+
+    /// The rows after item `after` (exclusive), at most `PAGE` of them, and the last item id.
+    pub async fn page(&self, db: &DatabaseConnection, after: i64) -> AppResult<(Vec<Row>, Option<i64>)> {
+        let items = reassignment_item::Entity::find()
+            .filter(reassignment_item::Column::ReassignmentId.eq(self.batch.id))
+            .filter(reassignment_item::Column::Id.gt(after))
+            .order_by_asc(reassignment_item::Column::Id)
+            .limit(PAGE)
+            .all(db)
+            .await?;
+        let Some(last) = items.last().map(|i| i.id) else {
+            return Ok((Vec::new(), None));
+        };
+        let of = |kind: WorkKind| {
+            items
+                .iter()
+                .filter(|i| i.kind == kind)
+                .map(|i| i.record_id)
+                .collect::<BTreeSet<_>>()
+        };
+        let mut matter_ids: BTreeSet<i64> = items.iter().filter_map(|i| i.matter_id).collect();
+        matter_ids.extend(of(WorkKind::Matter));
+        let firm = self.batch.firm_id;
+        let matters: HashMap<i64, matter::Model> = matter::Entity::find()
+            .filter(matter::Column::FirmId.eq(firm))
+            .filter(matter::Column::Id.is_in(matter_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let tasks: HashMap<i64, task::Model> = task::Entity::find()
+            .filter(task::Column::FirmId.eq(firm))
+            .filter(task::Column::Id.is_in(of(WorkKind::Task)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+        let events: HashMap<i64, calendar_event::Model> = calendar_event::Entity::find()
+            .filter(calendar_event::Column::FirmId.eq(firm))
+            .filter(calendar_event::Column::Id.is_in(of(WorkKind::CalendarEvent)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+
+        let rows = items
+            .iter()
+            .map(|i| {
+                let matter = i.matter_id.and_then(|m| matters.get(&m));
+                let (kind, id_kind) = match i.kind {
+                    WorkKind::Matter => ("MATTER", Kind::Matter),
+                    WorkKind::Task => ("TASK", Kind::Task),
+                    WorkKind::CalendarEvent => ("CALENDAR_EVENT", Kind::CalendarEvent),
+                };
+                let mut row = Row {
+                    kind,
+                    record_id: ids::encode(id_kind, i.record_id),
+                    key: None,
+                    title: "(deleted)".into(),
+                    matter_number: matter.map(|m| m.display_number.clone()),
+                    matter_description: matter.map(|m| m.description.clone()),
+                    matter_status: matter.map(|m| m.status.to_value()),
+                    due_date: None,
+                    start: None,
+                    end: None,
+                    previous_holder: person(&self.users, i.previous_holder_id),
+                    new_holder: i.new_holder_id.map(|id| person(&self.users, id)),
+                    outcome: i.outcome.to_value(),
+                    reason: i.reason.map(|r| r.to_value()),
+                    attendee_replaced: i.attendee_replaced,
+                };
+                match i.kind {
+                    WorkKind::Matter => {
+                        if let Some(m) = matters.get(&i.record_id) {
+                            row.key = Some(m.key.clone());
+                            row.title = m.display_number.clone();
+                        }
+                    }
+                    WorkKind::Task => {
+                        if let Some(t) = tasks.get(&i.record_id) {
+                            row.key = Some(t.key.clone());
+                            row.title = t.name.clone();
+                            row.due_date = t.due_date;
+                        }
+                    }
+                    WorkKind::CalendarEvent => {
+                        if let Some(e) = events.get(&i.record_id) {
+                            row.key = Some(e.key.clone());
+                            row.title = e.title.clone();
+                            row.start = Some(e.start_at);
+                            row.end = Some(e.end_at);
+                        }
+                    }
+                }
+                row
+            })
+            .collect();
+        Ok((rows, Some(last)))
+    }
+}
