@@ -170,9 +170,9 @@ impl Report {
         };
         let mut matter_ids: BTreeSet<i64> = items.iter().filter_map(|i| i.matter_id).collect();
         matter_ids.extend(of(WorkKind::Matter));
-        let firm = self.batch.firm_id;
+        // Looked up by primary key only: the items already belong to this firm's batch (a firm
+        // filter would lead SQLite to scan the firm's rows instead).
         let matters: HashMap<i64, matter::Model> = matter::Entity::find()
-            .filter(matter::Column::FirmId.eq(firm))
             .filter(matter::Column::Id.is_in(matter_ids))
             .all(db)
             .await?
@@ -180,7 +180,6 @@ impl Report {
             .map(|m| (m.id, m))
             .collect();
         let tasks: HashMap<i64, task::Model> = task::Entity::find()
-            .filter(task::Column::FirmId.eq(firm))
             .filter(task::Column::Id.is_in(of(WorkKind::Task)))
             .all(db)
             .await?
@@ -188,7 +187,6 @@ impl Report {
             .map(|t| (t.id, t))
             .collect();
         let events: HashMap<i64, calendar_event::Model> = calendar_event::Entity::find()
-            .filter(calendar_event::Column::FirmId.eq(firm))
             .filter(calendar_event::Column::Id.is_in(of(WorkKind::CalendarEvent)))
             .all(db)
             .await?

@@ -179,6 +179,24 @@ pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
     let moved = payload["reassignment"]["tasks"]["reassigned"]
         .as_i64()
         .unwrap_or_default();
+    // The report of the apply, downloaded as CSV (streamed by the server).
+    let report_started = Instant::now();
+    let report_path = format!("/reassignments/{}/report.csv", batch_id.as_str().unwrap_or_default());
+    let report = client
+        .get(format!("{base}{report_path}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .map_err(AppError::internal)?;
+    let report_bytes = report.bytes().await.map_err(AppError::internal)?.len();
+    let report_time = report_started.elapsed();
+    let report_kib = server.status_kib("VmHWM:").unwrap_or_default();
+    eprintln!(
+        "report.csv: {} KiB in {}; server peak RSS after it: {} MiB",
+        report_bytes / 1024,
+        ms(report_time),
+        report_kib / 1024
+    );
     let (data, undo_time) = post(&client, &url, &token, UNDO, json!({ "id": batch_id })).await?;
     let returned = data["undoReassignment"]["reassignment"]["tasks"]["reassigned"]
         .as_i64()
@@ -230,7 +248,7 @@ pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
 
     previews.sort();
     let row = format!(
-        "| {backend} | {} | {} / {} / {} / {} | {} | {} (cold {}) | {} | {} | {} | {:.2}x | {} MiB (idle {} MiB) |",
+        "| {backend} | {} | {} / {} / {} / {} | {} | {} (cold {}) | {} | {} | {} | {:.2}x | {} MiB (idle {} MiB) | {} ({} MiB) |",
         args.scale,
         size.users,
         size.matters,
@@ -245,6 +263,8 @@ pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
         apply_time.as_secs_f64() / floor_time.as_secs_f64().max(1e-9),
         peak_kib / 1024,
         idle_kib / 1024,
+        ms(report_time),
+        report_bytes / (1024 * 1024),
     );
     println!(
         "| database | scale | users / matters / tasks / events | source records considered | preview (median of 3) | apply | undo | SQL floor | apply / floor | server peak RSS |"
