@@ -159,11 +159,7 @@ pub async fn reassign(
         txn.rollback().await?;
         return Ok(replay(existing, &fingerprint));
     }
-    let plan = match db.get_database_backend() {
-        // Safe: this transaction holds SQLite's only write lock until it ends.
-        sea_orm::DatabaseBackend::Sqlite => select::plan(db, &spec).await?,
-        _ => select::plan(&txn, &spec).await?,
-    };
+    let plan = select::plan(&txn, &spec).await?;
     if let Some(token) = &valid.preview_token
         && *token != plan.token()
     {
@@ -273,10 +269,7 @@ pub async fn undo(
         return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
     }
 
-    let plan = match db.get_database_backend() {
-        sea_orm::DatabaseBackend::Sqlite => select::plan(db, &spec).await?,
-        _ => select::plan(&txn, &spec).await?,
-    };
+    let plan = select::plan(&txn, &spec).await?;
     let info = BatchInfo {
         firm_id: viewer.firm_id(),
         actor_id: viewer.user_id(),

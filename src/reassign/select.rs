@@ -151,9 +151,8 @@ impl Permissions {
     }
 }
 
-/// Plan on `db`: a transaction (the plan sees exactly what its writes will), or the pool (the
-/// loads then run in parallel; apply does this on SQLite while it holds the write lock, when no
-/// one else can commit and every connection sees what the transaction sees).
+/// Plan on `db`: for apply and undo, their transaction (the plan sees exactly what the writes
+/// will); for a preview, the pool (the loads then run side by side).
 pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan> {
     let clock = spec.clock;
     let started = std::time::Instant::now();
