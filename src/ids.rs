@@ -16,6 +16,7 @@ pub enum Kind {
     CalendarEvent,
     Reassignment,
     ReassignmentItem,
+    Notification,
 }
 
 impl Kind {
@@ -30,6 +31,7 @@ impl Kind {
             Kind::CalendarEvent => "CalendarEvent",
             Kind::Reassignment => "Reassignment",
             Kind::ReassignmentItem => "ReassignmentItem",
+            Kind::Notification => "Notification",
         }
     }
 
@@ -45,6 +47,7 @@ impl Kind {
             Kind::CalendarEvent => "calendar event",
             Kind::Reassignment => "reassignment",
             Kind::ReassignmentItem => "reassignment item",
+            Kind::Notification => "notification",
         }
     }
 }

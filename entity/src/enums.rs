@@ -120,3 +120,14 @@ pub enum ReassignmentStatus {
     #[sea_orm(string_value = "UNDONE")]
     Undone,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OutboxState {
+    /// Waiting to be sent (again, after a failed attempt, from `next_attempt_at`).
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+}

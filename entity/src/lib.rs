@@ -11,6 +11,8 @@ pub mod group_member;
 pub mod matter;
 pub mod matter_permitted_group;
 pub mod matter_permitted_user;
+pub mod notification;
+pub mod outbox_email;
 pub mod reassignment;
 pub mod reassignment_grant;
 pub mod reassignment_item;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_firm_data;
 mod m0002_reassignments;
+mod m0003_notifications;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_firm_data::Migration),
             Box::new(m0002_reassignments::Migration),
+            Box::new(m0003_notifications::Migration),
         ]
     }
 }

@@ -8,7 +8,9 @@ use async_graphql::{Context, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::types::{CalendarEvent, Matter, Reassignment, ReassignmentItem, Task, User, WorkItem};
+use super::types::{
+    CalendarEvent, Matter, Reassignment, ReassignmentItem, Task, User, WorkAssignedNotification, WorkItem,
+};
 
 /// One connection type and its edge type per node type (async-graphql's generic types need a
 /// concrete instantiation each, which a macro states once).
@@ -66,6 +68,7 @@ connection!(CalendarEventConnection, CalendarEventEdge, CalendarEvent);
 connection!(WorkItemConnection, WorkItemEdge, WorkItem);
 connection!(ReassignmentConnection, ReassignmentEdge, Reassignment);
 connection!(ReassignmentItemConnection, ReassignmentItemEdge, ReassignmentItem);
+connection!(NotificationConnection, NotificationEdge, WorkAssignedNotification);
 
 #[derive(SimpleObject)]
 pub struct PageInfo {

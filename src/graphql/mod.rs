@@ -6,19 +6,21 @@ pub mod context;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
 use crate::config::QueryLimits;
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 use mutation::Mutation;
 use sea_orm::DatabaseConnection;
+use subscription::SubscriptionRoot;
 
 pub use context::RequestContext;
 
-pub type AppSchema = Schema<query::Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<query::Query, Mutation, SubscriptionRoot>;
 
-fn builder(limits: &QueryLimits) -> SchemaBuilder<query::Query, Mutation, EmptySubscription> {
-    let mut b = Schema::build(query::Query::default(), Mutation, EmptySubscription)
+fn builder(limits: &QueryLimits) -> SchemaBuilder<query::Query, Mutation, SubscriptionRoot> {
+    let mut b = Schema::build(query::Query::default(), Mutation, SubscriptionRoot)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)
@@ -32,8 +34,8 @@ fn builder(limits: &QueryLimits) -> SchemaBuilder<query::Query, Mutation, EmptyS
     b
 }
 
-pub fn build(db: DatabaseConnection, limits: &QueryLimits) -> AppSchema {
-    builder(limits).data(db).finish()
+pub fn build(db: DatabaseConnection, hub: crate::notify::Hub, limits: &QueryLimits) -> AppSchema {
+    builder(limits).data(db).data(hub).finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.

@@ -14,7 +14,9 @@ use crate::error::AppError;
 use crate::graphql::RequestContext;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{Request, Variables};
+use async_graphql_axum::GraphQLProtocol;
 use axum::body::Bytes;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -232,8 +234,18 @@ fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<Operat
     }
 }
 
-pub async fn get_handler(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
-    handle(state, headers, Method::Get, raw.unwrap_or_default().into()).await
+pub async fn get_handler(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    protocol: Result<GraphQLProtocol, StatusCode>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    match (upgrade, protocol) {
+        (Ok(upgrade), Ok(protocol)) => super::websocket::upgrade(state, upgrade, protocol),
+        (Ok(_), Err(status)) => (status, "unknown WebSocket subprotocol; use graphql-transport-ws").into_response(),
+        _ => handle(state, headers, Method::Get, raw.unwrap_or_default().into()).await,
+    }
 }
 
 pub async fn post_handler(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

@@ -5,6 +5,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod report;
+mod websocket;
 
 use crate::auth::JwtKeys;
 use crate::config::QueryLimits;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    pub hub: crate::notify::Hub,
     pub schema: AppSchema,
     pub keys: Arc<JwtKeys>,
     pub limits: Arc<QueryLimits>,
@@ -26,9 +28,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: DatabaseConnection, keys: JwtKeys, limits: QueryLimits) -> Self {
-        let schema = crate::graphql::build(db.clone(), &limits);
+        let hub = crate::notify::Hub::default();
+        let schema = crate::graphql::build(db.clone(), hub.clone(), &limits);
         AppState {
             db,
+            hub,
             schema,
             keys: Arc::new(keys),
             limits: Arc::new(limits),

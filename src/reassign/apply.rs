@@ -5,6 +5,7 @@
 use super::rules::Verdict;
 use super::select::{CHUNK, CategoryPlan, Plan, PlanSpec, personal_calendar};
 use crate::error::{AppError, AppResult};
+use crate::notify::{Delivery, Published, record_for_batch};
 use chrono::Utc;
 use entity::{
     ExclusionReason, ReassignmentStatus, WorkKind, event_attendee, matter_permitted_user, reassignment,
@@ -35,7 +36,7 @@ pub async fn execute(
     info: BatchInfo,
     spec: &PlanSpec,
     plan: &Plan,
-) -> AppResult<reassignment::Model> {
+) -> AppResult<(reassignment::Model, Vec<Published>)> {
     let now = Utc::now();
     let batch = reassignment::ActiveModel {
         firm_id: Set(info.firm_id),
@@ -139,7 +140,21 @@ pub async fn execute(
     batch.tasks_reassigned = Set(counts[1]);
     batch.events_reassigned = Set(counts[2]);
     batch.items_skipped = Set(skipped);
-    Ok(batch.update(txn).await?)
+    let batch = batch.update(txn).await?;
+
+    // Each new assignee is told once, in this same transaction.
+    let mut deliveries: BTreeMap<i64, Delivery> = BTreeMap::new();
+    if let Some(c) = &plan.matters {
+        deliveries.entry(c.to).or_default().matters += counts[0];
+    }
+    if let Some(c) = &plan.tasks {
+        deliveries.entry(c.to).or_default().tasks += counts[1];
+    }
+    if let Some(c) = &plan.events {
+        deliveries.entry(c.to).or_default().calendar_events += counts[2];
+    }
+    let published = record_for_batch(txn, &batch, &deliveries, now).await?;
+    Ok((batch, published))
 }
 
 /// One item per record considered, written set-wise: the records are grouped by outcome,

@@ -56,6 +56,8 @@ pub struct Applied {
     pub reassignment: reassignment::Model,
     /// True when an earlier batch with the same idempotency key and input was returned.
     pub replayed: bool,
+    /// The notifications written with it, to wake their recipients once committed.
+    pub notifications: Vec<crate::notify::Published>,
 }
 
 fn spec_for(firm_id: i64, valid: &Valid, clock: Clock) -> PlanSpec {
@@ -122,6 +124,7 @@ fn replay(existing: reassignment::Model, fingerprint: &str) -> Outcome<Applied> 
         Ok(Applied {
             reassignment: existing,
             replayed: true,
+            notifications: Vec::new(),
         })
     } else {
         Err(vec![UserError::new(
@@ -181,11 +184,12 @@ pub async fn reassign(
         undo_of: None,
     };
     match apply::execute(&txn, info, &spec, &plan).await {
-        Ok(model) => {
+        Ok((model, notifications)) => {
             txn.commit().await?;
             Ok(Ok(Applied {
                 reassignment: model,
                 replayed: false,
+                notifications,
             }))
         }
         Err(e) => {
@@ -288,7 +292,7 @@ pub async fn undo(
         fingerprint: format!("undo:{}", original.id),
         undo_of: Some(original.id),
     };
-    let undo = apply::execute(&txn, info, &spec, &plan).await?;
+    let (undo, notifications) = apply::execute(&txn, info, &spec, &plan).await?;
 
     // Take back the access the original granted.
     let grants = reassignment_grant::Entity::find()
@@ -311,6 +315,7 @@ pub async fn undo(
     Ok(Ok(Applied {
         reassignment: undo,
         replayed: false,
+        notifications,
     }))
 }
 

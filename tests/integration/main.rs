@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod http_protocol;
 mod import;
+mod notifications;
 mod read_api;
 mod reassign_api;
 mod reassign_rules;

@@ -2,13 +2,30 @@
 //! UNAUTHENTICATED as errors.
 
 use crate::graphql::context::{db, viewer};
-use crate::graphql::types::{ReassignWorkInput, ReassignWorkPayload};
+use crate::graphql::types::{ReassignWorkInput, ReassignWorkPayload, UserError};
 use crate::ids::{self, Kind};
+use crate::notify::Hub;
 use crate::reassign;
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, SimpleObject};
 
 #[derive(Default)]
 pub struct Mutation;
+
+/// Wake the new assignees' subscriptions: the reassignment has committed.
+fn publish(ctx: &Context<'_>, outcome: reassign::Outcome<reassign::Applied>) -> reassign::Outcome<reassign::Applied> {
+    if let (Ok(applied), Ok(hub)) = (&outcome, ctx.data::<Hub>()) {
+        hub.publish(applied.notifications.iter().copied());
+    }
+    outcome
+}
+
+/// The result of `markNotificationsRead`.
+#[derive(SimpleObject)]
+pub struct MarkNotificationsReadPayload {
+    /// How many notifications changed from unread to read.
+    pub count: u64,
+    pub user_errors: Vec<UserError>,
+}
 
 #[Object]
 impl Mutation {
@@ -19,7 +36,40 @@ impl Mutation {
         input: ReassignWorkInput,
     ) -> async_graphql::Result<ReassignWorkPayload> {
         let outcome = reassign::reassign(db(ctx)?, viewer(ctx)?, &input.to_request(), chrono::Utc::now()).await?;
-        Ok(ReassignWorkPayload::from_outcome(outcome))
+        Ok(ReassignWorkPayload::from_outcome(publish(ctx, outcome)))
+    }
+
+    /// Mark your notifications read: those listed, or with `all: true` every one.
+    async fn mark_notifications_read(
+        &self,
+        ctx: &Context<'_>,
+        ids: Option<Vec<ID>>,
+        #[graphql(default = false)] all: bool,
+    ) -> async_graphql::Result<MarkNotificationsReadPayload> {
+        let v = viewer(ctx)?;
+        let ids = match (ids, all) {
+            (_, true) => None,
+            (Some(list), false) => Some(
+                list.iter()
+                    .filter_map(|id| ids::decode(Kind::Notification, id).ok())
+                    .collect(),
+            ),
+            (None, false) => {
+                return Ok(MarkNotificationsReadPayload {
+                    count: 0,
+                    user_errors: vec![UserError {
+                        field: Some(vec!["ids".into()]),
+                        message: "give the ids to mark, or all: true".into(),
+                        code: "REQUIRED".into(),
+                    }],
+                });
+            }
+        };
+        let count = crate::notify::store::mark_read(db(ctx)?, v, ids, chrono::Utc::now()).await?;
+        Ok(MarkNotificationsReadPayload {
+            count,
+            user_errors: Vec::new(),
+        })
     }
 
     /// Take a reassignment back: what it moved and is still as it was left goes back to its
@@ -35,6 +85,6 @@ impl Mutation {
             )])));
         };
         let outcome = reassign::undo(db(ctx)?, v, id, chrono::Utc::now()).await?;
-        Ok(ReassignWorkPayload::from_outcome(outcome))
+        Ok(ReassignWorkPayload::from_outcome(publish(ctx, outcome)))
     }
 }

@@ -1,6 +1,7 @@
 //! The query root, one object per domain, merged.
 
 mod matters;
+mod notifications;
 mod people;
 mod reassignments;
 
@@ -11,4 +12,5 @@ pub struct Query(
     people::PeopleQuery,
     matters::MattersQuery,
     reassignments::ReassignmentsQuery,
+    notifications::NotificationsQuery,
 );

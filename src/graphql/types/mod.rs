@@ -2,6 +2,7 @@
 
 mod enums;
 mod matter;
+mod notification;
 mod reassignment;
 mod scalars;
 mod user;
@@ -11,6 +12,7 @@ pub use enums::{
     CalendarKind, ExclusionReason, ItemOutcome, Licence, MatterStatus, ReassignmentStatus, TaskStatus, WorkKind,
 };
 pub use matter::{Group, Matter, MatterPermission, prime_page as prime_matter_page};
+pub use notification::WorkAssignedNotification;
 pub use reassignment::{
     CategoryInput, CategoryPreview, Exclusion, ReassignWorkInput, ReassignWorkPayload, Reassignment, ReassignmentItem,
     ReassignmentPreview, UserError, WorkItem, preview_refused as reassignment_preview_refused,

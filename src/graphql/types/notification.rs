@@ -1,0 +1,80 @@
+use super::User;
+use crate::graphql::context::{load_failed, loaders};
+use crate::ids::{self, Kind};
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use entity::notification;
+
+/// "Work was assigned to you": one per new assignee per reassignment, a digest.
+#[derive(Clone)]
+pub struct WorkAssignedNotification(pub notification::Model);
+
+#[Object]
+impl WorkAssignedNotification {
+    async fn id(&self) -> ID {
+        ID(ids::encode(Kind::Notification, self.0.id))
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    /// Matters of which you are now the responsible attorney.
+    async fn matters(&self) -> i64 {
+        self.0.matters
+    }
+
+    async fn tasks(&self) -> i64 {
+        self.0.tasks
+    }
+
+    async fn calendar_events(&self) -> i64 {
+        self.0.calendar_events
+    }
+
+    /// The administrator who reassigned the work.
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        Ok(loaders(ctx)?
+            .users
+            .load_one(self.0.actor_user_id)
+            .await
+            .map_err(load_failed)?
+            .map(User))
+    }
+
+    /// Whose work it was.
+    #[allow(clippy::wrong_self_convention)]
+    async fn from_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        Ok(loaders(ctx)?
+            .users
+            .load_one(self.0.from_user_id)
+            .await
+            .map_err(load_failed)?
+            .map(User))
+    }
+
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+
+    /// The reassignment's ID (its details are for administrators).
+    async fn reassignment_id(&self) -> ID {
+        ID(ids::encode(Kind::Reassignment, self.0.reassignment_id))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn read(&self) -> bool {
+        self.0.read_at.is_some()
+    }
+
+    async fn read_at(&self) -> Option<DateTime<Utc>> {
+        self.0.read_at
+    }
+}

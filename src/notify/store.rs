@@ -1,0 +1,174 @@
+//! Durable notifications and outbox emails: written with the reassignment, read and marked by
+//! their recipient.
+
+use super::Published;
+use crate::auth::Viewer;
+use crate::error::AppResult;
+use crate::firm::page::{self, Page, PageRequest};
+use chrono::{DateTime, Utc};
+use entity::{OutboxState, notification, outbox_email, reassignment, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::{BTreeMap, HashMap};
+
+/// What one new assignee received.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivery {
+    pub matters: i64,
+    pub tasks: i64,
+    pub calendar_events: i64,
+}
+
+fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn summary(d: &Delivery) -> String {
+    let parts: Vec<String> = [
+        (d.matters, "matter", "matters"),
+        (d.tasks, "task", "tasks"),
+        (d.calendar_events, "calendar event", "calendar events"),
+    ]
+    .into_iter()
+    .filter(|(n, ..)| *n > 0)
+    .map(|(n, one, many)| plural(n, one, many))
+    .collect();
+    match parts.len() {
+        0 => "nothing".into(),
+        1 => parts[0].clone(),
+        _ => format!("{} and {}", parts[..parts.len() - 1].join(", "), parts[parts.len() - 1]),
+    }
+}
+
+/// One notification and one outbox email per new assignee of `batch`, in the caller's
+/// transaction. No one is told about their own work (the acting administrator) and deactivated
+/// users are told nothing.
+pub async fn record_for_batch<C: ConnectionTrait>(
+    db: &C,
+    batch: &reassignment::Model,
+    deliveries: &BTreeMap<i64, Delivery>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Published>> {
+    let mut wanted: Vec<i64> = deliveries.keys().copied().collect();
+    wanted.extend([batch.actor_user_id, batch.from_user_id]);
+    let people: HashMap<i64, user::Model> = user::Entity::find()
+        .filter(user::Column::FirmId.eq(batch.firm_id))
+        .filter(user::Column::Id.is_in(wanted))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let name = |id: i64| {
+        people
+            .get(&id)
+            .map_or_else(|| "someone".to_string(), |u| u.name.clone())
+    };
+    let (actor, from) = (name(batch.actor_user_id), name(batch.from_user_id));
+
+    let mut published = Vec::new();
+    for (&user_id, delivery) in deliveries {
+        let Some(recipient) = people.get(&user_id) else {
+            continue;
+        };
+        if user_id == batch.actor_user_id || !recipient.enabled || *delivery == Delivery::default() {
+            continue;
+        }
+        let title = format!("{actor} assigned you work from {from}");
+        let total = delivery.matters + delivery.tasks + delivery.calendar_events;
+        let mut body = format!(
+            "{} {} now yours.",
+            summary(delivery),
+            if total == 1 { "is" } else { "are" }
+        );
+        if let Some(note) = &batch.note {
+            body.push_str(&format!("\n\nNote from {actor}: {note}"));
+        }
+        let id = notification::Entity::insert(notification::ActiveModel {
+            firm_id: Set(batch.firm_id),
+            user_id: Set(user_id),
+            reassignment_id: Set(batch.id),
+            actor_user_id: Set(batch.actor_user_id),
+            from_user_id: Set(batch.from_user_id),
+            matters: Set(delivery.matters),
+            tasks: Set(delivery.tasks),
+            calendar_events: Set(delivery.calendar_events),
+            title: Set(title.clone()),
+            body: Set(body.clone()),
+            note: Set(batch.note.clone()),
+            created_at: Set(now),
+            read_at: Set(None),
+            ..Default::default()
+        })
+        .exec(db)
+        .await?
+        .last_insert_id;
+        outbox_email::Entity::insert(outbox_email::ActiveModel {
+            firm_id: Set(batch.firm_id),
+            notification_id: Set(id),
+            to_address: Set(recipient.email.clone()),
+            subject: Set(title),
+            body: Set(format!(
+                "Hello {},\n\n{body}\n\nOpen handover to see your work.\n",
+                recipient.name
+            )),
+            state: Set(OutboxState::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            last_error: Set(None),
+            sent_at: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec(db)
+        .await?;
+        published.push(Published {
+            user_id,
+            notification_id: id,
+        });
+    }
+    Ok(published)
+}
+
+/// The viewer's notifications, newest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    unread_only: bool,
+    req: PageRequest,
+) -> AppResult<Page<notification::Model>> {
+    let mut select = notification::Entity::find()
+        .filter(notification::Column::FirmId.eq(viewer.firm_id()))
+        .filter(notification::Column::UserId.eq(viewer.user_id()));
+    if unread_only {
+        select = select.filter(notification::Column::ReadAt.is_null());
+    }
+    page::fetch_newest_first(db, select, notification::Column::Id, req).await
+}
+
+/// One of the viewer's notifications (anyone else's is simply absent).
+pub async fn get<C: ConnectionTrait>(db: &C, viewer: &Viewer, id: i64) -> AppResult<Option<notification::Model>> {
+    Ok(notification::Entity::find_by_id(id)
+        .filter(notification::Column::FirmId.eq(viewer.firm_id()))
+        .filter(notification::Column::UserId.eq(viewer.user_id()))
+        .one(db)
+        .await?)
+}
+
+/// Mark the viewer's notifications read: these ids, or all of them. Returns how many changed.
+pub async fn mark_read<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    ids: Option<Vec<i64>>,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let mut update = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(now))
+        .filter(notification::Column::FirmId.eq(viewer.firm_id()))
+        .filter(notification::Column::UserId.eq(viewer.user_id()))
+        .filter(notification::Column::ReadAt.is_null());
+    if let Some(ids) = ids {
+        update = update.filter(notification::Column::Id.is_in(ids));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
