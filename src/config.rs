@@ -81,6 +81,27 @@ pub struct ServeArgs {
     pub demo: bool,
     #[command(flatten)]
     pub limits: QueryLimits,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MailArgs {
+    /// SMTP server for assignee emails, e.g. `smtp://mail.example:25` or
+    /// `smtps://user:pass@mail.example:465` (lettre URL syntax). Without it, emails are written
+    /// as .eml files to --mail-dir.
+    #[arg(long, env = "HANDOVER_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Where emails go as .eml files when no SMTP server is configured.
+    #[arg(long, env = "HANDOVER_MAIL_DIR", default_value = "mail")]
+    pub mail_dir: PathBuf,
+    /// The sender of assignee emails.
+    #[arg(
+        long,
+        env = "HANDOVER_MAIL_FROM",
+        default_value = "handover <noreply@handover.invalid>"
+    )]
+    pub mail_from: String,
 }
 
 #[derive(Debug, Clone, Args)]

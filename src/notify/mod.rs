@@ -4,6 +4,7 @@
 //! was offline catches up with the `notifications` query.
 
 pub mod hub;
+pub mod mailer;
 pub mod store;
 
 pub use hub::{Hub, Published};

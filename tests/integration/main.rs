@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod cli;
+mod email;
 mod http_protocol;
 mod import;
 mod notifications;

@@ -1,0 +1,182 @@
+//! Assignee emails: from the outbox to a real SMTP listener (a small SMTP server on a TCP port,
+//! speaking the protocol), surviving the listener being down, sent once; and .eml files when no
+//! SMTP server is configured.
+
+use crate::common::*;
+use crate::on_both_databases;
+use entity::{OutboxState, outbox_email};
+use handover::notify::mailer::Mailer;
+use sea_orm::EntityTrait;
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// Messages received: (recipients, data).
+type Inbox = Arc<Mutex<Vec<(Vec<String>, String)>>>;
+
+/// A minimal SMTP server: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
+async fn smtp_listener(listener: TcpListener, inbox: Inbox) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            return;
+        };
+        let inbox = inbox.clone();
+        tokio::spawn(async move {
+            let (read, mut write) = stream.into_split();
+            let mut lines = BufReader::new(read).lines();
+            let _ = write.write_all(b"220 test ESMTP\r\n").await;
+            let mut rcpt = Vec::new();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let upper = line.to_ascii_uppercase();
+                let reply: &[u8] = if upper.starts_with("EHLO") {
+                    b"250-test\r\n250 OK\r\n"
+                } else if upper.starts_with("HELO")
+                    || upper.starts_with("MAIL")
+                    || upper.starts_with("RSET")
+                    || upper.starts_with("NOOP")
+                {
+                    b"250 OK\r\n"
+                } else if upper.starts_with("RCPT") {
+                    rcpt.push(
+                        line[line.find('<').unwrap_or(0)..]
+                            .trim_matches(|c| c == '<' || c == '>')
+                            .to_string(),
+                    );
+                    b"250 OK\r\n"
+                } else if upper.starts_with("DATA") {
+                    let _ = write.write_all(b"354 go ahead\r\n").await;
+                    let mut data = String::new();
+                    while let Ok(Some(l)) = lines.next_line().await {
+                        if l == "." {
+                            break;
+                        }
+                        data.push_str(&l);
+                        data.push('\n');
+                    }
+                    inbox.lock().unwrap().push((std::mem::take(&mut rcpt), data));
+                    b"250 queued\r\n"
+                } else if upper.starts_with("QUIT") {
+                    let _ = write.write_all(b"221 bye\r\n").await;
+                    return;
+                } else {
+                    b"502 not implemented\r\n"
+                };
+                if write.write_all(reply).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+async fn reassign_lee_to_bob(app: &TestApp) {
+    let admin = app.token("alice@demo.test").await;
+    let lee = app.user_id(&admin, "lee@demo.test").await;
+    let bob = app.user_id(&admin, "bob@demo.test").await;
+    let q = "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code } } }";
+    let data = app
+        .data(
+            &admin,
+            q,
+            json!({ "i": { "fromUserId": lee, "toUserId": bob, "note": "Lee has left" } }),
+        )
+        .await;
+    assert_eq!(data["reassignWork"]["userErrors"], json!([]));
+}
+
+async fn email_survives_an_smtp_outage_and_is_sent_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    reassign_lee_to_bob(&app).await;
+
+    // The SMTP server is down at first: nothing listens on the port.
+    let port = {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let url = format!("smtp://127.0.0.1:{port}");
+    let mailer = Mailer::new(
+        app.db.clone(),
+        Some(&url),
+        "unused".into(),
+        "handover <noreply@demo.test>",
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(mailer.send_due().await.unwrap(), 0);
+    let row = outbox_email::Entity::find().one(&app.db).await.unwrap().unwrap();
+    assert_eq!((row.state, row.attempts), (OutboxState::Pending, 1));
+    assert!(row.last_error.is_some());
+    assert!(row.next_attempt_at > chrono::Utc::now(), "backed off");
+
+    // The server comes up; once the backoff has passed, the email goes, once.
+    let inbox: Inbox = Default::default();
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    tokio::spawn(smtp_listener(listener, inbox.clone()));
+    assert_eq!(mailer.send_due().await.unwrap(), 0, "not before its next attempt");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(mailer.send_due().await.unwrap(), 1);
+    assert_eq!(mailer.send_due().await.unwrap(), 0, "never twice");
+    let messages = inbox.lock().unwrap().clone();
+    assert_eq!(messages.len(), 1);
+    let (to, data) = &messages[0];
+    assert_eq!(to, &vec!["bob@demo.test".to_string()]);
+    assert!(
+        data.contains("Subject: Alice Admin assigned you work from Lee Leaver"),
+        "{data}"
+    );
+    assert!(
+        data.contains("3 matters, 5 tasks and 4 calendar events are now yours."),
+        "{data}"
+    );
+    assert!(data.contains("Lee has left"), "{data}");
+    let row = outbox_email::Entity::find().one(&app.db).await.unwrap().unwrap();
+    assert_eq!((row.state, row.attempts), (OutboxState::Sent, 2));
+    assert!(row.sent_at.is_some());
+
+    // A new worker (a restart) finds nothing left to send.
+    let again = Mailer::new(
+        app.db.clone(),
+        Some(&url),
+        "unused".into(),
+        "noreply@demo.test",
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(again.send_due().await.unwrap(), 0);
+    assert_eq!(inbox.lock().unwrap().len(), 1);
+}
+
+async fn without_smtp_emails_become_eml_files(backend: Backend) {
+    let app = spawn_app(backend).await;
+    reassign_lee_to_bob(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = Mailer::new(
+        app.db.clone(),
+        None,
+        dir.path().into(),
+        "noreply@demo.test",
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(mailer.send_due().await.unwrap(), 1);
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        text.contains("To: bob@demo.test") && text.contains("Lee has left"),
+        "{text}"
+    );
+}
+
+on_both_databases!(
+    email_survives_an_smtp_outage_and_is_sent_once,
+    without_smtp_emails_become_eml_files
+);
