@@ -127,6 +127,9 @@ pub struct QueryLimits {
     /// "Did you mean ...?" hints in validation errors; off by default (they reveal the schema).
     #[arg(long, env = "HANDOVER_FIELD_SUGGESTIONS")]
     pub field_suggestions: bool,
+    /// Seconds a WebSocket client has to send `connection_init` (then: close 4408).
+    #[arg(long, env = "HANDOVER_WS_INIT_TIMEOUT", default_value_t = 10)]
+    pub ws_init_timeout: u64,
 }
 
 impl Default for QueryLimits {
@@ -139,6 +142,7 @@ impl Default for QueryLimits {
             max_body_bytes: 256 * 1024,
             introspection: true,
             field_suggestions: false,
+            ws_init_timeout: 10,
         }
     }
 }

@@ -29,8 +29,12 @@ impl SubscriptionRoot {
             async move {
                 loop {
                     match receiver.recv().await {
-                        // Only the viewer's own; the row is read back under the same check.
+                        // Only the viewer's own; the row is read back under the same check, and a
+                        // user deactivated since the connection opened hears nothing more.
                         Ok(p) if p.user_id == viewer.user_id() => {
+                            if !still_enabled(&db, viewer.user_id()).await {
+                                return None;
+                            }
                             match store::get(&db, &viewer, p.notification_id).await {
                                 Ok(Some(n)) => return Some((WorkAssignedNotification(n), receiver)),
                                 Ok(None) => continue,
@@ -47,4 +51,9 @@ impl SubscriptionRoot {
             }
         }))
     }
+}
+
+async fn still_enabled(db: &sea_orm::DatabaseConnection, user_id: i64) -> bool {
+    use sea_orm::EntityTrait;
+    matches!(entity::user::Entity::find_by_id(user_id).one(db).await, Ok(Some(u)) if u.enabled)
 }

@@ -14,7 +14,6 @@ use crate::error::AppError;
 use crate::graphql::RequestContext;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{Request, Variables};
-use async_graphql_axum::GraphQLProtocol;
 use axum::body::Bytes;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{RawQuery, State};
@@ -238,13 +237,16 @@ pub async fn get_handler(
     State(state): State<AppState>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    protocol: Result<GraphQLProtocol, StatusCode>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    match (upgrade, protocol) {
-        (Ok(upgrade), Ok(protocol)) => super::websocket::upgrade(state, upgrade, protocol),
-        (Ok(_), Err(status)) => (status, "unknown WebSocket subprotocol; use graphql-transport-ws").into_response(),
-        _ => handle(state, headers, Method::Get, raw.unwrap_or_default().into()).await,
+    match upgrade {
+        Ok(upgrade) if super::websocket::offers_protocol(&headers) => super::websocket::upgrade(state, upgrade),
+        Ok(_) => (
+            StatusCode::BAD_REQUEST,
+            "WebSocket subprotocol graphql-transport-ws required",
+        )
+            .into_response(),
+        Err(_) => handle(state, headers, Method::Get, raw.unwrap_or_default().into()).await,
     }
 }
 

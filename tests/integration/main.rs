@@ -14,3 +14,4 @@ mod reassign_api;
 mod reassign_rules;
 mod report;
 mod schema;
+mod websocket_protocol;
