@@ -27,8 +27,12 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Must be called inside the Tokio runtime: on PostgreSQL it starts the LISTEN task.
     pub fn new(db: DatabaseConnection, keys: JwtKeys, limits: QueryLimits) -> Self {
         let hub = crate::notify::Hub::default();
+        if !crate::notify::fanout::publishes_locally(&db) {
+            tokio::spawn(crate::notify::fanout::listen(db.clone(), hub.clone()));
+        }
         let schema = crate::graphql::build(db.clone(), hub.clone(), &limits);
         AppState {
             db,

@@ -3,6 +3,7 @@
 //! live hub wakes the recipients' subscriptions. The durable rows are the truth: a client that
 //! was offline catches up with the `notifications` query.
 
+pub mod fanout;
 pub mod hub;
 pub mod mailer;
 pub mod store;

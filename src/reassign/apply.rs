@@ -154,6 +154,9 @@ pub async fn execute(
         deliveries.entry(c.to).or_default().calendar_events += counts[2];
     }
     let published = record_for_batch(txn, &batch, &deliveries, now).await?;
+    if !published.is_empty() {
+        crate::notify::fanout::announce(txn, batch.id).await?;
+    }
     Ok((batch, published))
 }
 

@@ -47,6 +47,8 @@ macro_rules! on_both_databases {
 
 pub struct TestApp {
     pub base: String,
+    /// The database URL, for a second server instance on the same database.
+    pub url: String,
     pub db: DatabaseConnection,
     pub keys: JwtKeys,
     pub client: reqwest::Client,
@@ -63,6 +65,11 @@ pub struct Options {
 }
 
 pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> DatabaseConnection {
+    fresh_database_url(backend, dir).await.1
+}
+
+/// A fresh, migrated database and its URL.
+pub async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> (String, DatabaseConnection) {
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}/test.db", dir.display()),
         Backend::Postgres => {
@@ -83,7 +90,7 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Database
     };
     let db = handover::db::connect(&url).await.expect("connect");
     handover::db::migrate(&db).await.expect("migrate");
-    db
+    (url, db)
 }
 
 fn rand_suffix() -> String {
@@ -98,7 +105,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut db = fresh_database(backend, dir.path()).await;
+    let (url, mut db) = fresh_database_url(backend, dir.path()).await;
     handover::import::import_text(&db, DEMO, true)
         .await
         .expect("demo import");
@@ -124,6 +131,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     });
     TestApp {
         base,
+        url,
         db,
         keys,
         client: reqwest::Client::new(),
@@ -133,6 +141,19 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// Another server process's worth of state (its own pool, hub and listener) on the same
+    /// database, served on its own port; returns its base URL.
+    pub async fn second_instance(&self) -> String {
+        let db = handover::db::connect(&self.url).await.expect("connect");
+        let state = AppState::new(db, self.keys.clone(), QueryLimits::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app(state)).await.expect("serve");
+        });
+        base
+    }
+
     pub async fn token(&self, email: &str) -> String {
         let firm = if email.ends_with("@other.test") {
             "other"

@@ -19,7 +19,11 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 /// A graphql-transport-ws client, subscribed to `workAssigned` with `token`.
 async fn subscribe(app: &TestApp, token: &str) -> Socket {
-    let url = format!("{}/graphql", app.base.replace("http://", "ws://"));
+    subscribe_at(&app.base, token).await
+}
+
+async fn subscribe_at(base: &str, token: &str) -> Socket {
+    let url = format!("{}/graphql", base.replace("http://", "ws://"));
     let mut request = url.into_client_request().unwrap();
     request
         .headers_mut()
@@ -192,6 +196,38 @@ async fn websocket_needs_a_valid_token(backend: Backend) {
         let answer = next_json(&mut socket, Duration::from_secs(5)).await;
         let answer = answer.unwrap_or(json!({ "type": "closed" }));
         assert_ne!(answer["type"], "connection_ack", "{payload} must be refused: {answer}");
+    }
+}
+
+/// Two server instances on one PostgreSQL: the subscriber is connected to B, the reassignment
+/// runs on A; LISTEN/NOTIFY carries the wake-up, the durable row the content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set HANDOVER_TEST_POSTGRES_URL (.ci/run starts a throwaway cluster)"]
+async fn a_subscriber_on_another_instance_is_told() {
+    let app = spawn_app(Backend::Postgres).await;
+    let other = app.second_instance().await;
+    let admin = app.token("alice@demo.test").await;
+    let (lee, bob) = (
+        app.user_id(&admin, "lee@demo.test").await,
+        app.user_id(&admin, "bob@demo.test").await,
+    );
+    let mut bob_on_b = subscribe_at(&other, &app.token("bob@demo.test").await).await;
+    let mut bob_on_a = subscribe(&app, &app.token("bob@demo.test").await).await;
+    let r = app
+        .data(&admin, APPLY, json!({ "i": { "fromUserId": lee, "toUserId": bob } }))
+        .await;
+    for socket in [&mut bob_on_b, &mut bob_on_a] {
+        let msg = next_json(socket, Duration::from_secs(5))
+            .await
+            .expect("told on every instance");
+        assert_eq!(
+            msg["payload"]["data"]["workAssigned"]["tasks"],
+            r["reassignWork"]["reassignment"]["tasks"]["reassigned"]
+        );
+        assert!(
+            next_json(socket, Duration::from_millis(500)).await.is_none(),
+            "exactly once per subscription"
+        );
     }
 }
 

@@ -12,8 +12,11 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 pub struct Mutation;
 
 /// Wake the new assignees' subscriptions: the reassignment has committed.
+/// On PostgreSQL every instance's listener does it (see `notify::fanout`).
 fn publish(ctx: &Context<'_>, outcome: reassign::Outcome<reassign::Applied>) -> reassign::Outcome<reassign::Applied> {
-    if let (Ok(applied), Ok(hub)) = (&outcome, ctx.data::<Hub>()) {
+    if let (Ok(applied), Ok(hub), Ok(db)) = (&outcome, ctx.data::<Hub>(), ctx.data::<sea_orm::DatabaseConnection>())
+        && crate::notify::fanout::publishes_locally(db)
+    {
         hub.publish(applied.notifications.iter().copied());
     }
     outcome
