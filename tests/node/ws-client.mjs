@@ -1,12 +1,14 @@
 // The reference graphql-ws client against a running server: the assignee subscribes, a third
 // user subscribes, the administrator reassigns over HTTP; the assignee must receive exactly one
 // workAssigned with the right counts, the third user nothing.
-// Usage: node ws-client.mjs BASE_URL ADMIN_TOKEN ASSIGNEE_TOKEN OTHER_TOKEN
+// With SUBSCRIBE_BASE_URL, the clients subscribe on that server and the mutation goes to
+// BASE_URL: two server processes on one PostgreSQL.
+// Usage: node ws-client.mjs BASE_URL ADMIN_TOKEN ASSIGNEE_TOKEN OTHER_TOKEN [SUBSCRIBE_BASE_URL]
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const [base, adminToken, assigneeToken, otherToken] = process.argv.slice(2);
-const wsUrl = base.replace(/^http/, 'ws') + '/graphql';
+const [base, adminToken, assigneeToken, otherToken, subscribeBase] = process.argv.slice(2);
+const wsUrl = (subscribeBase || base).replace(/^http/, 'ws') + '/graphql';
 
 async function gql(token, query, variables = {}) {
   const res = await fetch(`${base}/graphql`, {
