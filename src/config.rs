@@ -179,4 +179,8 @@ pub struct BenchArgs {
     /// Append the result row (Markdown) to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Measure live delivery instead: this many subscribed WebSocket connections, and as many
+    /// reassignments as half of them, each to a different subscribed assignee.
+    #[arg(long)]
+    pub live: Option<usize>,
 }

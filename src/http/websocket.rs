@@ -37,6 +37,7 @@ pub fn upgrade(state: AppState, upgrade: WebSocketUpgrade) -> Response {
         .protocols([PROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(WRITE_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(4 * MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| Connection::run(state, socket))

@@ -113,7 +113,17 @@ async fn email_survives_an_smtp_outage_and_is_sent_once(backend: Backend) {
     assert!(row.last_error.is_some());
     assert!(row.next_attempt_at > chrono::Utc::now(), "backed off");
 
-    // The server comes up; once the backoff has passed, the email goes, once.
+    // The server process restarts (a new worker; the row is the queue) and the SMTP server
+    // comes up; once the backoff has passed, the email goes, once.
+    drop(mailer);
+    let mailer = Mailer::new(
+        app.db.clone(),
+        Some(&url),
+        "unused".into(),
+        "handover <noreply@demo.test>",
+        Default::default(),
+    )
+    .unwrap();
     let inbox: Inbox = Default::default();
     let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     tokio::spawn(smtp_listener(listener, inbox.clone()));
@@ -138,7 +148,7 @@ async fn email_survives_an_smtp_outage_and_is_sent_once(backend: Backend) {
     assert_eq!((row.state, row.attempts), (OutboxState::Sent, 2));
     assert!(row.sent_at.is_some());
 
-    // A new worker (a restart) finds nothing left to send.
+    // Another restart finds nothing left to send.
     let again = Mailer::new(
         app.db.clone(),
         Some(&url),

@@ -4,6 +4,7 @@
 
 mod floor;
 mod generate;
+mod live;
 
 use crate::auth::JwtKeys;
 use crate::config::{BenchArgs, DatabaseArgs};
@@ -79,6 +80,9 @@ fn ms(d: Duration) -> String {
 }
 
 pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
+    if let Some(connections) = args.live {
+        return live::run(&database.database_url, connections).await;
+    }
     let db = crate::db::connect(&database.database_url).await?;
     crate::db::migrate(&db).await?;
     let backend = crate::db::backend_name(&db);
