@@ -19,6 +19,10 @@ pub struct Cli {
     #[command(flatten)]
     pub jwt: JwtArgs,
 
+    /// Log format: human-readable `text`, or `json` (one object a line).
+    #[arg(long, env = "HANDOVER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
+    pub log_format: String,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -83,6 +87,10 @@ pub struct ServeArgs {
     pub limits: QueryLimits,
     #[command(flatten)]
     pub mail: MailArgs,
+    /// An origin allowed to call the API from a browser (repeatable), e.g.
+    /// `--cors-origin https://app.example`. None by default.
+    #[arg(long = "cors-origin", env = "HANDOVER_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

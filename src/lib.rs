@@ -15,6 +15,7 @@ pub mod graphql;
 pub mod http;
 pub mod ids;
 pub mod import;
+pub mod metrics;
 pub mod notify;
 pub mod reassign;
 pub mod report;

@@ -62,12 +62,48 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
         );
     }
 
-    let state = AppState::new(db, keys, args.limits.clone());
+    let state = AppState::new(db.clone(), keys, args.limits.clone()).with_cors_origins(args.cors_origins.clone());
+    let mail = &args.mail;
+    let mailer = crate::notify::mailer::Mailer::new(
+        db,
+        mail.smtp_url.as_deref(),
+        mail.mail_dir.clone(),
+        &mail.mail_from,
+        state.hub.mail_waker(),
+    )?
+    .with_metrics(state.metrics.clone());
+    tracing::info!(to = %mailer.describe(), "outbox worker started");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(mailer.run(async {
+        let _ = stop_rx.await;
+    }));
+
+    let stopping = state.clone();
+    let live = state.metrics.clone();
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("stopping: finishing requests, closing subscriptions");
+            stopping.begin_shutdown();
+        })
         .await?;
+    // In-flight requests are done (axum waited for them); WebSocket connections were told to
+    // close: give them a moment to send their close frames. The outbox worker stops between
+    // messages.
+    for _ in 0..50 {
+        if stopping_connections(&live) <= 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = stop_tx.send(());
+    let _ = worker.await;
     tracing::info!("handover stopped");
     Ok(())
+}
+
+fn stopping_connections(metrics: &crate::metrics::Metrics) -> i64 {
+    metrics.subscribers.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 async fn shutdown_signal() {

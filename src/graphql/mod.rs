@@ -34,8 +34,13 @@ fn builder(limits: &QueryLimits) -> SchemaBuilder<query::Query, Mutation, Subscr
     b
 }
 
-pub fn build(db: DatabaseConnection, hub: crate::notify::Hub, limits: &QueryLimits) -> AppSchema {
-    builder(limits).data(db).data(hub).finish()
+pub fn build(
+    db: DatabaseConnection,
+    hub: crate::notify::Hub,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+    limits: &QueryLimits,
+) -> AppSchema {
+    builder(limits).data(db).data(hub).data(metrics).finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.

@@ -332,6 +332,15 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: By
         );
     }
 
+    let operation = params
+        .operation_name
+        .clone()
+        .or_else(|| match &doc.operations {
+            DocumentOperations::Single(_) => None,
+            DocumentOperations::Multiple(ops) if ops.len() == 1 => ops.keys().next().map(|n| n.to_string()),
+            DocumentOperations::Multiple(_) => None,
+        })
+        .unwrap_or_else(|| "anonymous".into());
     let mut request = Request::new(params.query);
     request.set_parsed_query(doc);
     if let Some(name) = params.operation_name {
@@ -376,7 +385,11 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: By
         };
         return respond(status, media, &body);
     }
-    respond(StatusCode::OK, media, &body)
+    let mut response = respond(StatusCode::OK, media, &body);
+    response
+        .extensions_mut()
+        .insert(super::observe::OperationName(operation));
+    response
 }
 
 #[cfg(test)]

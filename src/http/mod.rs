@@ -4,6 +4,7 @@
 mod graphiql;
 mod graphql;
 mod health;
+mod observe;
 mod report;
 mod websocket;
 
@@ -21,6 +22,11 @@ use std::sync::Arc;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub hub: crate::notify::Hub,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Flips to true when the server is stopping: WebSocket connections close cleanly.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// Origins allowed to call the API from a browser (none by default).
+    pub cors_origins: Arc<Vec<String>>,
     pub schema: AppSchema,
     pub keys: Arc<JwtKeys>,
     pub limits: Arc<QueryLimits>,
@@ -33,10 +39,14 @@ impl AppState {
         if !crate::notify::fanout::publishes_locally(&db) {
             tokio::spawn(crate::notify::fanout::listen(db.clone(), hub.clone()));
         }
-        let schema = crate::graphql::build(db.clone(), hub.clone(), &limits);
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let schema = crate::graphql::build(db.clone(), hub.clone(), metrics.clone(), &limits);
         AppState {
             db,
             hub,
+            metrics,
+            shutdown: tokio::sync::watch::channel(false).0,
+            cors_origins: Arc::new(Vec::new()),
             schema,
             keys: Arc::new(keys),
             limits: Arc::new(limits),
@@ -44,8 +54,21 @@ impl AppState {
     }
 }
 
+impl AppState {
+    pub fn with_cors_origins(mut self, origins: Vec<String>) -> Self {
+        self.cors_origins = Arc::new(origins);
+        self
+    }
+
+    /// Tell long-lived connections that the server is stopping.
+    pub fn begin_shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
+    let cors = observe::cors(&state.cors_origins);
     Router::new()
         .route("/graphql", get(graphql::get_handler).post(graphql::post_handler))
         .route("/graphiql", get(graphiql::page))
@@ -53,6 +76,9 @@ pub fn router(state: AppState) -> Router {
         .route("/reassignments/{id}/report.json", get(report::json_report))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(observe::metrics))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
+        .layer(cors)
         .with_state(state)
 }

@@ -108,6 +108,11 @@ impl Connection {
             let _ = sink.close().await;
         });
         let (finished, mut finished_rx) = mpsc::unbounded_channel::<String>();
+        state
+            .metrics
+            .subscribers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut shutdown = state.shutdown.subscribe();
         let mut conn = Connection {
             state,
             out,
@@ -123,6 +128,9 @@ impl Connection {
             tokio::select! {
                 _ = &mut init_deadline, if !conn.init_received => {
                     break Some((4408, "Connection initialisation timeout"));
+                }
+                _ = shutdown.changed() => {
+                    break Some((1001, "Server shutting down"));
                 }
                 Some(id) = finished_rx.recv() => {
                     conn.operations.remove(&id);
@@ -144,8 +152,10 @@ impl Connection {
         if let Some((code, reason)) = closing {
             let _ = conn.out.send(close(code, reason)).await;
         }
+        let metrics = conn.state.metrics.clone();
         drop(conn);
         let _ = writer.await;
+        metrics.subscribers.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     async fn send(&self, value: Value) {

@@ -27,6 +27,7 @@ pub enum Transport {
 }
 
 pub struct Mailer {
+    metrics: Option<Arc<crate::metrics::Metrics>>,
     db: DatabaseConnection,
     transport: Transport,
     from: Mailbox,
@@ -55,12 +56,18 @@ impl Mailer {
             .parse()
             .map_err(|e| AppError::BadUserInput(format!("--mail-from: {e}")))?;
         Ok(Mailer {
+            metrics: None,
             db,
             transport,
             from,
             wake,
             poll: Duration::from_secs(5),
         })
+    }
+
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn describe(&self) -> String {
@@ -124,8 +131,14 @@ impl Mailer {
                         .exec(&self.db)
                         .await?;
                     sent += 1;
+                    if let Some(m) = &self.metrics {
+                        m.emails_sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
                 Err(why) => {
+                    if let Some(m) = &self.metrics {
+                        m.email_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     let attempts = row.attempts + 1;
                     let backoff = (1i64 << attempts.min(16)).min(MAX_BACKOFF_SECONDS);
                     tracing::warn!(outbox = row.id, attempts, error = %why, "email not sent; will retry");

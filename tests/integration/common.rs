@@ -62,6 +62,7 @@ pub struct Options {
     pub issuer: Option<String>,
     pub audience: Option<String>,
     pub limits: Option<QueryLimits>,
+    pub cors_origins: Vec<String>,
 }
 
 pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> DatabaseConnection {
@@ -123,7 +124,8 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     });
 
     let keys = JwtKeys::hs256(SECRET, options.issuer.clone(), options.audience.clone());
-    let state = AppState::new(db.clone(), keys.clone(), options.limits.clone().unwrap_or_default());
+    let state = AppState::new(db.clone(), keys.clone(), options.limits.clone().unwrap_or_default())
+        .with_cors_origins(options.cors_origins.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {

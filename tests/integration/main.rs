@@ -9,6 +9,7 @@ mod email;
 mod http_protocol;
 mod import;
 mod notifications;
+mod operations;
 mod read_api;
 mod reassign_api;
 mod reassign_rules;

@@ -14,6 +14,20 @@ pub struct Mutation;
 /// Wake the new assignees' subscriptions: the reassignment has committed.
 /// On PostgreSQL every instance's listener does it (see `notify::fanout`).
 fn publish(ctx: &Context<'_>, outcome: reassign::Outcome<reassign::Applied>) -> reassign::Outcome<reassign::Applied> {
+    if let (Ok(applied), Ok(m)) = (&outcome, ctx.data::<std::sync::Arc<crate::metrics::Metrics>>())
+        && !applied.replayed
+    {
+        use std::sync::atomic::Ordering::Relaxed;
+        let r = &applied.reassignment;
+        m.reassignments.fetch_add(1, Relaxed);
+        if r.undo_of_id.is_some() {
+            m.undos.fetch_add(1, Relaxed);
+        }
+        m.matters_moved.fetch_add(r.matters_reassigned as u64, Relaxed);
+        m.tasks_moved.fetch_add(r.tasks_reassigned as u64, Relaxed);
+        m.events_moved.fetch_add(r.events_reassigned as u64, Relaxed);
+        m.notifications.fetch_add(applied.notifications.len() as u64, Relaxed);
+    }
     if let (Ok(applied), Ok(hub), Ok(db)) = (&outcome, ctx.data::<Hub>(), ctx.data::<sea_orm::DatabaseConnection>())
         && crate::notify::fanout::publishes_locally(db)
     {

@@ -1,0 +1,125 @@
+//! Prometheus metrics, kept in atomics and rendered as text at `/metrics`. Counters only grow;
+//! gauges are read at scrape time.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Upper bounds of the request latency histogram, in seconds.
+const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+#[derive(Default)]
+pub struct Metrics {
+    requests_2xx: AtomicU64,
+    requests_4xx: AtomicU64,
+    requests_5xx: AtomicU64,
+    latency_buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_micros: AtomicU64,
+    pub reassignments: AtomicU64,
+    pub undos: AtomicU64,
+    pub matters_moved: AtomicU64,
+    pub tasks_moved: AtomicU64,
+    pub events_moved: AtomicU64,
+    pub notifications: AtomicU64,
+    pub emails_sent: AtomicU64,
+    pub email_failures: AtomicU64,
+    pub subscribers: AtomicI64,
+}
+
+impl Metrics {
+    pub fn observe_request(&self, status: u16, took: Duration) {
+        match status {
+            200..=399 => &self.requests_2xx,
+            400..=499 => &self.requests_4xx,
+            _ => &self.requests_5xx,
+        }
+        .fetch_add(1, Relaxed);
+        let secs = took.as_secs_f64();
+        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
+            if secs <= *bound {
+                bucket.fetch_add(1, Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Relaxed);
+        self.latency_sum_micros.fetch_add(took.as_micros() as u64, Relaxed);
+    }
+
+    /// The Prometheus text exposition; `outbox_backlog` is read from the database by the caller.
+    pub fn render(&self, outbox_backlog: u64) -> String {
+        let mut out = String::new();
+        let mut counter = |name: &str, help: &str, samples: &[(&str, u64)]| {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n"));
+            for (labels, v) in samples {
+                out.push_str(&format!("{name}{labels} {v}\n"));
+            }
+        };
+        counter(
+            "handover_http_requests_total",
+            "HTTP requests answered, by status class.",
+            &[
+                ("{class=\"2xx\"}", self.requests_2xx.load(Relaxed)),
+                ("{class=\"4xx\"}", self.requests_4xx.load(Relaxed)),
+                ("{class=\"5xx\"}", self.requests_5xx.load(Relaxed)),
+            ],
+        );
+        counter(
+            "handover_reassignments_total",
+            "Reassignments applied (undos included).",
+            &[("", self.reassignments.load(Relaxed))],
+        );
+        counter(
+            "handover_undos_total",
+            "Reassignments undone.",
+            &[("", self.undos.load(Relaxed))],
+        );
+        counter(
+            "handover_items_moved_total",
+            "Records moved by reassignments, by kind.",
+            &[
+                ("{kind=\"matter\"}", self.matters_moved.load(Relaxed)),
+                ("{kind=\"task\"}", self.tasks_moved.load(Relaxed)),
+                ("{kind=\"calendar_event\"}", self.events_moved.load(Relaxed)),
+            ],
+        );
+        counter(
+            "handover_notifications_total",
+            "Assignee notifications written.",
+            &[("", self.notifications.load(Relaxed))],
+        );
+        counter(
+            "handover_emails_total",
+            "Outbox emails, by result.",
+            &[
+                ("{result=\"sent\"}", self.emails_sent.load(Relaxed)),
+                ("{result=\"failed\"}", self.email_failures.load(Relaxed)),
+            ],
+        );
+        out.push_str("# HELP handover_http_request_duration_seconds Time to answer an HTTP request.\n");
+        out.push_str("# TYPE handover_http_request_duration_seconds histogram\n");
+        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
+            out.push_str(&format!(
+                "handover_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {}\n",
+                bucket.load(Relaxed)
+            ));
+        }
+        let count = self.latency_count.load(Relaxed);
+        out.push_str(&format!(
+            "handover_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n"
+        ));
+        out.push_str(&format!(
+            "handover_http_request_duration_seconds_sum {}\n",
+            self.latency_sum_micros.load(Relaxed) as f64 / 1e6
+        ));
+        out.push_str(&format!("handover_http_request_duration_seconds_count {count}\n"));
+        out.push_str(
+            "# HELP handover_outbox_backlog Emails waiting to be sent.\n# TYPE handover_outbox_backlog gauge\n",
+        );
+        out.push_str(&format!("handover_outbox_backlog {outbox_backlog}\n"));
+        out.push_str("# HELP handover_subscribers_connected Open WebSocket connections.\n# TYPE handover_subscribers_connected gauge\n");
+        out.push_str(&format!(
+            "handover_subscribers_connected {}\n",
+            self.subscribers.load(Relaxed)
+        ));
+        out
+    }
+}
