@@ -62,7 +62,15 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
         );
     }
 
-    let state = AppState::new(db.clone(), keys, args.limits.clone()).with_cors_origins(args.cors_origins.clone());
+    let (state, graphiql_local) = AppState::new(db.clone(), keys, args.limits.clone())
+        .with_cors_origins(args.cors_origins.clone())
+        .with_graphiql_assets(&args.graphiql_assets);
+    if !graphiql_local {
+        tracing::warn!(
+            assets = %args.graphiql_assets.display(),
+            "GraphiQL's assets are not installed (run `npm ci` in web/graphiql): /graphiql loads them from a public CDN"
+        );
+    }
     let mail = &args.mail;
     let mailer = crate::notify::mailer::Mailer::new(
         db,

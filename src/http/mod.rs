@@ -27,6 +27,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Origins allowed to call the API from a browser (none by default).
     pub cors_origins: Arc<Vec<String>>,
+    /// GraphiQL's assets, when installed (`web/graphiql`); otherwise the page uses a CDN.
+    pub graphiql_assets: Option<std::path::PathBuf>,
     pub schema: AppSchema,
     pub keys: Arc<JwtKeys>,
     pub limits: Arc<QueryLimits>,
@@ -47,6 +49,7 @@ impl AppState {
             metrics,
             shutdown: tokio::sync::watch::channel(false).0,
             cors_origins: Arc::new(Vec::new()),
+            graphiql_assets: None,
             schema,
             keys: Arc::new(keys),
             limits: Arc::new(limits),
@@ -58,6 +61,13 @@ impl AppState {
     pub fn with_cors_origins(mut self, origins: Vec<String>) -> Self {
         self.cors_origins = Arc::new(origins);
         self
+    }
+
+    /// Serve GraphiQL's assets from this npm tree, if they are all there; `false` if not.
+    pub fn with_graphiql_assets(mut self, dir: &std::path::Path) -> (Self, bool) {
+        self.graphiql_assets = graphiql::locate(dir);
+        let found = self.graphiql_assets.is_some();
+        (self, found)
     }
 
     /// Tell long-lived connections that the server is stopping.
@@ -72,6 +82,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get_handler).post(graphql::post_handler))
         .route("/graphiql", get(graphiql::page))
+        .route("/graphiql/assets/{name}", get(graphiql::asset))
         .route("/reassignments/{id}/report.csv", get(report::csv_report))
         .route("/reassignments/{id}/report.json", get(report::json_report))
         .route("/healthz", get(health::healthz))

@@ -1,0 +1,58 @@
+// GraphiQL in a real browser with no internet: Debian chromium driven by playwright-core. Sets
+// the administrator's token, runs reassignmentPreview for the demo leaver, waits for the result
+// on screen, and saves a screenshot.
+// Usage: node graphiql.mjs BASE_URL ADMIN_TOKEN FROM_EMAIL TO_EMAIL SCREENSHOT.png
+import { chromium } from 'playwright-core';
+
+const [base, token, fromEmail, toEmail, screenshot] = process.argv.slice(2);
+async function userId(email) {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: 'query($s: String) { users(filter: {search: $s}) { nodes { id email } } }', variables: { s: email } }),
+  });
+  return (await res.json()).data.users.nodes.find((u) => u.email === email).id;
+}
+const [fromUser, toUser] = [await userId(fromEmail), await userId(toEmail)];
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const outside = [];
+// No internet: anything not served by handover is refused (and counted).
+await page.route('**/*', (route) => {
+  if (route.request().url().startsWith(base)) return route.continue();
+  outside.push(route.request().url());
+  return route.abort();
+});
+const query = `query Preview {
+  reassignmentPreview(input: {fromUserId: "${fromUser}", toUserId: "${toUser}"}) {
+    matters { count excluded { reason count } }
+    tasks { count excluded { reason count } }
+    calendarEvents { count excluded { reason count } }
+  }
+}`;
+await page.goto(`${base}/graphiql?query=${encodeURIComponent(query)}`);
+await page.fill('#token', token);
+await page.waitForSelector('.graphiql-execute-button', { timeout: 20000 });
+await page.click('.graphiql-execute-button');
+await page.waitForFunction(
+  () => (document.querySelector('.result-window')?.textContent || '').includes('reassignmentPreview'),
+  null,
+  { timeout: 20000 },
+);
+const result = await page.textContent('.result-window');
+await page.screenshot({ path: screenshot });
+await browser.close();
+
+const failures = [];
+if (!result.includes('TARGET_NO_ACCESS')) failures.push(`the preview is not on screen: ${result.slice(0, 300)}`);
+if (outside.length) failures.push(`requests outside handover: ${outside.join(', ')}`);
+console.log(`GraphiQL in chromium: result shown (${result.length} characters), screenshot ${screenshot}`);
+if (failures.length) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}
+console.log('1 passed, 0 failed');
