@@ -24,32 +24,17 @@ pub struct Page<T> {
     pub total: Option<u64>,
 }
 
+/// Oldest first (by row id); `after` continues towards newer rows.
 pub async fn fetch<E, C>(db: &C, select: Select<E>, id: E::Column, req: PageRequest) -> AppResult<Page<E::Model>>
 where
     E: EntityTrait,
     E::Model: Send + Sync,
     C: ConnectionTrait,
 {
-    let total = if req.want_total {
-        Some(select.clone().count(db).await?)
-    } else {
-        None
-    };
-    let mut query = select.order_by_asc(id);
-    if let Some(after) = req.after {
-        query = query.filter(id.gt(after));
-    }
-    let mut items = query.limit(req.first + 1).all(db).await?;
-    let has_next_page = items.len() as u64 > req.first;
-    items.truncate(req.first as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-        total,
-    })
+    fetch_ordered(db, select, id, req, false).await
 }
 
-/// As [`fetch`], newest (highest id) first; `after` continues towards older rows.
+/// Newest (highest id) first; `after` continues towards older rows.
 pub async fn fetch_newest_first<E, C>(
     db: &C,
     select: Select<E>,
@@ -61,14 +46,33 @@ where
     E::Model: Send + Sync,
     C: ConnectionTrait,
 {
+    fetch_ordered(db, select, id, req, true).await
+}
+
+async fn fetch_ordered<E, C>(
+    db: &C,
+    select: Select<E>,
+    id: E::Column,
+    req: PageRequest,
+    newest_first: bool,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
     let total = if req.want_total {
         Some(select.clone().count(db).await?)
     } else {
         None
     };
-    let mut query = select.order_by_desc(id);
+    let mut query = if newest_first {
+        select.order_by_desc(id)
+    } else {
+        select.order_by_asc(id)
+    };
     if let Some(after) = req.after {
-        query = query.filter(id.lt(after));
+        query = query.filter(if newest_first { id.lt(after) } else { id.gt(after) });
     }
     let mut items = query.limit(req.first + 1).all(db).await?;
     let has_next_page = items.len() as u64 > req.first;

@@ -3,7 +3,7 @@
 //! to a different subscribed assignee: every notification must arrive once, to its assignee
 //! only; latency from the mutation's response to the notification.
 
-use super::{Server, free_port, ms, post};
+use super::{Server, ms, post};
 use crate::auth::JwtKeys;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
@@ -16,7 +16,6 @@ use sea_orm::{
     QuerySelect,
 };
 use serde_json::json;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
@@ -174,38 +173,9 @@ pub async fn run(database_url: &str, connections: usize) -> AppResult<()> {
     rand::rng().fill_bytes(&mut secret);
     let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
     let keys = JwtKeys::hs256(secret.as_bytes(), None, None);
-    let port = free_port()?;
-    let server = Server(
-        Command::new(std::env::current_exe()?)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--database-url",
-                database_url,
-            ])
-            .args([
-                "--mail-dir",
-                &std::env::temp_dir().join("handover-live-bench-mail").to_string_lossy(),
-            ])
-            .env("HANDOVER_JWT_SECRET", &secret)
-            .env("HANDOVER_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
+    let (server, port) = Server::start(database_url, &secret).await?;
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..300 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle_kib = server.status_kib("VmRSS:").unwrap_or_default();
 

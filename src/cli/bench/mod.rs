@@ -36,6 +36,40 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// `handover serve` on a free port of this machine, on `database_url`, with `secret`; waits
+    /// until it is ready.
+    async fn start(database_url: &str, secret: &str) -> AppResult<(Server, u16)> {
+        let port = free_port()?;
+        let mail = std::env::temp_dir().join("handover-bench-mail");
+        let server = Server(
+            Command::new(std::env::current_exe()?)
+                .args([
+                    "serve",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                    "--database-url",
+                    database_url,
+                ])
+                .args(["--mail-dir", &mail.to_string_lossy()])
+                .env("HANDOVER_JWT_SECRET", secret)
+                .env(
+                    "HANDOVER_LOG",
+                    std::env::var("HANDOVER_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+                )
+                .stdout(Stdio::null())
+                .spawn()?,
+        );
+        let client = reqwest::Client::new();
+        for _ in 0..300 {
+            let ready = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return Ok((server, port));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(AppError::internal("the server did not become ready"))
+    }
+
     /// A figure from /proc/PID/status, in KiB (`VmHWM` = peak resident set).
     fn status_kib(&self, field: &str) -> Option<u64> {
         let text = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).ok()?;
@@ -99,41 +133,9 @@ pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-    let port = free_port()?;
-    let child = Command::new(std::env::current_exe()?)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            &database.database_url,
-        ])
-        .env("HANDOVER_JWT_SECRET", &secret)
-        .env(
-            "HANDOVER_LOG",
-            std::env::var("HANDOVER_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .stdout(Stdio::null())
-        .spawn()?;
-    let server = Server(child);
+    let (server, port) = Server::start(&database.database_url, &secret).await?;
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..300 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    if !ready {
-        return Err(AppError::internal("the server did not become ready"));
-    }
     let idle_kib = server.status_kib("VmRSS:").unwrap_or_default();
     let token = JwtKeys::hs256(secret.as_bytes(), None, None).sign(&ids::encode(Kind::User, people.admin), 3600)?;
     let url = format!("{base}/graphql");

@@ -1,4 +1,4 @@
-use super::{MatterStatus, User};
+use super::{MatterStatus, User, load_user};
 use crate::firm::work;
 use crate::graphql::connection::*;
 use crate::graphql::context::{db, load_failed, loaders, request};
@@ -62,11 +62,6 @@ pub async fn prime_page(ctx: &Context<'_>, matters: &[matter::Model]) -> async_g
     Ok(())
 }
 
-async fn user_by_id(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Result<Option<User>> {
-    let Some(id) = id else { return Ok(None) };
-    Ok(loaders(ctx)?.users.load_one(id).await.map_err(load_failed)?.map(User))
-}
-
 #[Object]
 impl Matter {
     async fn id(&self) -> ID {
@@ -99,11 +94,11 @@ impl Matter {
     }
 
     async fn responsible_attorney(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        user_by_id(ctx, self.0.responsible_attorney_id).await
+        load_user(ctx, self.0.responsible_attorney_id).await
     }
 
     async fn originating_attorney(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        user_by_id(ctx, self.0.originating_attorney_id).await
+        load_user(ctx, self.0.originating_attorney_id).await
     }
 
     /// Who may see this matter.

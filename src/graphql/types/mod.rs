@@ -18,5 +18,5 @@ pub use reassignment::{
     ReassignmentPreview, UserError, WorkItem, preview_refused as reassignment_preview_refused,
 };
 pub use scalars::Date;
-pub use user::{Firm, User, Workload};
+pub use user::{Firm, User, Workload, load_user};
 pub use work::{Calendar, CalendarEvent, Task};

@@ -1,5 +1,4 @@
-use super::User;
-use crate::graphql::context::{load_failed, loaders};
+use super::{User, load_user};
 use crate::ids::{self, Kind};
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
@@ -38,23 +37,13 @@ impl WorkAssignedNotification {
 
     /// The administrator who reassigned the work.
     async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(loaders(ctx)?
-            .users
-            .load_one(self.0.actor_user_id)
-            .await
-            .map_err(load_failed)?
-            .map(User))
+        load_user(ctx, Some(self.0.actor_user_id)).await
     }
 
     /// Whose work it was.
     #[allow(clippy::wrong_self_convention)]
     async fn from_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(loaders(ctx)?
-            .users
-            .load_one(self.0.from_user_id)
-            .await
-            .map_err(load_failed)?
-            .map(User))
+        load_user(ctx, Some(self.0.from_user_id)).await
     }
 
     async fn note(&self) -> Option<&str> {

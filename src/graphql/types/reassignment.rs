@@ -1,4 +1,4 @@
-use super::{ExclusionReason, ItemOutcome, Matter, ReassignmentStatus, User, WorkKind};
+use super::{ExclusionReason, ItemOutcome, Matter, ReassignmentStatus, User, WorkKind, load_user};
 use crate::error::AppError;
 use crate::firm::{Page, PageRequest};
 use crate::graphql::connection::*;
@@ -417,10 +417,7 @@ impl Reassignment {
         to: Option<i64>,
         reassigned: i64,
     ) -> async_graphql::Result<CategoryResult> {
-        let to_user = match to {
-            Some(id) => loaders(ctx)?.users.load_one(id).await.map_err(load_failed)?.map(User),
-            None => None,
-        };
+        let to_user = load_user(ctx, to).await?;
         Ok(CategoryResult {
             included: to.is_some(),
             to_user,
@@ -445,23 +442,13 @@ impl Reassignment {
 
     /// The administrator who ran it.
     async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(loaders(ctx)?
-            .users
-            .load_one(self.0.actor_user_id)
-            .await
-            .map_err(load_failed)?
-            .map(User))
+        load_user(ctx, Some(self.0.actor_user_id)).await
     }
 
     /// Whose work it considered.
     #[allow(clippy::wrong_self_convention)]
     async fn from_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(loaders(ctx)?
-            .users
-            .load_one(self.0.from_user_id)
-            .await
-            .map_err(load_failed)?
-            .map(User))
+        load_user(ctx, Some(self.0.from_user_id)).await
     }
 
     /// The instant "upcoming" and "past due" were measured at.
@@ -583,20 +570,12 @@ impl ReassignmentItem {
 
     /// Who held it when the reassignment ran.
     async fn previous_holder(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(loaders(ctx)?
-            .users
-            .load_one(self.0.previous_holder_id)
-            .await
-            .map_err(load_failed)?
-            .map(User))
+        load_user(ctx, Some(self.0.previous_holder_id)).await
     }
 
     /// Who it was moved to; null when skipped.
     async fn new_holder(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let Some(id) = self.0.new_holder_id else {
-            return Ok(None);
-        };
-        Ok(loaders(ctx)?.users.load_one(id).await.map_err(load_failed)?.map(User))
+        load_user(ctx, self.0.new_holder_id).await
     }
 
     async fn outcome(&self) -> ItemOutcome {

@@ -162,3 +162,14 @@ impl Firm {
         &self.0.time_zone
     }
 }
+
+/// A user of the viewer's firm by id, through the request's loader; `None` when absent.
+pub async fn load_user(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Result<Option<User>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(crate::graphql::context::loaders(ctx)?
+        .users
+        .load_one(id)
+        .await
+        .map_err(crate::graphql::context::load_failed)?
+        .map(User))
+}

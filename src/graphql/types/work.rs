@@ -1,4 +1,4 @@
-use super::{CalendarKind, Date, Matter, TaskStatus, User};
+use super::{CalendarKind, Date, Matter, TaskStatus, User, load_user};
 use crate::graphql::context::{load_failed, loaders};
 use crate::ids::{self, Kind};
 use async_graphql::{Context, ID, Object};
@@ -14,10 +14,6 @@ async fn visible_matter(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Re
         .await
         .map_err(load_failed)?
         .map(Matter))
-}
-
-async fn user(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<User>> {
-    Ok(loaders(ctx)?.users.load_one(id).await.map_err(load_failed)?.map(User))
 }
 
 #[derive(Clone)]
@@ -43,12 +39,12 @@ impl Task {
     }
 
     async fn assignee(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        user(ctx, self.0.assignee_id).await
+        load_user(ctx, Some(self.0.assignee_id)).await
     }
 
     async fn assigner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         match self.0.assigner_id {
-            Some(id) => user(ctx, id).await,
+            Some(id) => load_user(ctx, Some(id)).await,
             None => Ok(None),
         }
     }
@@ -147,7 +143,7 @@ impl Calendar {
     /// The owner of a personal calendar; null for the firm calendar.
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         match self.0.owner_user_id {
-            Some(id) => user(ctx, id).await,
+            Some(id) => load_user(ctx, Some(id)).await,
             None => Ok(None),
         }
     }
