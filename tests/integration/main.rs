@@ -8,6 +8,7 @@ mod cli;
 mod email;
 mod http_protocol;
 mod import;
+mod import_fuzz;
 mod notifications;
 mod operations;
 mod read_api;
