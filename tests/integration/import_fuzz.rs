@@ -96,9 +96,15 @@ async fn broken_files_never_write_half(backend: Backend) {
         tried += 1;
         match import_text(&db, &doc.to_string(), false).await {
             Err(ImportError::Invalid(problems)) => {
-                assert!(problems.iter().all(|p| p.path.starts_with('$')), "case {case}: {problems:?}");
+                assert!(
+                    problems.iter().all(|p| p.path.starts_with('$')),
+                    "case {case}: {problems:?}"
+                );
                 refused += 1;
-                assert!(snapshot(&db).await == before, "case {case}: a refused file wrote something");
+                assert!(
+                    snapshot(&db).await == before,
+                    "case {case}: a refused file wrote something"
+                );
             }
             Err(ImportError::Failed(e)) => panic!("case {case}: an internal error instead of a clear refusal: {e:?}"),
             // Some mutations are valid data (a longer name, a dropped optional field, another
@@ -110,7 +116,9 @@ async fn broken_files_never_write_half(backend: Backend) {
             }
         }
     }
-    eprintln!("import fuzz ({backend:?}): {tried} files tried, {refused} refused with JSON paths, {accepted} valid, 0 panics");
+    eprintln!(
+        "import fuzz ({backend:?}): {tried} files tried, {refused} refused with JSON paths, {accepted} valid, 0 panics"
+    );
     assert!(refused > tried / 2);
 }
 

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod auth_matrix;
 mod cli;
 mod email;
 mod http_protocol;

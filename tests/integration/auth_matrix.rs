@@ -1,0 +1,310 @@
+//! Every operation against every kind of caller: exactly an enabled administrator of the same
+//! firm may preview, apply, undo, read the history and download reports; records of another
+//! firm are NOT_FOUND on every ID path; bad credentials are 401 everywhere; refused calls change
+//! nothing.
+
+use crate::common::*;
+use crate::on_both_databases;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use handover::auth::Claims;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+
+const ISS: &str = "https://idp.demo.test";
+const AUD: &str = "handover";
+
+enum Op {
+    Gql(&'static str, Value),
+    Get(String),
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn forged(sub: &str, tweak: impl Fn(&mut Claims), alg: Algorithm, secret: &[u8]) -> String {
+    let mut c = Claims {
+        sub: sub.into(),
+        exp: now() + 600,
+        iat: None,
+        nbf: None,
+        iss: Some(ISS.into()),
+        aud: Some(AUD.into()),
+    };
+    tweak(&mut c);
+    encode(&Header::new(alg), &c, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+/// What came back, in one word.
+async fn outcome(app: &TestApp, token: &str, op: &Op) -> String {
+    match op {
+        Op::Get(path) => {
+            let res = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            match res.status().as_u16() {
+                200 => "OK".into(),
+                401 => "UNAUTHENTICATED".into(),
+                403 => "FORBIDDEN".into(),
+                404 => "NOT_FOUND".into(),
+                s => format!("HTTP {s}"),
+            }
+        }
+        Op::Gql(query, vars) => {
+            let (status, body) = app.gql(token, query, vars.clone()).await;
+            if status == 401 {
+                return "UNAUTHENTICATED".into();
+            }
+            if let Some(code) = body["errors"][0]["extensions"]["code"].as_str() {
+                // A refused preview carries the business code in userErrors.
+                return body["errors"][0]["extensions"]["userErrors"][0]["code"]
+                    .as_str()
+                    .unwrap_or(code)
+                    .to_string();
+            }
+            let payload = body["data"]
+                .as_object()
+                .and_then(|d| d.values().next())
+                .cloned()
+                .unwrap_or(Value::Null);
+            match payload["userErrors"][0]["code"].as_str() {
+                Some(code) => code.to_string(),
+                None => "OK".into(),
+            }
+        }
+    }
+}
+
+async fn exactly_the_firms_administrators(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            issuer: Some(ISS.into()),
+            audience: Some(AUD.into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let admin = app.token("alice@demo.test").await;
+    let (lee, bob_id) = (
+        app.user_id(&admin, "lee@demo.test").await,
+        app.user_id(&admin, "bob@demo.test").await,
+    );
+    let matters = app
+        .data(
+            &admin,
+            "{ matters(first: 100) { nodes { id displayNumber } } }",
+            json!({}),
+        )
+        .await;
+    let matter = |n: &str| {
+        matters["matters"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["displayNumber"] == n)
+            .unwrap()["id"]
+            .clone()
+    };
+    let (smith, whitman) = (matter("00101-Smith"), matter("00106-Whitman"));
+    let apply =
+        "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code } reassignment { id } } }";
+    let batch = app
+        .data(
+            &admin,
+            apply,
+            json!({ "i": { "fromUserId": lee, "toUserId": bob_id, "tasks": { "include": false },
+                                          "calendarEvents": { "include": false } } }),
+        )
+        .await["reassignWork"]["reassignment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let input = json!({ "fromUserId": lee, "toUserId": bob_id });
+
+    let ops: Vec<(&str, Op, bool)> = vec![
+        // (name, operation, administrators only)
+        ("viewer", Op::Gql("{ viewer { id } }", json!({})), false),
+        ("users", Op::Gql("{ users { totalCount } }", json!({})), true),
+        (
+            "user(id)",
+            Op::Gql("query($id: ID!) { user(id: $id) { name } }", json!({ "id": lee })),
+            true,
+        ),
+        ("matters", Op::Gql("{ matters { totalCount } }", json!({})), false),
+        (
+            "matter(id)",
+            Op::Gql("query($id: ID!) { matter(id: $id) { id } }", json!({ "id": smith })),
+            false,
+        ),
+        (
+            "matters(filter id)",
+            Op::Gql(
+                "query($id: ID) { matters(filter: {responsibleAttorneyId: $id}) { totalCount } }",
+                json!({ "id": lee }),
+            ),
+            false,
+        ),
+        (
+            "reassignmentPreview",
+            Op::Gql(
+                "query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) { previewToken } }",
+                json!({ "i": input }),
+            ),
+            true,
+        ),
+        ("reassignWork", Op::Gql(apply, json!({ "i": input })), true),
+        (
+            "reassignments",
+            Op::Gql("{ reassignments { totalCount } }", json!({})),
+            true,
+        ),
+        (
+            "reassignment(id)",
+            Op::Gql(
+                "query($id: ID!) { reassignment(id: $id) { id } }",
+                json!({ "id": batch }),
+            ),
+            true,
+        ),
+        (
+            "notifications",
+            Op::Gql("{ notifications { totalCount } }", json!({})),
+            false,
+        ),
+        (
+            "markNotificationsRead",
+            Op::Gql("mutation { markNotificationsRead(all: true) { count } }", json!({})),
+            false,
+        ),
+        (
+            "report.csv",
+            Op::Get(format!("/reassignments/{batch}/report.csv")),
+            true,
+        ),
+        (
+            "report.json",
+            Op::Get(format!("/reassignments/{batch}/report.json")),
+            true,
+        ),
+        (
+            "undoReassignment",
+            Op::Gql(
+                "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code } } }",
+                json!({ "id": batch }),
+            ),
+            true,
+        ),
+    ];
+
+    let sub = app.keys.verify(&admin).unwrap().sub;
+    let lee_sub = handover::ids::encode(handover::ids::Kind::User, {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::user::Entity::find()
+            .filter(entity::user::Column::Email.eq("lee@demo.test"))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    });
+    let none_alg = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&json!({ "sub": sub, "exp": now() + 600, "iss": ISS, "aud": AUD })).unwrap())
+    );
+    let bad: Vec<(&str, String)> = vec![
+        ("no token", String::new()),
+        (
+            "expired",
+            forged(&sub, |c| c.exp = now() - 3600, Algorithm::HS256, SECRET),
+        ),
+        (
+            "wrong key",
+            forged(&sub, |_| {}, Algorithm::HS256, b"another-secret-another-secret-12345"),
+        ),
+        ("wrong algorithm", forged(&sub, |_| {}, Algorithm::HS512, SECRET)),
+        ("alg none", none_alg),
+        (
+            "wrong iss",
+            forged(
+                &sub,
+                |c| c.iss = Some("https://evil.test".into()),
+                Algorithm::HS256,
+                SECRET,
+            ),
+        ),
+        (
+            "wrong aud",
+            forged(&sub, |c| c.aud = Some("other-api".into()), Algorithm::HS256, SECRET),
+        ),
+        ("deactivated user", forged(&lee_sub, |_| {}, Algorithm::HS256, SECRET)),
+    ];
+
+    let before = snapshot(&app.db).await;
+    let mut tried = 0;
+    let mut failures = Vec::new();
+    let mut check = |who: &str, op: &str, got: String, want: &str| {
+        tried += 1;
+        if got != want {
+            failures.push(format!("{who} / {op}: got {got}, want {want}"));
+        }
+    };
+    for (who, token) in &bad {
+        for (name, op, _) in &ops {
+            check(who, name, outcome(&app, token, op).await, "UNAUTHENTICATED");
+        }
+    }
+    let bob = app.token("bob@demo.test").await;
+    for (name, op, admin_only) in &ops {
+        let want = match *name {
+            "matters(filter id)" | "matter(id)" | "matters" | "viewer" | "notifications" | "markNotificationsRead" => {
+                "OK"
+            }
+            _ if *admin_only => "FORBIDDEN",
+            _ => "OK",
+        };
+        check("member", name, outcome(&app, &bob, op).await, want);
+    }
+    let (_, body) = app
+        .gql(
+            &bob,
+            "query($id: ID!) { matter(id: $id) { id } }",
+            json!({ "id": whitman }),
+        )
+        .await;
+    check(
+        "member",
+        "matter(private to someone else)",
+        error_code(&body).to_string(),
+        "NOT_FOUND",
+    );
+    let olga = app.token("olga@other.test").await;
+    for (name, op, _) in &ops {
+        let want = match *name {
+            "viewer" | "users" | "matters" | "reassignments" | "notifications" | "markNotificationsRead" => "OK",
+            _ => "NOT_FOUND",
+        };
+        check("other firm's admin", name, outcome(&app, &olga, op).await, want);
+    }
+    assert!(snapshot(&app.db).await == before, "a refused call changed something");
+    for (name, op, _) in &ops {
+        check("admin", name, outcome(&app, &admin, op).await, "OK");
+    }
+    eprintln!(
+        "authorization matrix ({backend:?}): {tried} calls tried, {} failed",
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+on_both_databases!(exactly_the_firms_administrators);
