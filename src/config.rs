@@ -141,6 +141,9 @@ pub struct QueryLimits {
     /// Seconds a WebSocket client has to send `connection_init` (then: close 4408).
     #[arg(long, env = "HANDOVER_WS_INIT_TIMEOUT", default_value_t = 10)]
     pub ws_init_timeout: u64,
+    /// Reassignments (and undos) one administrator may apply per minute, per server instance.
+    #[arg(long, env = "HANDOVER_MAX_REASSIGNMENTS_PER_MINUTE", default_value_t = 30)]
+    pub max_reassignments_per_minute: usize,
 }
 
 impl Default for QueryLimits {
@@ -154,6 +157,7 @@ impl Default for QueryLimits {
             introspection: true,
             field_suggestions: false,
             ws_init_timeout: 10,
+            max_reassignments_per_minute: 30,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod context;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod rate;
 pub mod subscription;
 pub mod types;
 
@@ -40,7 +41,12 @@ pub fn build(
     metrics: std::sync::Arc<crate::metrics::Metrics>,
     limits: &QueryLimits,
 ) -> AppSchema {
-    builder(limits).data(db).data(hub).data(metrics).finish()
+    builder(limits)
+        .data(db)
+        .data(hub)
+        .data(metrics)
+        .data(rate::RateLimit::new(limits.max_reassignments_per_minute))
+        .finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.

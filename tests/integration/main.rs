@@ -10,6 +10,7 @@ mod email;
 mod http_protocol;
 mod import;
 mod import_fuzz;
+mod limits;
 mod notifications;
 mod operations;
 mod read_api;

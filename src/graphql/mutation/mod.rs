@@ -36,6 +36,17 @@ fn publish(ctx: &Context<'_>, outcome: reassign::Outcome<reassign::Applied>) -> 
     outcome
 }
 
+/// `RATE_LIMITED` when the administrator is over the per-minute cap.
+fn rate_limited(ctx: &Context<'_>, user_id: i64) -> Option<ReassignWorkPayload> {
+    let limit = ctx.data::<crate::graphql::rate::RateLimit>().ok()?;
+    let wait = limit.check(user_id).err()?;
+    Some(ReassignWorkPayload::from_outcome(Err(vec![reassign::UserError::new(
+        &[],
+        "RATE_LIMITED",
+        format!("too many reassignments in the last minute; try again in {wait} s"),
+    )])))
+}
+
 /// The result of `markNotificationsRead`.
 #[derive(SimpleObject)]
 pub struct MarkNotificationsReadPayload {
@@ -52,7 +63,12 @@ impl Mutation {
         ctx: &Context<'_>,
         input: ReassignWorkInput,
     ) -> async_graphql::Result<ReassignWorkPayload> {
-        let outcome = reassign::reassign(db(ctx)?, viewer(ctx)?, &input.to_request(), chrono::Utc::now()).await?;
+        let v = viewer(ctx)?;
+        v.require_admin()?;
+        if let Some(refused) = rate_limited(ctx, v.user_id()) {
+            return Ok(refused);
+        }
+        let outcome = reassign::reassign(db(ctx)?, v, &input.to_request(), chrono::Utc::now()).await?;
         Ok(ReassignWorkPayload::from_outcome(publish(ctx, outcome)))
     }
 
@@ -101,6 +117,9 @@ impl Mutation {
                 "no such reassignment in this firm",
             )])));
         };
+        if let Some(refused) = rate_limited(ctx, v.user_id()) {
+            return Ok(refused);
+        }
         let outcome = reassign::undo(db(ctx)?, v, id, chrono::Utc::now()).await?;
         Ok(ReassignWorkPayload::from_outcome(publish(ctx, outcome)))
     }
