@@ -60,10 +60,18 @@ pub struct JwtArgs {
     /// HS256 shared secret for access tokens.
     #[arg(long, env = "HANDOVER_JWT_SECRET", global = true, hide_env_values = true)]
     pub jwt_secret: Option<String>,
-    /// PEM file with the RSA (RS256) or EC P-256 (ES256) public key that verifies access tokens.
-    #[arg(long, env = "HANDOVER_JWT_PUBLIC_KEY", global = true, conflicts_with = "jwt_secret")]
-    pub jwt_public_key: Option<PathBuf>,
-    /// PEM file with the matching private key; only `handover token` needs it.
+    /// PEM file(s) with RSA (RS256) or EC P-256 (ES256) public keys that verify access tokens;
+    /// repeat or comma-separate for key rotation. A key's id (`kid`) is its file name without
+    /// the extension; a token without `kid` is checked against the first.
+    #[arg(
+        long,
+        env = "HANDOVER_JWT_PUBLIC_KEY",
+        global = true,
+        conflicts_with = "jwt_secret",
+        value_delimiter = ','
+    )]
+    pub jwt_public_key: Vec<PathBuf>,
+    /// PEM file with the private key of the first public key; only `handover token` needs it.
     #[arg(long, env = "HANDOVER_JWT_PRIVATE_KEY", global = true)]
     pub jwt_private_key: Option<PathBuf>,
     /// Required `iss` claim, when set.

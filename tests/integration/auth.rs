@@ -216,7 +216,7 @@ fn rs256_and_es256_keys_verify_their_own_tokens_only() {
         ("ES256", "ec-public.pem", "ec-private.pem"),
     ] {
         let args = handover::config::JwtArgs {
-            jwt_public_key: Some(format!("{dir}/{public}").into()),
+            jwt_public_key: vec![format!("{dir}/{public}").into()],
             jwt_private_key: Some(format!("{dir}/{private}").into()),
             ..Default::default()
         };
@@ -234,4 +234,45 @@ fn rs256_and_es256_keys_verify_their_own_tokens_only() {
             "{alg} must refuse HS256 tokens"
         );
     }
+}
+
+#[test]
+fn keys_rotate_by_kid() {
+    // Two verification keys at once: tokens signed with either are accepted (each selected by
+    // its kid); a token claiming one kid but signed by the other key, or naming an unknown kid,
+    // is refused.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
+    let args = |public: Vec<&str>, private: &str| handover::config::JwtArgs {
+        jwt_public_key: public.into_iter().map(|p| format!("{dir}/{p}").into()).collect(),
+        jwt_private_key: Some(format!("{dir}/{private}").into()),
+        ..Default::default()
+    };
+    let verifier =
+        handover::auth::JwtKeys::from_args(&args(vec!["rsa-public.pem", "ec-public.pem"], "rsa-private.pem"))
+            .unwrap()
+            .unwrap();
+    let old = handover::auth::JwtKeys::from_args(&args(vec!["rsa-public.pem"], "rsa-private.pem"))
+        .unwrap()
+        .unwrap();
+    let new = handover::auth::JwtKeys::from_args(&args(vec!["ec-public.pem"], "ec-private.pem"))
+        .unwrap()
+        .unwrap();
+    let (old_token, new_token) = (old.sign("VXNlcjox", 60).unwrap(), new.sign("VXNlcjox", 60).unwrap());
+    assert_eq!(
+        jsonwebtoken::decode_header(&new_token).unwrap().kid.as_deref(),
+        Some("ec-public")
+    );
+    assert!(verifier.verify(&old_token).is_ok());
+    assert!(verifier.verify(&new_token).is_ok());
+    // The EC token relabelled as the RSA key: refused.
+    let mut parts: Vec<String> = new_token.split('.').map(str::to_string).collect();
+    parts[0] = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"ES256","kid":"rsa-public"}"#);
+    assert!(verifier.verify(&parts.join(".")).is_err());
+    parts[0] = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"ES256","kid":"retired"}"#);
+    assert_eq!(
+        verifier.verify(&parts.join(".")).unwrap_err(),
+        "the token's key id is unknown"
+    );
+    // After rotation the old key is gone: its tokens stop working.
+    assert!(new.verify(&old_token).is_err());
 }
