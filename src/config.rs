@@ -206,4 +206,8 @@ pub struct BenchArgs {
     /// reassignments as half of them, each to a different subscribed assignee.
     #[arg(long)]
     pub live: Option<usize>,
+    /// Crash safety instead: this many times, SIGKILL the server in the middle of the big
+    /// reassignment, restart it, and check that all of it or none of it happened.
+    #[arg(long)]
+    pub crash: Option<usize>,
 }

@@ -2,6 +2,7 @@
 //! preview, an apply and an undo over HTTP; read the server's peak memory from the kernel;
 //! time the same changes as hand-written SQL (the floor). Prints one Markdown table row.
 
+mod crash;
 mod floor;
 mod generate;
 mod live;
@@ -26,7 +27,7 @@ const UNDO: &str = "mutation($id: ID!) { undoReassignment(id: $id) { userErrors 
   reassignment { matters { reassigned } tasks { reassigned } calendarEvents { reassigned } skipped } } }";
 
 /// Kill the server when the benchmark ends, whatever happens.
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -40,7 +41,7 @@ impl Server {
     /// until it is ready.
     async fn start(database_url: &str, secret: &str) -> AppResult<(Server, u16)> {
         let port = free_port()?;
-        let mail = std::env::temp_dir().join("handover-bench-mail");
+        let mail = mail_dir();
         let server = Server(
             Command::new(std::env::current_exe()?)
                 .args([
@@ -54,7 +55,8 @@ impl Server {
                 .env("HANDOVER_JWT_SECRET", secret)
                 .env(
                     "HANDOVER_LOG",
-                    std::env::var("HANDOVER_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+                    std::env::var("HANDOVER_BENCH_SERVER_LOG")
+                        .unwrap_or_else(|_| "warn,handover::cli::serve=error".into()),
                 )
                 .stdout(Stdio::null())
                 .spawn()?,
@@ -70,6 +72,12 @@ impl Server {
         Err(AppError::internal("the server did not become ready"))
     }
 
+    /// SIGKILL: no chance to finish anything.
+    fn kill_now(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+
     /// A figure from /proc/PID/status, in KiB (`VmHWM` = peak resident set).
     fn status_kib(&self, field: &str) -> Option<u64> {
         let text = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).ok()?;
@@ -80,6 +88,11 @@ impl Server {
             .parse()
             .ok()
     }
+}
+
+/// Where the bench servers write their emails (.eml files; no SMTP server).
+fn mail_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("handover-bench-mail")
 }
 
 fn free_port() -> AppResult<u16> {
@@ -116,6 +129,9 @@ fn ms(d: Duration) -> String {
 pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
     if let Some(connections) = args.live {
         return live::run(&database.database_url, connections).await;
+    }
+    if let Some(times) = args.crash {
+        return crash::run(&database.database_url, args.scale, times).await;
     }
     let db = crate::db::connect(&database.database_url).await?;
     crate::db::migrate(&db).await?;
