@@ -200,6 +200,21 @@ impl WorkItem {
     }
 }
 
+/// A connection over planned items, paged by record id.
+fn work_item_connection(
+    ctx: &Context<'_>,
+    items: &[WorkItem],
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<WorkItemConnection> {
+    let req = page_request(ctx, first, after)?;
+    Ok(WorkItemConnection::from_page(
+        item_page(items, req),
+        |i| i.record_id,
+        |i| i,
+    ))
+}
+
 /// A page of planned items, by record id.
 fn item_page(items: &[WorkItem], req: PageRequest) -> Page<WorkItem> {
     let start = req
@@ -320,12 +335,7 @@ impl CategoryPreview {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<WorkItemConnection> {
-        let req = page_request(ctx, first, after)?;
-        Ok(WorkItemConnection::from_page(
-            item_page(&self.moving, req),
-            |i| i.record_id,
-            |i| i,
-        ))
+        work_item_connection(ctx, &self.moving, first, after)
     }
 
     /// What would not move, one entry per reason that applies.
@@ -361,12 +371,7 @@ impl Exclusion {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<WorkItemConnection> {
-        let req = page_request(ctx, first, after)?;
-        Ok(WorkItemConnection::from_page(
-            item_page(&self.items, req),
-            |i| i.record_id,
-            |i| i,
-        ))
+        work_item_connection(ctx, &self.items, first, after)
     }
 }
 
