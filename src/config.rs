@@ -210,4 +210,8 @@ pub struct BenchArgs {
     /// reassignment, restart it, and check that all of it or none of it happened.
     #[arg(long)]
     pub crash: Option<usize>,
+    /// Concurrency soak instead: this many seconds of concurrent previews, applies, undos,
+    /// reads and subscriptions on overlapping work, then consistency checks.
+    #[arg(long)]
+    pub soak: Option<u64>,
 }

@@ -21,6 +21,10 @@ pub enum AppError {
     BadUserInput(String),
     /// Anything else. The detail is logged, the client sees only "internal error".
     Internal(String),
+    /// A conflict between concurrent transactions that the database resolved by aborting this
+    /// one (a deadlock victim): worth running again. Shown to clients as `INTERNAL` if it
+    /// persists.
+    Transient(String),
 }
 
 impl AppError {
@@ -30,7 +34,7 @@ impl AppError {
             AppError::Forbidden => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::BadUserInput(_) => "BAD_USER_INPUT",
-            AppError::Internal(_) => "INTERNAL",
+            AppError::Internal(_) | AppError::Transient(_) => "INTERNAL",
         }
     }
 
@@ -40,7 +44,7 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadUserInput(_) => StatusCode::BAD_REQUEST,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal(_) | AppError::Transient(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -51,14 +55,14 @@ impl AppError {
             AppError::Forbidden => "only an account administrator of this firm may do this".into(),
             AppError::NotFound(what) => format!("{what} not found"),
             AppError::BadUserInput(msg) => msg.clone(),
-            AppError::Internal(_) => "internal error".into(),
+            AppError::Internal(_) | AppError::Transient(_) => "internal error".into(),
         }
     }
 
     /// The full message, for logs and the command line (operators, not API clients).
     pub fn detail(&self) -> String {
         match self {
-            AppError::Internal(detail) => detail.clone(),
+            AppError::Internal(detail) | AppError::Transient(detail) => detail.clone(),
             other => other.public_message(),
         }
     }
@@ -68,7 +72,7 @@ impl AppError {
     }
 
     fn log(&self) {
-        if let AppError::Internal(detail) = self {
+        if let AppError::Internal(detail) | AppError::Transient(detail) = self {
             tracing::error!(error = %detail, "internal error");
         }
     }
@@ -85,7 +89,14 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        AppError::Internal(format!("database: {err}"))
+        let text = format!("database: {err}");
+        // PostgreSQL's deadlock victim (40P01) and serialization failure (40001); SQLite's busy.
+        let transient = ["deadlock detected", "could not serialize access", "database is locked"];
+        if transient.iter().any(|t| text.contains(t)) {
+            AppError::Transient(text)
+        } else {
+            AppError::Internal(text)
+        }
     }
 }
 

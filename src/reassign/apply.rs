@@ -262,6 +262,14 @@ async fn guarded_update(
     }
     let backend = txn.get_database_backend();
     let (rows, list) = crate::db::id_rows(backend, 1, ids);
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        // Take the row locks in id order, as every concurrent reassignment does, so that two
+        // of them wanting overlapping rows queue instead of deadlocking.
+        let table = update.split_whitespace().nth(1).expect("UPDATE <table>");
+        let lock = format!("SELECT id FROM {table} WHERE id IN (SELECT id FROM {rows} ids) ORDER BY id FOR UPDATE");
+        txn.execute_raw(crate::db::statement(backend, &lock, vec![list.clone()]))
+            .await?;
+    }
     let sql = format!("{update} AND id IN (SELECT id FROM {rows} ids) RETURNING id");
     let mut values = vec![list];
     values.extend(params);

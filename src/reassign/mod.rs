@@ -21,7 +21,7 @@ pub use select::{CategoryPlan, CategorySpec, Plan, PlanSpec, PlannedItem};
 
 use crate::auth::Viewer;
 use crate::db::begin_write;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::firm::firm_tz;
 use apply::BatchInfo;
 use chrono::{DateTime, Utc};
@@ -135,8 +135,37 @@ fn replay(existing: reassignment::Model, fingerprint: &str) -> Outcome<Applied> 
     }
 }
 
+/// Run a write again when the database aborted it to break a deadlock with a concurrent one:
+/// nothing of the aborted attempt remains, and the retry plans afresh.
+async fn retrying<T, F, Fut>(mut attempt: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    const ATTEMPTS: u32 = 4;
+    for n in 1..=ATTEMPTS {
+        match attempt().await {
+            Err(AppError::Transient(detail)) if n < ATTEMPTS => {
+                tracing::warn!(attempt = n, error = %detail, "write transaction aborted by a conflict; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(n))).await;
+            }
+            other => return other,
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
 /// Apply a reassignment, atomically.
 pub async fn reassign(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    request: &Request,
+    cutoff: DateTime<Utc>,
+) -> AppResult<Outcome<Applied>> {
+    retrying(|| reassign_once(db, viewer, request, cutoff)).await
+}
+
+async fn reassign_once(
     db: &DatabaseConnection,
     viewer: &Viewer,
     request: &Request,
@@ -211,6 +240,15 @@ pub async fn reassign(
 /// reported. The undo is a reassignment of its own, with its own items. Access granted by the
 /// reassignment is taken back.
 pub async fn undo(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    reassignment_id: i64,
+    cutoff: DateTime<Utc>,
+) -> AppResult<Outcome<Applied>> {
+    retrying(|| undo_once(db, viewer, reassignment_id, cutoff)).await
+}
+
+async fn undo_once(
     db: &DatabaseConnection,
     viewer: &Viewer,
     reassignment_id: i64,

@@ -6,6 +6,7 @@ mod crash;
 mod floor;
 mod generate;
 mod live;
+mod soak;
 
 use crate::auth::JwtKeys;
 use crate::config::{BenchArgs, DatabaseArgs};
@@ -134,6 +135,9 @@ pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
     }
     if let Some(times) = args.crash {
         return crash::run(&database.database_url, args.scale, times).await;
+    }
+    if let Some(seconds) = args.soak {
+        return soak::run(&database.database_url, args.scale, seconds).await;
     }
     let db = crate::db::connect(&database.database_url).await?;
     crate::db::migrate(&db).await?;

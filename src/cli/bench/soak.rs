@@ -1,0 +1,222 @@
+//! `handover bench --soak SECONDS`: clients hammer one server at once for a bounded time:
+//! previews, applies and undos of overlapping work among a handful of people, reads, and
+//! subscribers. Then: no 5xx, no "database is locked", no lost live notification, and every
+//! report adds up to what its batch says it moved.
+
+use super::Server;
+use crate::auth::JwtKeys;
+use crate::error::{AppError, AppResult};
+use crate::ids::{self, Kind};
+use entity::{ItemOutcome, WorkKind, reassignment, reassignment_item, task, user};
+use futures::{SinkExt, StreamExt};
+use rand::RngCore;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const WORKERS: usize = 12;
+
+#[derive(Default)]
+struct Tally {
+    requests: AtomicU64,
+    ok: AtomicU64,
+    refused: AtomicU64,
+    server_errors: AtomicU64,
+    locked: AtomicU64,
+    applied: AtomicU64,
+    undone: AtomicU64,
+    live: AtomicU64,
+}
+
+pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> {
+    let db = crate::db::connect(database_url).await?;
+    crate::db::migrate(&db).await?;
+    let backend = crate::db::backend_name(&db);
+    let (people, _) = super::generate::ensure(&db, super::generate::Size::scaled(scale), chrono::Utc::now()).await?;
+    // The source and a few enabled attorneys pass work around among themselves.
+    let attorneys: Vec<i64> = user::Entity::find()
+        .filter(user::Column::FirmId.eq(people.firm_id))
+        .filter(user::Column::Enabled.eq(true))
+        .filter(user::Column::Licence.eq(entity::Licence::Attorney))
+        .all(&db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .filter(|id| *id != people.admin)
+        .take(6)
+        .collect();
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let keys = JwtKeys::hs256(secret.as_bytes(), None, None);
+    let admin = keys.sign(&ids::encode(Kind::User, people.admin), 3600)?;
+    let (server, port) = Server::start(database_url, &secret).await?;
+    let base = format!("http://127.0.0.1:{port}");
+    let tally = Arc::new(Tally::default());
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let batch_before = reassignment::Entity::find().count(&db).await?;
+
+    // Subscribers: every attorney listens; count what arrives.
+    let mut subscribers = Vec::new();
+    for person in &attorneys {
+        let token = keys.sign(&ids::encode(Kind::User, *person), 3600)?;
+        let (tally, url) = (tally.clone(), format!("ws://127.0.0.1:{port}/graphql"));
+        subscribers.push(tokio::spawn(async move {
+            let mut request = url.into_client_request().expect("url");
+            request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+            let Ok((mut socket, _)) = tokio_tungstenite::connect_async(request).await else { return };
+            let init = json!({ "type": "connection_init", "payload": { "token": token } });
+            let sub = json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { workAssigned { id } }" } });
+            let _ = socket.send(Message::Text(init.to_string().into())).await;
+            let _ = socket.next().await;
+            let _ = socket.send(Message::Text(sub.to_string().into())).await;
+            while let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(seconds + 5), socket.next()).await {
+                if matches!(&message, Message::Text(t) if t.contains("\"next\"")) {
+                    tally.live.fetch_add(1, Relaxed);
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut workers = Vec::new();
+    for worker in 0..WORKERS {
+        let (tally, base, admin, attorneys) = (tally.clone(), base.clone(), admin.clone(), attorneys.clone());
+        workers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut n = worker as u64 * 7919;
+            while Instant::now() < deadline {
+                n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let pick = |k: u64| attorneys[((n >> (k * 8)) % attorneys.len() as u64) as usize];
+                let (from, to) = (pick(1), pick(2));
+                let input = json!({ "fromUserId": ids::encode(Kind::User, from), "toUserId": ids::encode(Kind::User, to) });
+                let (query, vars) = match (n >> 40) % 6 {
+                    0 => ("query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) { tasks { count } } }", json!({ "i": input })),
+                    1 | 2 => ("mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code } reassignment { id } } }", json!({ "i": input })),
+                    3 => ("{ reassignments(first: 1) { nodes { id status } } }", json!({})),
+                    4 => ("{ users(first: 20) { nodes { workload { openMatters openTasks upcomingEvents } } } }", json!({})),
+                    _ => ("{ matters(first: 50) { totalCount nodes { responsibleAttorney { name } openTaskCount } } }", json!({})),
+                };
+                tally.requests.fetch_add(1, Relaxed);
+                let res = client.post(format!("{base}/graphql")).bearer_auth(&admin).json(&json!({ "query": query, "variables": vars })).send().await;
+                let Ok(res) = res else {
+                    tally.server_errors.fetch_add(1, Relaxed);
+                    continue;
+                };
+                let status = res.status().as_u16();
+                let body: Value = res.json().await.unwrap_or(Value::Null);
+                if status >= 500 {
+                    tally.server_errors.fetch_add(1, Relaxed);
+                }
+                if body.to_string().to_lowercase().contains("locked") {
+                    tally.locked.fetch_add(1, Relaxed);
+                }
+                // A refused preview (e.g. the same person twice) is an answer, not a failure.
+                if body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" {
+                    tally.refused.fetch_add(1, Relaxed);
+                    continue;
+                }
+                if body["errors"].is_array() {
+                    if tally.server_errors.fetch_add(1, Relaxed) < 3 {
+                        eprintln!("error answer ({status}): {body}");
+                    }
+                    continue;
+                }
+                let payload = body["data"]["reassignWork"].clone();
+                if payload.is_object() {
+                    if payload["userErrors"].as_array().is_some_and(|e| !e.is_empty()) {
+                        tally.refused.fetch_add(1, Relaxed);
+                        continue;
+                    }
+                    tally.applied.fetch_add(1, Relaxed);
+                    // Half of the applies are undone right away, racing the others.
+                    if n % 2 == 0 {
+                        let id = payload["reassignment"]["id"].clone();
+                        let undo = "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code } } }";
+                        tally.requests.fetch_add(1, Relaxed);
+                        if let Ok(r) = client.post(format!("{base}/graphql")).bearer_auth(&admin).json(&json!({ "query": undo, "variables": { "id": id } })).send().await {
+                            let b: Value = r.json().await.unwrap_or(Value::Null);
+                            if b["errors"].is_array() {
+                                if tally.server_errors.fetch_add(1, Relaxed) < 3 {
+                                    eprintln!("error answer to an undo: {b}");
+                                }
+                            } else {
+                                tally.undone.fetch_add(1, Relaxed);
+                            }
+                        }
+                    }
+                }
+                tally.ok.fetch_add(1, Relaxed);
+            }
+        }));
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(server);
+    for s in subscribers {
+        s.abort();
+    }
+
+    // Every report adds up to what its batch says it moved, and every task has a holder of the firm.
+    let batches = reassignment::Entity::find().all(&db).await?;
+    let mut checked = 0;
+    for b in batches.iter().skip(batch_before as usize) {
+        for (kind, said) in [
+            (WorkKind::Matter, b.matters_reassigned),
+            (WorkKind::Task, b.tasks_reassigned),
+            (WorkKind::CalendarEvent, b.events_reassigned),
+        ] {
+            let items = reassignment_item::Entity::find()
+                .filter(reassignment_item::Column::ReassignmentId.eq(b.id))
+                .filter(reassignment_item::Column::Kind.eq(kind))
+                .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
+                .count(&db)
+                .await? as i64;
+            if items != said {
+                return Err(AppError::internal(format!(
+                    "batch {}: says {said} {kind:?} moved, report has {items}",
+                    b.id
+                )));
+            }
+        }
+        checked += 1;
+    }
+    let firm_users: Vec<i64> = user::Entity::find()
+        .filter(user::Column::FirmId.eq(people.firm_id))
+        .all(&db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    let orphans = task::Entity::find()
+        .filter(task::Column::FirmId.eq(people.firm_id))
+        .filter(task::Column::AssigneeId.is_not_in(firm_users))
+        .count(&db)
+        .await?;
+    let t = |a: &AtomicU64| a.load(Relaxed);
+    println!(
+        "| database | seconds | clients | requests | applied | undone | refused (user errors) | 5xx or errors | \"database is locked\" | live notifications | reports checked | tasks without a holder |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {backend} | {seconds} | {WORKERS} + {} subscribers | {} | {} | {} | {} | {} | {} | {} | {checked} | {orphans} |",
+        attorneys.len(),
+        t(&tally.requests),
+        t(&tally.applied),
+        t(&tally.undone),
+        t(&tally.refused),
+        t(&tally.server_errors),
+        t(&tally.locked),
+        t(&tally.live),
+    );
+    if t(&tally.server_errors) > 0 || t(&tally.locked) > 0 || orphans > 0 {
+        return Err(AppError::internal("the soak found errors"));
+    }
+    Ok(())
+}
