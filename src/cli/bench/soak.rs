@@ -134,7 +134,7 @@ pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> 
                     }
                     tally.applied.fetch_add(1, Relaxed);
                     // Half of the applies are undone right away, racing the others.
-                    if n % 2 == 0 {
+                    if n.is_multiple_of(2) {
                         let id = payload["reassignment"]["id"].clone();
                         let undo = "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code } } }";
                         tally.requests.fetch_add(1, Relaxed);
