@@ -15,8 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// How long a worker owns a row it is sending before another may try.
-const LEASE_SECONDS: i64 = 60;
+/// How long a worker owns a row it is sending before another may try (longer than the SMTP
+/// timeout; after a crash mid-send, the row waits this long before it is sent again).
+const LEASE_SECONDS: i64 = 15;
 /// Retry delays double from 1 s up to this.
 const MAX_BACKOFF_SECONDS: i64 = 300;
 const BATCH: u64 = 20;

@@ -120,7 +120,8 @@ pub async fn run(database_url: &str, scale: f64, times: usize) -> AppResult<()> 
                     .into_iter()
                     .map(|n| n.id)
                     .collect();
-                let deadline = Instant::now() + Duration::from_secs(20);
+                // A send the killed server had leased waits out the lease (15 s) first.
+                let deadline = Instant::now() + Duration::from_secs(40);
                 loop {
                     let sent = outbox_email::Entity::find()
                         .filter(outbox_email::Column::NotificationId.is_in(notes.clone()))
