@@ -9,9 +9,8 @@ const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 
 
 #[derive(Default)]
 pub struct Metrics {
-    requests_2xx: AtomicU64,
-    requests_4xx: AtomicU64,
-    requests_5xx: AtomicU64,
+    /// By status class: 1xx (WebSocket upgrades), 2xx, 3xx, 4xx, 5xx.
+    requests: [AtomicU64; 5],
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -28,12 +27,8 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn observe_request(&self, status: u16, took: Duration) {
-        match status {
-            200..=399 => &self.requests_2xx,
-            400..=499 => &self.requests_4xx,
-            _ => &self.requests_5xx,
-        }
-        .fetch_add(1, Relaxed);
+        let class = (status / 100).clamp(1, 5) as usize - 1;
+        self.requests[class].fetch_add(1, Relaxed);
         let secs = took.as_secs_f64();
         for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
             if secs <= *bound {
@@ -57,9 +52,11 @@ impl Metrics {
             "handover_http_requests_total",
             "HTTP requests answered, by status class.",
             &[
-                ("{class=\"2xx\"}", self.requests_2xx.load(Relaxed)),
-                ("{class=\"4xx\"}", self.requests_4xx.load(Relaxed)),
-                ("{class=\"5xx\"}", self.requests_5xx.load(Relaxed)),
+                ("{class=\"1xx\"}", self.requests[0].load(Relaxed)),
+                ("{class=\"2xx\"}", self.requests[1].load(Relaxed)),
+                ("{class=\"3xx\"}", self.requests[2].load(Relaxed)),
+                ("{class=\"4xx\"}", self.requests[3].load(Relaxed)),
+                ("{class=\"5xx\"}", self.requests[4].load(Relaxed)),
             ],
         );
         counter(
