@@ -7,6 +7,7 @@ mod auth;
 mod auth_matrix;
 mod cli;
 mod email;
+mod graphql_cop;
 mod http_protocol;
 mod import;
 mod import_fuzz;
