@@ -66,3 +66,38 @@ async fn introspection_can_be_turned_off() {
     // Ordinary queries still run.
     app.data(&admin, "{ viewer { name } }", json!({})).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complexity_is_capped() {
+    let limits = QueryLimits {
+        max_complexity: 10,
+        ..Default::default()
+    };
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            limits: Some(limits),
+            ..Default::default()
+        },
+    )
+    .await;
+    let admin = app.token("alice@demo.test").await;
+    let (_, body) = app
+        .gql(
+            &admin,
+            "{ users { nodes { id name email enabled licence accountAdmin timeZone key } } }",
+            json!({}),
+        )
+        .await;
+    assert!(body.get("data").is_none(), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("complex"),
+        "{body}"
+    );
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    app.data(&admin, "{ viewer { name } }", json!({})).await;
+}
