@@ -70,7 +70,7 @@ async fn introspection_can_be_turned_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn complexity_is_capped() {
     let limits = QueryLimits {
-        max_complexity: 10,
+        max_complexity: 5,
         ..Default::default()
     };
     let app = spawn_app_with(
