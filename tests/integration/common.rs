@@ -104,6 +104,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Options::default()).await
 }
 
+/// A SQLite app with these query and connection limits.
+pub async fn spawn_app_with_limits(limits: QueryLimits) -> TestApp {
+    spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            limits: Some(limits),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, mut db) = fresh_database_url(backend, dir.path()).await;

@@ -12,14 +12,7 @@ async fn production() -> TestApp {
         field_suggestions: false,
         ..Default::default()
     };
-    spawn_app_with(
-        Backend::Sqlite,
-        Options {
-            limits: Some(limits),
-            ..Default::default()
-        },
-    )
-    .await
+    spawn_app_with_limits(limits).await
 }
 
 async fn post_body(app: &TestApp, token: &str, content_type: &str, body: String) -> (u16, Value) {

@@ -10,14 +10,7 @@ async fn reassignments_per_minute_are_capped() {
         max_reassignments_per_minute: 2,
         ..Default::default()
     };
-    let app = spawn_app_with(
-        Backend::Sqlite,
-        Options {
-            limits: Some(limits),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = spawn_app_with_limits(limits).await;
     let admin = app.token("alice@demo.test").await;
     let (lee, bob) = (
         app.user_id(&admin, "lee@demo.test").await,
@@ -51,14 +44,7 @@ async fn introspection_can_be_turned_off() {
         introspection: false,
         ..Default::default()
     };
-    let app = spawn_app_with(
-        Backend::Sqlite,
-        Options {
-            limits: Some(limits),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = spawn_app_with_limits(limits).await;
     let admin = app.token("alice@demo.test").await;
     let (_, body) = app.gql(&admin, "{ __schema { types { name } } }", json!({})).await;
     assert!(body["data"]["__schema"].is_null(), "{body}");
@@ -73,14 +59,7 @@ async fn complexity_is_capped() {
         max_complexity: 5,
         ..Default::default()
     };
-    let app = spawn_app_with(
-        Backend::Sqlite,
-        Options {
-            limits: Some(limits),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = spawn_app_with_limits(limits).await;
     let admin = app.token("alice@demo.test").await;
     let (_, body) = app
         .gql(

@@ -15,14 +15,7 @@ async fn app() -> TestApp {
         ws_init_timeout: 1,
         ..Default::default()
     };
-    spawn_app_with(
-        Backend::Sqlite,
-        Options {
-            limits: Some(limits),
-            ..Default::default()
-        },
-    )
-    .await
+    spawn_app_with_limits(limits).await
 }
 
 async fn connect(app: &TestApp) -> Socket {
