@@ -9,7 +9,6 @@
 //! - No valid bearer token: 401 with `UNAUTHENTICATED`, before anything else is looked at.
 
 use super::AppState;
-use crate::auth::{authenticate, bearer_token};
 use crate::error::AppError;
 use crate::graphql::RequestContext;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
@@ -70,13 +69,7 @@ fn respond(status: StatusCode, media: MediaType, body: &Value) -> Response {
 }
 
 fn auth_error(media: MediaType, err: AppError) -> Response {
-    let mut response = respond(err.status(), media, &json!({ "errors": [err.to_graphql_json()] }));
-    if matches!(err, AppError::Unauthenticated(_)) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
+    super::error_response(err, media.header())
 }
 
 /// A malformed HTTP request (body, parameters): the given 4xx whatever the media type.
@@ -269,12 +262,7 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: By
 
     // Authentication first: an anonymous caller learns nothing, not even whether the request
     // would have parsed.
-    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let token = match bearer_token(auth) {
-        Ok(token) => token,
-        Err(why) => return auth_error(media, AppError::Unauthenticated(why)),
-    };
-    let viewer = match authenticate(&state.db, &state.keys, token).await {
+    let viewer = match super::viewer_from(&state, &headers).await {
         Ok(viewer) => viewer,
         Err(err) => return auth_error(media, err),
     };

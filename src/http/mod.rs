@@ -76,6 +76,33 @@ impl AppState {
     }
 }
 
+/// The caller of a request, from its `Authorization: Bearer` header.
+pub async fn viewer_from(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> crate::error::AppResult<crate::auth::Viewer> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let token = crate::auth::bearer_token(header).map_err(crate::error::AppError::Unauthenticated)?;
+    crate::auth::authenticate(&state.db, &state.keys, token).await
+}
+
+/// An error as a GraphQL-shaped JSON body with its HTTP status (and `WWW-Authenticate` for 401).
+pub fn error_response(err: crate::error::AppError, content_type: axum::http::HeaderValue) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let body = serde_json::json!({ "errors": [err.to_graphql_json()] }).to_string();
+    let mut response = (err.status(), body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, content_type);
+    if matches!(err, crate::error::AppError::Unauthenticated(_)) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     let cors = observe::cors(&state.cors_origins);

@@ -2,16 +2,14 @@
 //! reassignment's firm, streamed page by page.
 
 use super::AppState;
-use crate::auth::{authenticate, bearer_token};
 use crate::error::AppError;
 use crate::ids::{self, Kind};
 use crate::report::{Report, Row, csv};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures::stream::{self, StreamExt};
-use serde_json::json;
 use std::sync::Arc;
 
 #[derive(Clone, Copy)]
@@ -21,16 +19,7 @@ enum Format {
 }
 
 fn error(err: AppError) -> Response {
-    let mut response = (err.status(), json!({ "errors": [err.to_graphql_json()] }).to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if matches!(err, AppError::Unauthenticated(_)) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
+    super::error_response(err, HeaderValue::from_static("application/json"))
 }
 
 pub async fn csv_report(state: State<AppState>, headers: HeaderMap, id: Path<String>) -> Response {
@@ -42,13 +31,9 @@ pub async fn json_report(state: State<AppState>, headers: HeaderMap, id: Path<St
 }
 
 async fn report(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, format: Format) -> Response {
-    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let viewer = match bearer_token(auth) {
-        Ok(token) => match authenticate(&state.db, &state.keys, token).await {
-            Ok(v) => v,
-            Err(e) => return error(e),
-        },
-        Err(why) => return error(AppError::Unauthenticated(why)),
+    let viewer = match super::viewer_from(&state, &headers).await {
+        Ok(v) => v,
+        Err(e) => return error(e),
     };
     // Refuse non-administrators before looking the batch up: no hint that it exists.
     if let Err(e) = viewer.require_admin() {

@@ -32,7 +32,6 @@ use entity::{
 use input::Valid;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
-use std::collections::BTreeSet;
 
 /// A business answer: done, or refused with reasons the client can show.
 pub type Outcome<T> = Result<T, Vec<UserError>>;
@@ -355,13 +354,4 @@ async fn undo_once(
         replayed: false,
         notifications,
     }))
-}
-
-/// The ids of the records an outcome covers, per kind (for tests and reports).
-pub fn record_ids(items: &[reassignment_item::Model], kind: WorkKind, outcome: ItemOutcome) -> BTreeSet<i64> {
-    items
-        .iter()
-        .filter(|i| i.kind == kind && i.outcome == outcome)
-        .map(|i| i.record_id)
-        .collect()
 }

@@ -164,13 +164,7 @@ impl WorkItem {
     }
 
     async fn matter(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Matter>> {
-        let Some(id) = self.matter_id else { return Ok(None) };
-        Ok(loaders(ctx)?
-            .matters
-            .load_one(id)
-            .await
-            .map_err(load_failed)?
-            .map(Matter))
+        super::work::visible_matter(ctx, self.matter_id).await
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{calendar, calendar_event, task};
 
 /// A matter the viewer may see; `None` when the record has none or the viewer may not see it.
-async fn visible_matter(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Result<Option<Matter>> {
+pub async fn visible_matter(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Result<Option<Matter>> {
     let Some(id) = id else { return Ok(None) };
     Ok(loaders(ctx)?
         .matters
