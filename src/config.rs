@@ -123,22 +123,29 @@ pub struct MailArgs {
     pub mail_from: String,
 }
 
+/// Every limit on what one client may ask of the server, applied the same way at both doors
+/// (HTTP and WebSocket). Each is checked at start-up: zero or nonsense is an error naming the
+/// flag, never a panic later.
 #[derive(Debug, Clone, Args)]
 pub struct QueryLimits {
     /// Maximum query depth (GraphiQL's introspection query needs 15).
-    #[arg(long, env = "HANDOVER_MAX_DEPTH", default_value_t = 16)]
+    #[arg(long, env = "HANDOVER_MAX_DEPTH", default_value_t = 16, value_parser = count_in(1, 100))]
     pub max_depth: usize,
     /// Maximum query complexity (one point per field; GraphiQL's introspection needs about 230).
-    #[arg(long, env = "HANDOVER_MAX_COMPLEXITY", default_value_t = 2000)]
+    #[arg(long, env = "HANDOVER_MAX_COMPLEXITY", default_value_t = 2000, value_parser = count_in(1, 1_000_000))]
     pub max_complexity: usize,
-    /// Maximum number of field selections in one document, aliases included.
-    #[arg(long, env = "HANDOVER_MAX_SELECTIONS", default_value_t = 1000)]
+    /// Maximum number of field selections in one document, aliases included, fragments expanded.
+    #[arg(long, env = "HANDOVER_MAX_SELECTIONS", default_value_t = 1000, value_parser = count_in(1, 1_000_000))]
     pub max_selections: usize,
+    /// Maximum nesting of brackets (`{`, `[`, `(`) in a document and of lists and objects in its
+    /// variables. Checked before parsing: deep values would otherwise exhaust the parser's stack.
+    #[arg(long, env = "HANDOVER_MAX_NESTING", default_value_t = 64, value_parser = count_in(8, 256))]
+    pub max_nesting: usize,
     /// Maximum size of a query document, in bytes.
-    #[arg(long, env = "HANDOVER_MAX_QUERY_BYTES", default_value_t = 32 * 1024)]
+    #[arg(long, env = "HANDOVER_MAX_QUERY_BYTES", default_value_t = 32 * 1024, value_parser = count_in(64, 16 * 1024 * 1024))]
     pub max_query_bytes: usize,
     /// Maximum size of a request body, in bytes.
-    #[arg(long, env = "HANDOVER_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    #[arg(long, env = "HANDOVER_MAX_BODY_BYTES", default_value_t = 256 * 1024, value_parser = count_in(1024, 64 * 1024 * 1024))]
     pub max_body_bytes: usize,
     /// Answer introspection queries (GraphiQL needs them). Turn off in production if wanted.
     #[arg(long, env = "HANDOVER_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
@@ -146,11 +153,39 @@ pub struct QueryLimits {
     /// "Did you mean ...?" hints in validation errors; off by default (they reveal the schema).
     #[arg(long, env = "HANDOVER_FIELD_SUGGESTIONS")]
     pub field_suggestions: bool,
+    /// Seconds one operation may run (either door); then it is cancelled with a `TIMEOUT` error.
+    #[arg(long, env = "HANDOVER_REQUEST_TIMEOUT", default_value_t = 30, value_parser = seconds_in(1, 3600))]
+    pub request_timeout: u64,
     /// Seconds a WebSocket client has to send `connection_init` (then: close 4408).
-    #[arg(long, env = "HANDOVER_WS_INIT_TIMEOUT", default_value_t = 10)]
+    #[arg(long, env = "HANDOVER_WS_INIT_TIMEOUT", default_value_t = 10, value_parser = seconds_in(1, 3600))]
     pub ws_init_timeout: u64,
+    /// Seconds between re-checks of an open WebSocket's user (deactivated: close 4403). Every
+    /// operation on the socket is also checked when it starts, and the token's expiry closes it.
+    #[arg(long, env = "HANDOVER_WS_RECHECK_INTERVAL", default_value_t = 30, value_parser = seconds_in(1, 3600))]
+    pub ws_recheck_interval: u64,
+    /// Open WebSocket connections one user may hold (per server instance).
+    #[arg(long, env = "HANDOVER_MAX_WEBSOCKETS_PER_USER", default_value_t = 16, value_parser = count_in(1, 100_000))]
+    pub max_websockets_per_user: usize,
+    /// Operations (subscriptions, queries, mutations) running at once on one WebSocket.
+    #[arg(long, env = "HANDOVER_MAX_OPERATIONS_PER_CONNECTION", default_value_t = 32, value_parser = count_in(1, 10_000))]
+    pub max_operations_per_connection: usize,
+    /// Open TCP connections (HTTP and WebSocket together); further ones are closed at once.
+    #[arg(long, env = "HANDOVER_MAX_CONNECTIONS", default_value_t = 4096, value_parser = count_in(1, 1_000_000))]
+    pub max_connections: usize,
+    /// Seconds a client has to send a complete request head, counted from the moment the server
+    /// waits for one: a new connection, or an idle kept-alive one (so it is also the keep-alive
+    /// idle timeout).
+    #[arg(long, env = "HANDOVER_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = seconds_in(1, 3600))]
+    pub header_read_timeout: u64,
+    /// Seconds a client has to send a request body once its head arrived (then: 408).
+    #[arg(long, env = "HANDOVER_BODY_READ_TIMEOUT", default_value_t = 30, value_parser = seconds_in(1, 3600))]
+    pub body_read_timeout: u64,
+    /// Seconds the server waits for open requests and connections after SIGTERM; then it exits
+    /// anyway.
+    #[arg(long, env = "HANDOVER_SHUTDOWN_TIMEOUT", default_value_t = 10, value_parser = seconds_in(1, 3600))]
+    pub shutdown_timeout: u64,
     /// Reassignments (and undos) one administrator may apply per minute, per server instance.
-    #[arg(long, env = "HANDOVER_MAX_REASSIGNMENTS_PER_MINUTE", default_value_t = 30)]
+    #[arg(long, env = "HANDOVER_MAX_REASSIGNMENTS_PER_MINUTE", default_value_t = 30, value_parser = count_in(1, 1_000_000))]
     pub max_reassignments_per_minute: usize,
 }
 
@@ -160,14 +195,43 @@ impl Default for QueryLimits {
             max_depth: 16,
             max_complexity: 2000,
             max_selections: 1000,
+            max_nesting: 64,
             max_query_bytes: 32 * 1024,
             max_body_bytes: 256 * 1024,
             introspection: true,
             field_suggestions: false,
+            request_timeout: 30,
             ws_init_timeout: 10,
+            ws_recheck_interval: 30,
+            max_websockets_per_user: 16,
+            max_operations_per_connection: 32,
+            max_connections: 4096,
+            header_read_timeout: 10,
+            body_read_timeout: 30,
+            shutdown_timeout: 10,
             max_reassignments_per_minute: 30,
         }
     }
+}
+
+/// A whole number between `min` and `max`, for limits where zero or a huge value makes no sense.
+fn whole_in(text: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a whole number"))?;
+    if n < min || n > max {
+        return Err(format!("must be between {min} and {max}"));
+    }
+    Ok(n)
+}
+
+fn count_in(min: u64, max: u64) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    move |text: &str| whole_in(text, min, max).map(|n| n as usize)
+}
+
+fn seconds_in(min: u64, max: u64) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text: &str| whole_in(text, min, max)
 }
 
 #[derive(Debug, Clone, Args)]

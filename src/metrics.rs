@@ -23,6 +23,10 @@ pub struct Metrics {
     pub emails_sent: AtomicU64,
     pub email_failures: AtomicU64,
     pub subscribers: AtomicI64,
+    /// TCP connections closed at once because the connection cap was reached.
+    pub connections_refused: AtomicU64,
+    /// Outbox emails given up on after the last attempt.
+    pub emails_abandoned: AtomicU64,
 }
 
 impl Metrics {
@@ -89,7 +93,13 @@ impl Metrics {
             &[
                 ("{result=\"sent\"}", self.emails_sent.load(Relaxed)),
                 ("{result=\"failed\"}", self.email_failures.load(Relaxed)),
+                ("{result=\"abandoned\"}", self.emails_abandoned.load(Relaxed)),
             ],
+        );
+        counter(
+            "handover_connections_refused_total",
+            "TCP connections closed at once because the connection cap was reached.",
+            &[("", self.connections_refused.load(Relaxed))],
         );
         out.push_str("# HELP handover_http_request_duration_seconds Time to answer an HTTP request.\n");
         out.push_str("# TYPE handover_http_request_duration_seconds histogram\n");

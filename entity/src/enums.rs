@@ -130,4 +130,7 @@ pub enum OutboxState {
     Pending,
     #[sea_orm(string_value = "SENT")]
     Sent,
+    /// Given up on: the address is not one mailbox, or every attempt failed.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
 }

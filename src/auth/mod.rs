@@ -5,4 +5,4 @@ mod jwt;
 mod viewer;
 
 pub use jwt::{Claims, JwtKeys};
-pub use viewer::{Viewer, authenticate, bearer_token};
+pub use viewer::{Viewer, authenticate, authenticate_session, bearer_token};

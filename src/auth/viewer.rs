@@ -48,6 +48,12 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, &'static str> {
 }
 
 pub async fn authenticate(db: &DatabaseConnection, keys: &JwtKeys, token: &str) -> AppResult<Viewer> {
+    authenticate_session(db, keys, token).await.map(|(viewer, _)| viewer)
+}
+
+/// As `authenticate`, with the token's expiry (`exp`, seconds since the epoch): a long-lived
+/// connection closes then.
+pub async fn authenticate_session(db: &DatabaseConnection, keys: &JwtKeys, token: &str) -> AppResult<(Viewer, u64)> {
     let claims = keys.verify(token).map_err(AppError::Unauthenticated)?;
     let user_id = ids::decode(Kind::User, &claims.sub).map_err(|_| AppError::Unauthenticated("unknown user"))?;
     let user = user::Entity::find_by_id(user_id)
@@ -61,5 +67,5 @@ pub async fn authenticate(db: &DatabaseConnection, keys: &JwtKeys, token: &str) 
         .one(db)
         .await?
         .ok_or(AppError::Unauthenticated("unknown user"))?;
-    Ok(Viewer { user, firm })
+    Ok((Viewer { user, firm }, claims.exp))
 }

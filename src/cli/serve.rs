@@ -2,7 +2,7 @@ use crate::auth::JwtKeys;
 use crate::config::{DatabaseArgs, JwtArgs, ServeArgs};
 use crate::demo::{DEMO_ADMIN_EMAIL, DEMO_ASSIGNEE_EMAIL, DEMO_FIRM_JSON};
 use crate::error::{AppError, AppResult};
-use crate::http::{AppState, router};
+use crate::http::AppState;
 use crate::import::{ImportError, import_text};
 use entity::firm;
 use rand::RngCore;
@@ -86,32 +86,12 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
         let _ = stop_rx.await;
     }));
 
-    let stopping = state.clone();
-    let live = state.metrics.clone();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("stopping: finishing requests, closing subscriptions");
-            stopping.begin_shutdown();
-        })
-        .await?;
-    // In-flight requests are done (axum waited for them); WebSocket connections were told to
-    // close: give them a moment to send their close frames. The outbox worker stops between
-    // messages.
-    for _ in 0..50 {
-        if stopping_connections(&live) <= 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    crate::http::server::serve(listener, state, shutdown_signal()).await;
+    // The outbox worker stops between messages.
     let _ = stop_tx.send(());
     let _ = worker.await;
     tracing::info!("handover stopped");
     Ok(())
-}
-
-fn stopping_connections(metrics: &crate::metrics::Metrics) -> i64 {
-    metrics.subscribers.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 async fn shutdown_signal() {

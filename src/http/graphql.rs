@@ -10,16 +10,15 @@
 
 use super::AppState;
 use crate::error::AppError;
-use crate::graphql::RequestContext;
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{Request, Variables};
-use axum::body::Bytes;
+use super::door;
+use axum::body::{Body, Bytes};
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
+use std::time::Duration;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -173,59 +172,6 @@ fn form_urlencoded(raw: &str) -> HashMap<String, String> {
         .collect()
 }
 
-/// How many fields a document selects, with fragments expanded and aliases counted: the cap
-/// that `limit_complexity` does not give (it ignores `__typename`).
-fn selection_count(doc: &ExecutableDocument) -> usize {
-    fn set_size(
-        set: &SelectionSet,
-        doc: &ExecutableDocument,
-        memo: &mut HashMap<String, usize>,
-        visiting: &mut Vec<String>,
-    ) -> usize {
-        let mut n: usize = 0;
-        for item in &set.items {
-            let add = match &item.node {
-                Selection::Field(f) => 1usize.saturating_add(set_size(&f.node.selection_set.node, doc, memo, visiting)),
-                Selection::InlineFragment(i) => set_size(&i.node.selection_set.node, doc, memo, visiting),
-                Selection::FragmentSpread(s) => {
-                    let name = s.node.fragment_name.node.to_string();
-                    if let Some(size) = memo.get(&name) {
-                        *size
-                    } else if visiting.contains(&name) {
-                        0
-                    } else if let Some(fragment) = doc.fragments.get(s.node.fragment_name.node.as_str()) {
-                        visiting.push(name.clone());
-                        let size = set_size(&fragment.node.selection_set.node, doc, memo, visiting);
-                        visiting.pop();
-                        memo.insert(name, size);
-                        size
-                    } else {
-                        0
-                    }
-                }
-            };
-            n = n.saturating_add(add);
-        }
-        n
-    }
-    let mut memo = HashMap::new();
-    let mut visiting = Vec::new();
-    doc.operations
-        .iter()
-        .map(|(_, op)| set_size(&op.node.selection_set.node, doc, &mut memo, &mut visiting))
-        .fold(0usize, |a, b| a.saturating_add(b))
-}
-
-/// The type of the operation that will run, when it can be told.
-fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-        _ => None,
-    }
-}
-
 pub async fn get_handler(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -239,12 +185,23 @@ pub async fn get_handler(
             "WebSocket subprotocol graphql-transport-ws required",
         )
             .into_response(),
-        Err(_) => handle(state, headers, Method::Get, raw.unwrap_or_default().into()).await,
+        Err(_) => {
+            let payload = Payload { query: raw, body: Body::empty() };
+            handle(state, headers, Method::Get, payload).await
+        }
     }
 }
 
-pub async fn post_handler(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    handle(state, headers, Method::Post, body).await
+pub async fn post_handler(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let payload = Payload { query: None, body };
+    handle(state, headers, Method::Post, payload).await
+}
+
+/// What a request carries: the URL's query string (GET) or a body (POST), read only once the
+/// caller is authenticated.
+struct Payload {
+    query: Option<String>,
+    body: Body,
 }
 
 #[derive(PartialEq, Eq)]
@@ -253,7 +210,7 @@ enum Method {
     Post,
 }
 
-async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: Bytes) -> Response {
+async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: Payload) -> Response {
     let Some(media) = negotiate(&headers) else {
         let body = json!({ "errors": [{ "message": "acceptable response types: application/graphql-response+json, application/json",
                                         "extensions": { "code": "BAD_USER_INPUT" } }] });
@@ -261,14 +218,14 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: By
     };
 
     // Authentication first: an anonymous caller learns nothing, not even whether the request
-    // would have parsed.
+    // would have parsed, and sends no body we read.
     let viewer = match super::viewer_from(&state, &headers).await {
         Ok(viewer) => viewer,
         Err(err) => return auth_error(media, err),
     };
 
     let params = match method {
-        Method::Get => params_from_url(std::str::from_utf8(&payload).ok()),
+        Method::Get => params_from_url(payload.query.as_deref()),
         Method::Post => {
             let content_type = headers
                 .get(header::CONTENT_TYPE)
@@ -280,7 +237,11 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: By
                                                 "extensions": { "code": "BAD_USER_INPUT" } }] });
                 return respond(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, &body);
             }
-            match serde_json::from_slice::<Value>(&payload) {
+            let bytes = match read_body(&state, payload.body).await {
+                Ok(bytes) => bytes,
+                Err((status, message)) => return request_error(media, status, message),
+            };
+            match serde_json::from_slice::<Value>(&bytes) {
                 Ok(Value::Object(obj)) => params_from_object(obj),
                 Ok(Value::Array(_)) => Err("batched requests are not supported; send one operation per request".into()),
                 Ok(_) => Err("the body must be a JSON object".into()),
@@ -292,76 +253,29 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: By
         Ok(p) => p,
         Err(message) => return request_error(media, StatusCode::BAD_REQUEST, message),
     };
-    if params.query.len() > state.limits.max_query_bytes {
-        return document_error(
-            media,
-            format!("the query is larger than {} bytes", state.limits.max_query_bytes),
-        );
-    }
-    let doc = match async_graphql::parser::parse_query(&params.query) {
-        Ok(doc) => doc,
-        Err(e) => return document_error(media, format!("cannot parse the query: {e}")),
+    let operation = door::Operation {
+        query: params.query,
+        operation_name: params.operation_name,
+        variables: params.variables,
     };
-    if method == Method::Get && operation_type(&doc, params.operation_name.as_deref()) != Some(OperationType::Query) {
-        let mut response = request_error(media, StatusCode::METHOD_NOT_ALLOWED, "GET runs queries only; use POST");
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
-    let selections = selection_count(&doc);
-    if selections > state.limits.max_selections {
-        return document_error(
-            media,
-            format!(
-                "the query selects {selections} fields; the limit is {}",
-                state.limits.max_selections
-            ),
-        );
-    }
-
-    let operation = params
-        .operation_name
-        .clone()
-        .or_else(|| match &doc.operations {
-            DocumentOperations::Single(_) => None,
-            DocumentOperations::Multiple(ops) if ops.len() == 1 => ops.keys().next().map(|n| n.to_string()),
-            DocumentOperations::Multiple(_) => None,
-        })
-        .unwrap_or_else(|| "anonymous".into());
-    let mut request = Request::new(params.query);
-    request.set_parsed_query(doc);
-    if let Some(name) = params.operation_name {
-        request = request.operation_name(name);
-    }
-    if let Some(vars) = params.variables {
-        request = request.variables(Variables::from_json(Value::Object(vars)));
-    }
-    let request = request.data(RequestContext::new(&state.db, viewer));
-    let response = state.schema.execute(request).await;
+    let admitted = match door::admit(&state.limits, operation, method == Method::Get) {
+        Ok(admitted) => admitted,
+        Err(door::Refusal::NotAQuery) => {
+            let mut response = request_error(media, StatusCode::METHOD_NOT_ALLOWED, door::Refusal::NotAQuery.message());
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        Err(refusal) => return document_error(media, refusal.message()),
+    };
+    let operation = admitted.name.clone();
+    let response = door::execute(&state, viewer, admitted).await;
 
     // Parse, validation and limit errors come back with no data and no path: the request
     // never executed.
-    let not_executed = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
-    let mut body = match serde_json::to_value(&response) {
-        Ok(v) => v,
-        Err(e) => {
-            return auth_error(media, AppError::internal(format!("cannot serialise a response: {e}")));
-        }
-    };
-    // Every error carries a code; the executor's own (validation, argument coercion) do not.
-    if let Some(Value::Array(errors)) = body.get_mut("errors") {
-        for e in errors {
-            let ext = e
-                .as_object_mut()
-                .map(|o| o.entry("extensions").or_insert_with(|| json!({})));
-            if let Some(Value::Object(ext)) = ext {
-                ext.entry("code").or_insert_with(|| json!("BAD_USER_INPUT"));
-            }
-        }
-    }
+    let not_executed = door::not_executed(&response);
+    let mut body = door::response_json(&response);
     if not_executed {
         if let Some(obj) = body.as_object_mut() {
             obj.remove("data");
@@ -380,6 +294,23 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: By
     response
 }
 
+/// The request body, within the size cap (413) and the body read timeout (408).
+async fn read_body(state: &AppState, body: Body) -> Result<Bytes, (StatusCode, String)> {
+    use http_body_util::BodyExt;
+    let limit = state.limits.max_body_bytes;
+    let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is larger than {limit} bytes"));
+    let read = http_body_util::Limited::new(body, limit).collect();
+    match tokio::time::timeout(Duration::from_secs(state.limits.body_read_timeout), read).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(_)) => Err((StatusCode::BAD_REQUEST, "the request body could not be read".into())),
+        Err(_) => Err((
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the request body did not arrive within {} s", state.limits.body_read_timeout),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,15 +321,6 @@ mod tests {
         assert_eq!(p["query"], "{ __typename }");
         assert_eq!(p["variables"], "{\"a\":1}");
         assert_eq!(p["x"], "a b");
-    }
-
-    #[test]
-    fn selections_count_aliases_and_fragments() {
-        let doc = async_graphql::parser::parse_query(
-            "query { a: __typename b: __typename ...F } fragment F on Query { c: __typename d: __typename }",
-        )
-        .unwrap();
-        assert_eq!(selection_count(&doc), 4);
     }
 
     #[test]

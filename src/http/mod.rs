@@ -1,11 +1,13 @@
 //! HTTP: the router and its handlers. Thinner than the GraphQL layer: authenticate, decode
 //! the request, hand it over, encode the answer.
 
+mod door;
 mod graphiql;
 mod graphql;
 mod health;
 mod observe;
 mod report;
+pub mod server;
 mod websocket;
 
 use crate::auth::JwtKeys;
@@ -32,6 +34,8 @@ pub struct AppState {
     pub schema: AppSchema,
     pub keys: Arc<JwtKeys>,
     pub limits: Arc<QueryLimits>,
+    /// Open WebSockets per user, for the per-user cap.
+    pub(crate) sockets: Arc<websocket::Sockets>,
 }
 
 impl AppState {
@@ -53,6 +57,7 @@ impl AppState {
             schema,
             keys: Arc::new(keys),
             limits: Arc::new(limits),
+            sockets: Arc::default(),
         }
     }
 }

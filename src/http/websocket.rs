@@ -11,18 +11,23 @@
 //! | anything unparsable, unknown or binary | close 4400 |
 //!
 //! The JWT comes in the `connection_init` payload as `{"Authorization": "Bearer <jwt>"}` or
-//! `{"token": "<jwt>"}` and is validated exactly as on HTTP. One connection's cost is bounded:
-//! 64 KiB messages, a small write buffer, at most 100 operations at once.
+//! `{"token": "<jwt>"}` and is validated exactly as on HTTP, and again for every operation: a
+//! socket never outlives its rights. It is closed with 4403 when the token expires, and when a
+//! periodic re-check finds the user deactivated. Operations pass the same `door` as HTTP
+//! requests (every limit, the time limit); a refused one is an `error` message with codes.
+//! One connection's cost is bounded: 64 KiB messages, a small write buffer, a cap on operations
+//! at once and on connections per user.
 
 use super::AppState;
-use crate::auth::{Viewer, authenticate, bearer_token};
-use crate::graphql::RequestContext;
-use async_graphql::{Request, Variables};
+use super::door;
+use crate::auth::{Viewer, authenticate_session, bearer_token};
+use crate::error::AppError;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -30,7 +35,32 @@ use tokio::task::JoinHandle;
 pub const PROTOCOL: &str = "graphql-transport-ws";
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
-const MAX_OPERATIONS: usize = 100;
+
+/// Open sockets per user on this instance, for the per-user cap.
+#[derive(Default)]
+pub struct Sockets(Mutex<HashMap<i64, usize>>);
+
+impl Sockets {
+    fn try_add(&self, user_id: i64, max: usize) -> bool {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(user_id).or_default();
+        if *n >= max {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn remove(&self, user_id: i64) {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&user_id) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&user_id);
+            }
+        }
+    }
+}
 
 pub fn upgrade(state: AppState, upgrade: WebSocketUpgrade) -> Response {
     upgrade
@@ -82,7 +112,11 @@ fn close(code: u16, reason: &str) -> Message {
 struct Connection {
     state: AppState,
     out: mpsc::Sender<Message>,
+    /// The `connection_init` token, checked again for every operation.
+    token: Option<String>,
     viewer: Option<Viewer>,
+    /// When the token expires: the socket closes with 4403 then.
+    expires: Option<tokio::time::Instant>,
     init_received: bool,
     operations: HashMap<String, JoinHandle<()>>,
     finished: mpsc::UnboundedSender<String>,
@@ -116,13 +150,21 @@ impl Connection {
         let mut conn = Connection {
             state,
             out,
+            token: None,
             viewer: None,
+            expires: None,
             init_received: false,
             operations: HashMap::new(),
             finished,
         };
         let init_deadline = tokio::time::sleep(Duration::from_secs(conn.state.limits.ws_init_timeout));
         tokio::pin!(init_deadline);
+        let far = tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86400);
+        let expiry = tokio::time::sleep_until(far);
+        tokio::pin!(expiry);
+        let mut recheck = tokio::time::interval(Duration::from_secs(conn.state.limits.ws_recheck_interval));
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        recheck.tick().await;
 
         let closing = loop {
             tokio::select! {
@@ -132,13 +174,25 @@ impl Connection {
                 _ = shutdown.changed() => {
                     break Some((1001, "Server shutting down"));
                 }
+                _ = &mut expiry, if conn.expires.is_some() => {
+                    break Some((4403, "Forbidden: the token has expired"));
+                }
+                _ = recheck.tick(), if conn.viewer.is_some() => {
+                    if let Err(reason) = conn.recheck().await {
+                        break Some((4403, reason));
+                    }
+                }
                 Some(id) = finished_rx.recv() => {
                     conn.operations.remove(&id);
                 }
                 message = incoming.next() => match message {
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
                     Some(Ok(Message::Text(t))) => match conn.handle(t.as_str()).await {
-                        Next::Continue => {}
+                        Next::Continue => {
+                            if let Some(at) = conn.expires {
+                                expiry.as_mut().reset(at);
+                            }
+                        }
                         Next::Close(code, reason) => break Some((code, reason)),
                     },
                     Some(Ok(Message::Binary(_))) => break Some((4400, "Binary messages are not supported")),
@@ -153,6 +207,9 @@ impl Connection {
             let _ = conn.out.send(close(code, reason)).await;
         }
         let metrics = conn.state.metrics.clone();
+        if let Some(viewer) = &conn.viewer {
+            conn.state.sockets.remove(viewer.user_id());
+        }
         drop(conn);
         let _ = writer.await;
         metrics.subscribers.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
@@ -176,9 +233,18 @@ impl Connection {
                 let Some(token) = token_from(&payload) else {
                     return Next::Close(4403, "Forbidden");
                 };
-                match authenticate(&self.state.db, &self.state.keys, &token).await {
-                    Ok(viewer) => {
+                match authenticate_session(&self.state.db, &self.state.keys, &token).await {
+                    Ok((viewer, expires_at)) => {
+                        if !self
+                            .state
+                            .sockets
+                            .try_add(viewer.user_id(), self.state.limits.max_websockets_per_user)
+                        {
+                            return Next::Close(1013, "Too many connections for this user; try again later");
+                        }
+                        self.expires = Some(instant_of(expires_at));
                         self.viewer = Some(viewer);
+                        self.token = Some(token);
                         self.send(json!({ "type": "connection_ack" })).await;
                         Next::Continue
                     }
@@ -200,25 +266,37 @@ impl Connection {
                 let Some(query) = payload.get("query").and_then(Value::as_str) else {
                     return Next::Close(4400, "Invalid message received");
                 };
-                let Some(viewer) = self.viewer.clone() else {
+                if self.viewer.is_none() {
                     return Next::Close(4401, "Unauthorized");
-                };
+                }
                 if self.operations.contains_key(id) {
                     return Next::Close(4409, "Subscriber for this id already exists");
                 }
-                if self.operations.len() >= MAX_OPERATIONS {
-                    return Next::Close(4400, "Too many operations on one connection");
+                if self.operations.len() >= self.state.limits.max_operations_per_connection {
+                    let message = format!(
+                        "at most {} operations may run at once on one connection",
+                        self.state.limits.max_operations_per_connection
+                    );
+                    self.send_error(id, &message, "BAD_USER_INPUT").await;
+                    return Next::Continue;
                 }
-                let mut request = Request::new(query);
-                if let Some(name) = payload.get("operationName").and_then(Value::as_str) {
-                    request = request.operation_name(name);
+                // Rights are those of now, not of `connection_init`.
+                let viewer = match self.recheck().await {
+                    Ok(viewer) => viewer,
+                    Err(reason) => return Next::Close(4403, reason),
+                };
+                let operation = door::Operation {
+                    query: query.to_string(),
+                    operation_name: payload.get("operationName").and_then(Value::as_str).map(str::to_string),
+                    variables: payload.get("variables").and_then(Value::as_object).cloned(),
+                };
+                match door::admit(&self.state.limits, operation, false) {
+                    Ok(admitted) => {
+                        let task = self.spawn_operation(id.to_string(), viewer, admitted);
+                        self.operations.insert(id.to_string(), task);
+                    }
+                    Err(refusal) => self.send_error(id, &refusal.message(), "BAD_USER_INPUT").await,
                 }
-                if let Some(vars) = payload.get("variables").filter(|v| v.is_object()) {
-                    request = request.variables(Variables::from_json(vars.clone()));
-                }
-                let request = request.data(RequestContext::new(&self.state.db, viewer));
-                let task = self.spawn_operation(id.to_string(), request);
-                self.operations.insert(id.to_string(), task);
                 Next::Continue
             }
             Some("complete") => {
@@ -235,17 +313,42 @@ impl Connection {
         }
     }
 
+    /// Authenticate the socket's token again: the viewer as of now, or why the socket must
+    /// close. A database that cannot answer keeps the socket (it is checked again soon).
+    async fn recheck(&mut self) -> Result<Viewer, &'static str> {
+        let (Some(token), Some(viewer)) = (&self.token, &self.viewer) else {
+            return Err("Forbidden");
+        };
+        match authenticate_session(&self.state.db, &self.state.keys, token).await {
+            Ok((fresh, _)) if fresh.user_id() == viewer.user_id() => {
+                self.viewer = Some(fresh.clone());
+                Ok(fresh)
+            }
+            Ok(_) => Err("Forbidden"),
+            Err(AppError::Unauthenticated(_)) => Err("Forbidden: the token or the account is no longer valid"),
+            Err(e) => {
+                tracing::warn!(error = %e.detail(), "cannot re-check a WebSocket's user; keeping it for now");
+                Ok(viewer.clone())
+            }
+        }
+    }
+
+    /// An `error` message: the operation was refused before it ran.
+    async fn send_error(&self, id: &str, message: &str, code: &str) {
+        self.send(json!({ "id": id, "type": "error",
+                          "payload": [{ "message": message, "extensions": { "code": code } }] }))
+            .await;
+    }
+
     /// Run one operation: `next` for each result, then `complete`; a document that cannot run
     /// is one `error` message.
-    fn spawn_operation(&self, id: String, request: Request) -> JoinHandle<()> {
-        let (schema, out, finished) = (self.state.schema.clone(), self.out.clone(), self.finished.clone());
+    fn spawn_operation(&self, id: String, viewer: Viewer, admitted: door::Admitted) -> JoinHandle<()> {
+        let (out, finished) = (self.out.clone(), self.finished.clone());
+        let mut results = door::execute_stream(&self.state, viewer, admitted);
         tokio::spawn(async move {
-            let mut results = schema.execute_stream(request);
             while let Some(response) = results.next().await {
-                let not_executed = response.data == async_graphql::Value::Null
-                    && !response.errors.is_empty()
-                    && response.errors.iter().all(|e| e.path.is_empty());
-                let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
+                let not_executed = door::not_executed(&response);
+                let payload = door::response_json(&response);
                 if not_executed {
                     let _ = out
                         .send(text(json!({ "id": id, "type": "error", "payload": payload["errors"] })))
@@ -265,4 +368,13 @@ impl Connection {
             let _ = finished.send(id);
         })
     }
+}
+
+/// A token's `exp` (seconds since the epoch) as a Tokio instant.
+fn instant_of(expires_at: u64) -> tokio::time::Instant {
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    tokio::time::Instant::now() + Duration::from_secs(expires_at.saturating_sub(now_unix))
 }

@@ -51,20 +51,14 @@ async fn publish_after(db: &DatabaseConnection, hub: &Hub, after: i64, reassignm
     if let Some(r) = reassignment {
         select = select.filter(notification::Column::ReassignmentId.eq(r));
     }
-    let rows: Vec<(i64, i64)> = select
-        .select_only()
-        .columns([notification::Column::Id, notification::Column::UserId])
+    let rows = select
         .order_by_asc(notification::Column::Id)
-        .into_tuple()
         .all(db)
         .await
         .map_err(|e| tracing::warn!(error = %e, "cannot read notifications"))
         .ok()?;
-    let last = rows.last().map(|r| r.0);
-    hub.publish(rows.into_iter().map(|(notification_id, user_id)| Published {
-        user_id,
-        notification_id,
-    }));
+    let last = rows.last().map(|r| r.id);
+    hub.publish(rows.into_iter().map(|row| Published(std::sync::Arc::new(row))));
     last
 }
 

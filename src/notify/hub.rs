@@ -1,13 +1,18 @@
-//! The live hub: an in-process broadcast of "notification N is for user U". Subscribers filter
-//! for their own user and load the durable row.
+//! The live hub: an in-process broadcast of new notifications, each read from the database
+//! once per instance and shared by every subscriber (who keeps only their own): one user's many
+//! subscriptions cost no database reads and cannot slow anyone else's request.
 
+use entity::notification;
 use std::sync::Arc;
 use tokio::sync::{Notify, broadcast};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Published {
-    pub user_id: i64,
-    pub notification_id: i64,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published(pub Arc<notification::Model>);
+
+impl Published {
+    pub fn user_id(&self) -> i64 {
+        self.0.user_id
+    }
 }
 
 #[derive(Clone)]

@@ -21,6 +21,10 @@ const LEASE_SECONDS: i64 = 15;
 /// Retry delays double from 1 s up to this.
 const MAX_BACKOFF_SECONDS: i64 = 300;
 const BATCH: u64 = 20;
+/// After this many failed attempts (about 70 minutes of retries) a message is marked FAILED and
+/// counted in `/metrics`; the rest of the outbox keeps draining. A message that cannot be built
+/// at all (an address that is not one mailbox) fails at its first attempt.
+pub const MAX_ATTEMPTS: i32 = 20;
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -122,7 +126,11 @@ impl Mailer {
             if leased.rows_affected != 1 {
                 continue;
             }
-            match self.deliver(&row).await {
+            let attempt = match self.message(&row) {
+                Ok(message) => self.deliver(&row, message).await.map_err(|why| (why, false)),
+                Err(why) => Err((why, true)),
+            };
+            match attempt {
                 Ok(()) => {
                     outbox_email::Entity::update_many()
                         .col_expr(outbox_email::Column::State, Expr::value(OutboxState::Sent))
@@ -136,11 +144,25 @@ impl Mailer {
                         m.emails_sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                 }
-                Err(why) => {
+                Err((why, permanent)) => {
                     if let Some(m) = &self.metrics {
                         m.email_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                     let attempts = row.attempts + 1;
+                    if permanent || attempts >= MAX_ATTEMPTS {
+                        tracing::error!(outbox = row.id, attempts, error = %why, "email given up on");
+                        if let Some(m) = &self.metrics {
+                            m.emails_abandoned.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        outbox_email::Entity::update_many()
+                            .col_expr(outbox_email::Column::State, Expr::value(OutboxState::Failed))
+                            .col_expr(outbox_email::Column::Attempts, Expr::value(attempts))
+                            .col_expr(outbox_email::Column::LastError, Expr::value(why))
+                            .filter(outbox_email::Column::Id.eq(row.id))
+                            .exec(&self.db)
+                            .await?;
+                        continue;
+                    }
                     let backoff = (1i64 << attempts.min(16)).min(MAX_BACKOFF_SECONDS);
                     tracing::warn!(outbox = row.id, attempts, error = %why, "email not sent; will retry");
                     outbox_email::Entity::update_many()
@@ -172,8 +194,7 @@ impl Mailer {
             .map_err(|e| e.to_string())
     }
 
-    async fn deliver(&self, row: &outbox_email::Model) -> Result<(), String> {
-        let message = self.message(row)?;
+    async fn deliver(&self, row: &outbox_email::Model, message: Message) -> Result<(), String> {
         match &self.transport {
             Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Transport::Dir(dir) => {

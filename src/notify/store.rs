@@ -8,7 +8,7 @@ use crate::firm::page::{self, Page, PageRequest};
 use chrono::{DateTime, Utc};
 use entity::{OutboxState, notification, outbox_email, reassignment, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{BTreeMap, HashMap};
 
 /// What one new assignee received.
@@ -84,7 +84,7 @@ pub async fn record_for_batch<C: ConnectionTrait>(
         if let Some(note) = &batch.note {
             body.push_str(&format!("\n\nNote from {actor}: {note}"));
         }
-        let id = notification::Entity::insert(notification::ActiveModel {
+        let row = notification::ActiveModel {
             firm_id: Set(batch.firm_id),
             user_id: Set(user_id),
             reassignment_id: Set(batch.id),
@@ -99,10 +99,10 @@ pub async fn record_for_batch<C: ConnectionTrait>(
             created_at: Set(now),
             read_at: Set(None),
             ..Default::default()
-        })
-        .exec(db)
-        .await?
-        .last_insert_id;
+        }
+        .insert(db)
+        .await?;
+        let id = row.id;
         outbox_email::Entity::insert(outbox_email::ActiveModel {
             firm_id: Set(batch.firm_id),
             notification_id: Set(id),
@@ -122,10 +122,7 @@ pub async fn record_for_batch<C: ConnectionTrait>(
         })
         .exec(db)
         .await?;
-        published.push(Published {
-            user_id,
-            notification_id: id,
-        });
+        published.push(Published(std::sync::Arc::new(row)));
     }
     Ok(published)
 }

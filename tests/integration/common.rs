@@ -141,7 +141,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        axum::serve(listener, app(state)).await.expect("serve");
+        handover::http::server::serve(listener, state, std::future::pending()).await;
     });
     TestApp {
         base,
@@ -163,7 +163,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
-            axum::serve(listener, app(state)).await.expect("serve");
+            handover::http::server::serve(listener, state, std::future::pending()).await;
         });
         base
     }

@@ -31,7 +31,7 @@ fn publish(ctx: &Context<'_>, outcome: reassign::Outcome<reassign::Applied>) -> 
     if let (Ok(applied), Ok(hub), Ok(db)) = (&outcome, ctx.data::<Hub>(), ctx.data::<sea_orm::DatabaseConnection>())
         && crate::notify::fanout::publishes_locally(db)
     {
-        hub.publish(applied.notifications.iter().copied());
+        hub.publish(applied.notifications.iter().cloned());
     }
     outcome
 }
