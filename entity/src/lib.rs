@@ -20,3 +20,15 @@ pub mod task;
 pub mod user;
 
 pub use enums::*;
+
+/// Case folding for search and for email uniqueness: Unicode lower case, the same on every
+/// database (SQLite's `lower()` folds ASCII only). Migration m0004 backfills with the same rule.
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// The text a search matches against: the folded fields, one a line (a search never spans
+/// two fields: it cannot contain a line break).
+pub fn search_text(fields: &[&str]) -> String {
+    fields.iter().map(|f| fold(f)).collect::<Vec<_>>().join("\n")
+}

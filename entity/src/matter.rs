@@ -1,4 +1,5 @@
 use crate::MatterStatus;
+use sea_orm::ActiveValue;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -18,9 +19,24 @@ pub struct Model {
     /// true: every firm member may see the matter; false: only the users and groups listed in
     /// `matter_permitted_user` / `matter_permitted_group`.
     pub permission_everyone: bool,
+    /// `search_text([display_number, description, client_name])`, what `matters(filter:
+    /// {search})` matches.
+    pub search_text: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl ActiveModel {
+    /// Fill the search column from the fields set on this model.
+    pub fn folded(mut self) -> Self {
+        if let (ActiveValue::Set(number), ActiveValue::Set(description), ActiveValue::Set(client)) =
+            (&self.display_number, &self.description, &self.client_name)
+        {
+            self.search_text = ActiveValue::Set(crate::search_text(&[number, description, client]));
+        }
+        self
+    }
+}

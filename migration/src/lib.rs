@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_firm_data;
 mod m0002_reassignments;
 mod m0003_notifications;
+mod m0004_folded_search;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_firm_data::Migration),
             Box::new(m0002_reassignments::Migration),
             Box::new(m0003_notifications::Migration),
+            Box::new(m0004_folded_search::Migration),
         ]
     }
 }

@@ -19,8 +19,12 @@ pub async fn run(database: &DatabaseArgs, args: &ImportArgs) -> AppResult<Outcom
                 args.file.display(),
                 problems.len()
             );
-            for p in problems {
+            const SHOWN: usize = 20;
+            for p in problems.iter().take(SHOWN) {
                 eprintln!("  {p}");
+            }
+            if problems.len() > SHOWN {
+                eprintln!("  ... and {} more", problems.len() - SHOWN);
             }
             Ok(Outcome::Rejected)
         }

@@ -68,7 +68,7 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
     if !graphiql_local {
         tracing::warn!(
             assets = %args.graphiql_assets.display(),
-            "GraphiQL's assets are not installed (run `npm ci` in web/graphiql): /graphiql loads them from a public CDN"
+            "GraphiQL's assets are not installed (run `npm ci` in web/graphiql): /graphiql explains how to install them"
         );
     }
     let mail = &args.mail;

@@ -24,7 +24,7 @@ pub async fn token_for_email(
     ttl_seconds: u64,
 ) -> AppResult<String> {
     let mut found = user::Entity::find()
-        .filter(user::Column::Email.eq(email))
+        .filter(user::Column::EmailFolded.eq(entity::fold(email.trim())))
         .all(db)
         .await?;
     if let Some(key) = firm_key {

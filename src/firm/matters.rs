@@ -5,8 +5,7 @@ use super::page::{self, Page, PageRequest};
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use entity::{MatterStatus, matter};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 #[derive(Debug, Default, Clone)]
 pub struct MatterFilter {
@@ -43,15 +42,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(area) = &filter.practice_area {
         select = select.filter(matter::Column::PracticeArea.eq(area.as_str()));
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", search.to_lowercase().replace(['\\', '%', '_'], ""));
-        let like = |c: matter::Column| Expr::expr(Func::lower(Expr::col(c))).like(pattern.clone());
-        select = select.filter(
-            Condition::any()
-                .add(like(matter::Column::DisplayNumber))
-                .add(like(matter::Column::Description))
-                .add(like(matter::Column::ClientName)),
-        );
+    if let Some(cond) = super::search::matches(matter::Column::SearchText, filter.search.as_deref())? {
+        select = select.filter(cond);
     }
     page::fetch(db, select, matter::Column::Id, req).await
 }

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod matters;
 pub mod page;
+pub mod search;
 pub mod users;
 pub mod work;
 

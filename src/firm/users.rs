@@ -6,8 +6,8 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use entity::{Licence, MatterStatus, TaskStatus, calendar, calendar_event, matter, task, user};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
 
 #[derive(Debug, Default, Clone)]
@@ -37,13 +37,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(licence) = filter.licence {
         select = select.filter(user::Column::Licence.eq(licence));
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", search.to_lowercase().replace(['\\', '%', '_'], ""));
-        select = select.filter(
-            Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(user::Column::Name))).like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(user::Column::Email))).like(pattern)),
-        );
+    if let Some(cond) = super::search::matches(user::Column::SearchText, filter.search.as_deref())? {
+        select = select.filter(cond);
     }
     page::fetch(db, select, user::Column::Id, req).await
 }

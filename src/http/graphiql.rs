@@ -1,8 +1,12 @@
 //! GraphiQL at `/graphiql`, served by handover itself: its assets come from the npm packages
 //! installed in `web/graphiql` (`npm ci` there; nothing third-party is committed). When they
-//! are absent the page loads the same pinned versions from a public CDN, and startup says so.
+//! are absent the page says so and how to install them: it never loads code from elsewhere.
 //! Above the editor, a field for the Bearer token; subscriptions run over `/graphql` with the
 //! token in `connection_init`.
+//!
+//! Administrators paste their token here, so the page is locked down: a Content-Security-Policy
+//! that allows scripts, styles and connections from this server only (no inline script: the
+//! console's own code is an asset too), and no framing by any site.
 
 use super::AppState;
 use axum::extract::{Path, State};
@@ -10,33 +14,28 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use std::path::{Path as FsPath, PathBuf};
 
-/// (name in our URL, path in the npm tree, CDN URL, content type)
-const ASSETS: [(&str, &str, &str, &str); 4] = [
-    (
-        "react.js",
-        "react/umd/react.production.min.js",
-        "https://unpkg.com/react@18.3.1/umd/react.production.min.js",
-        "text/javascript",
-    ),
-    (
-        "react-dom.js",
-        "react-dom/umd/react-dom.production.min.js",
-        "https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js",
-        "text/javascript",
-    ),
-    (
-        "graphiql.js",
-        "graphiql/graphiql.min.js",
-        "https://unpkg.com/graphiql@3.8.3/graphiql.min.js",
-        "text/javascript",
-    ),
-    (
-        "graphiql.css",
-        "graphiql/graphiql.min.css",
-        "https://unpkg.com/graphiql@3.8.3/graphiql.min.css",
-        "text/css",
-    ),
+/// (name in our URL, path in the npm tree, content type)
+const ASSETS: [(&str, &str, &str); 4] = [
+    ("react.js", "react/umd/react.production.min.js", "text/javascript"),
+    ("react-dom.js", "react-dom/umd/react-dom.production.min.js", "text/javascript"),
+    ("graphiql.js", "graphiql/graphiql.min.js", "text/javascript"),
+    ("graphiql.css", "graphiql/graphiql.min.css", "text/css"),
 ];
+
+/// Scripts, styles and connections from this server only; GraphiQL's React components set
+/// inline style attributes, hence `'unsafe-inline'` for styles (not scripts).
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                   img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+fn locked_down(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
 
 /// The assets directory if every asset is there.
 pub fn locate(dir: &FsPath) -> Option<PathBuf> {
@@ -46,27 +45,29 @@ pub fn locate(dir: &FsPath) -> Option<PathBuf> {
         .then(|| dir.to_path_buf())
 }
 
-pub async fn page(State(state): State<AppState>) -> Html<String> {
-    let local = state.graphiql_assets.is_some();
-    let url = |name: &str| -> String {
-        let (_, _, cdn, _) = ASSETS.iter().find(|(n, ..)| *n == name).expect("known asset");
-        if local {
-            format!("/graphiql/assets/{name}")
-        } else {
-            cdn.to_string()
-        }
+pub async fn page(State(state): State<AppState>) -> Response {
+    let page = if state.graphiql_assets.is_some() {
+        Html(PAGE).into_response()
+    } else {
+        Html(NOT_INSTALLED).into_response()
     };
-    Html(
-        PAGE.replace("{react}", &url("react.js"))
-            .replace("{react_dom}", &url("react-dom.js"))
-            .replace("{graphiql_js}", &url("graphiql.js"))
-            .replace("{graphiql_css}", &url("graphiql.css")),
-    )
+    locked_down(page)
 }
 
 pub async fn asset(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    let (Some(dir), Some((_, path, _, content_type))) =
-        (&state.graphiql_assets, ASSETS.iter().find(|(n, ..)| *n == name))
+    let own = match name.as_str() {
+        "console.js" => Some((CONSOLE_JS, "text/javascript")),
+        "console.css" => Some((CONSOLE_CSS, "text/css")),
+        _ => None,
+    };
+    if let Some((body, content_type)) = own {
+        let mut response = body.into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        return locked_down(response);
+    }
+    let (Some(dir), Some((_, path, content_type))) = (&state.graphiql_assets, ASSETS.iter().find(|(n, ..)| *n == name))
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -79,26 +80,33 @@ pub async fn asset(State(state): State<AppState>, Path(name): Path<String>) -> R
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
-            response
+            locked_down(response)
         }
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
+
+const NOT_INSTALLED: &str = r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>handover GraphiQL: not installed</title></head>
+<body>
+  <h1>GraphiQL's assets are not installed</h1>
+  <p>handover serves GraphiQL from npm packages on this machine and loads nothing from elsewhere.
+  Install them once, then restart the server:</p>
+  <pre>cd web/graphiql &amp;&amp; npm ci</pre>
+  <p>(or point <code>--graphiql-assets</code> / <code>HANDOVER_GRAPHIQL_ASSETS</code> at an installed tree).
+  The API itself works without them: <code>POST /graphql</code>.</p>
+</body>
+</html>
+"#;
 
 const PAGE: &str = r#"<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <title>handover GraphiQL</title>
-  <link rel="stylesheet" href="{graphiql_css}">
-  <style>
-    html, body { height: 100%; margin: 0; font-family: system-ui, sans-serif; }
-    body { display: flex; flex-direction: column; }
-    #bar { display: flex; gap: .5rem; align-items: center; padding: .4rem .8rem; background: #f3f4f6; border-bottom: 1px solid #ddd; }
-    #bar label { font-size: .85rem; color: #333; }
-    #token { flex: 1; font-family: monospace; font-size: .8rem; padding: .25rem; }
-    #graphiql { flex: 1; min-height: 0; }
-  </style>
+  <link rel="stylesheet" href="/graphiql/assets/graphiql.css">
+  <link rel="stylesheet" href="/graphiql/assets/console.css">
 </head>
 <body>
   <div id="bar">
@@ -106,10 +114,16 @@ const PAGE: &str = r#"<!doctype html>
     <input id="token" type="password" autocomplete="off" placeholder="paste the token printed by `handover serve --demo` or `handover token`">
   </div>
   <div id="graphiql">Loading GraphiQL…</div>
-  <script src="{react}"></script>
-  <script src="{react_dom}"></script>
-  <script src="{graphiql_js}"></script>
-  <script>
+  <script src="/graphiql/assets/react.js"></script>
+  <script src="/graphiql/assets/react-dom.js"></script>
+  <script src="/graphiql/assets/graphiql.js"></script>
+  <script src="/graphiql/assets/console.js"></script>
+</body>
+</html>
+"#;
+
+/// The console's own code: the token field, the fetcher, subscriptions over WebSocket.
+const CONSOLE_JS: &str = r#"
     const tokenInput = document.getElementById('token');
     tokenInput.value = sessionStorage.getItem('handover-token') || '';
     tokenInput.addEventListener('input', () => sessionStorage.setItem('handover-token', tokenInput.value.trim()));
@@ -179,7 +193,12 @@ const PAGE: &str = r#"<!doctype html>
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, { fetcher, defaultQuery: initial, query: initial, defaultEditorToolsVisibility: true }),
     );
-  </script>
-</body>
-</html>
+"#;
+
+const CONSOLE_CSS: &str = r#"    html, body { height: 100%; margin: 0; font-family: system-ui, sans-serif; }
+    body { display: flex; flex-direction: column; }
+    #bar { display: flex; gap: .5rem; align-items: center; padding: .4rem .8rem; background: #f3f4f6; border-bottom: 1px solid #ddd; }
+    #bar label { font-size: .85rem; color: #333; }
+    #token { flex: 1; font-family: monospace; font-size: .8rem; padding: .25rem; }
+    #graphiql { flex: 1; min-height: 0; }
 "#;

@@ -15,6 +15,7 @@ use crate::config::QueryLimits;
 use crate::graphql::AppSchema;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -108,11 +109,38 @@ pub fn error_response(err: crate::error::AppError, content_type: axum::http::Hea
     response
 }
 
+/// A refusal outside GraphQL execution, still shaped as a GraphQL error with a code.
+fn refusal(status: StatusCode, message: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let code = match status {
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::INTERNAL_SERVER_ERROR => "INTERNAL",
+        _ => "BAD_USER_INPUT",
+    };
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, axum::http::HeaderValue::from_static("GET, POST"));
+    }
+    response
+}
+
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     let cors = observe::cors(&state.cors_origins);
     Router::new()
-        .route("/graphql", get(graphql::get_handler).post(graphql::post_handler))
+        .route(
+            "/graphql",
+            get(graphql::get_handler)
+                .post(graphql::post_handler)
+                .fallback(|| async { refusal(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST") }),
+        )
         .route("/graphiql", get(graphiql::page))
         .route("/graphiql/assets/{name}", get(graphiql::asset))
         .route("/reassignments/{id}/report.csv", get(report::csv_report))
@@ -120,7 +148,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(observe::metrics))
+        .fallback(|| async { refusal(StatusCode::NOT_FOUND, "no such path") })
         .layer(DefaultBodyLimit::max(body_limit))
+        // A panic in a handler is an INTERNAL answer (logged), not a dropped connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            tracing::error!("panic in a request handler");
+            refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .layer(cors)
         .with_state(state)

@@ -33,6 +33,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
+/// What the server may send in one message (results are paged, so this is ample).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 
@@ -65,8 +66,10 @@ impl Sockets {
 pub fn upgrade(state: AppState, upgrade: WebSocketUpgrade) -> Response {
     upgrade
         .protocols([PROTOCOL])
-        .max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
+        // A client message may be as large as an HTTP body: the door then applies the same
+        // document limits to both.
+        .max_message_size(state.limits.max_body_bytes)
+        .max_frame_size(state.limits.max_body_bytes)
         .read_buffer_size(WRITE_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(4 * MAX_MESSAGE_BYTES)
@@ -186,7 +189,15 @@ impl Connection {
                     conn.operations.remove(&id);
                 }
                 message = incoming.next() => match message {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
+                    None | Some(Ok(Message::Close(_))) => break None,
+                    Some(Err(e)) => {
+                        // tungstenite's CapacityError ("Message too long: …").
+                        let too_big = e.to_string().contains("too long");
+                        if too_big {
+                            break Some((1009, "Message too big"));
+                        }
+                        break None;
+                    }
                     Some(Ok(Message::Text(t))) => match conn.handle(t.as_str()).await {
                         Next::Continue => {
                             if let Some(at) = conn.expires {

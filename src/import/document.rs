@@ -139,6 +139,8 @@ pub fn parse(text: &str) -> Result<FirmDocument, Vec<Problem>> {
         }]
     })?;
     let mut v = Validator::default();
+    // Text no database can hold is refused with its path, whatever field it is in.
+    nul_problems(&root, "$", &mut v.problems);
     let doc = v.document(&root);
     if v.problems.is_empty() {
         Ok(doc.expect("no problems, so a document"))
@@ -658,10 +660,36 @@ fn raw_keys<'a>(items: &'a [(String, &'a Value)]) -> impl Iterator<Item = (&'a s
         .filter_map(|(path, v)| v.get("key").and_then(Value::as_str).map(|k| (k.trim(), path.clone())))
 }
 
+/// One RFC 5322 mailbox, bare (`name@domain.tld`): no display name, no list, no spaces.
 fn looks_like_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace),
-        None => false,
+    s.parse::<lettre::Address>()
+        .is_ok_and(|a| a.domain().contains('.') && a.to_string() == s)
+}
+
+/// Every string or field name holding a NUL (U+0000), by JSON path.
+fn nul_problems(value: &Value, path: &str, out: &mut Vec<Problem>) {
+    let problem = |path: String| Problem {
+        path,
+        message: "must not contain NUL characters (U+0000)".into(),
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => out.push(problem(path.to_string())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_problems(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let here = format!("{path}.{key}");
+                if key.contains('\0') {
+                    out.push(problem(here.replace('\0', "\\u0000")));
+                } else {
+                    nul_problems(item, &here, out);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -193,7 +193,8 @@ async fn load_in<C: ConnectionTrait>(db: &C, doc: &FirmDocument) -> Result<Impor
             originating_attorney_id: Set(m.originating_attorney.as_deref().map(user_id)),
             permission_everyone: Set(m.permission == PermissionIn::Everyone),
             ..Default::default()
-        };
+        }
+        .folded();
         match existing.get(&m.key) {
             None => new_rows.push(am),
             Some(old) => {
@@ -498,7 +499,7 @@ async fn load_users<C: ConnectionTrait>(db: &C, firm_id: i64, doc: &FirmDocument
     for (i, u) in doc.users.iter().enumerate() {
         if let Some(other) = existing
             .values()
-            .find(|o| !file_keys.contains(o.key.as_str()) && o.email.eq_ignore_ascii_case(&u.email))
+            .find(|o| !file_keys.contains(o.key.as_str()) && o.email_folded == entity::fold(&u.email))
         {
             problems.push(Problem {
                 path: format!("$.users[{i}].email"),
@@ -525,7 +526,8 @@ async fn load_users<C: ConnectionTrait>(db: &C, firm_id: i64, doc: &FirmDocument
             enabled: Set(u.enabled),
             time_zone: Set(u.time_zone.clone()),
             ..Default::default()
-        };
+        }
+        .folded();
         match existing.get(&u.key) {
             None => {
                 counts.created += 1;

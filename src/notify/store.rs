@@ -8,7 +8,7 @@ use crate::firm::page::{self, Page, PageRequest};
 use chrono::{DateTime, Utc};
 use entity::{OutboxState, notification, outbox_email, reassignment, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use std::collections::{BTreeMap, HashMap};
 
 /// What one new assignee received.
@@ -153,12 +153,25 @@ pub async fn get<C: ConnectionTrait>(db: &C, viewer: &Viewer, id: i64) -> AppRes
 }
 
 /// Mark the viewer's notifications read: these ids, or all of them. Returns how many changed.
+/// An id that is not one of the viewer's notifications is `NOT_FOUND`, and nothing changes.
 pub async fn mark_read<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     ids: Option<Vec<i64>>,
     now: DateTime<Utc>,
 ) -> AppResult<u64> {
+    if let Some(ids) = &ids {
+        let wanted: std::collections::BTreeSet<i64> = ids.iter().copied().collect();
+        let mine = notification::Entity::find()
+            .filter(notification::Column::FirmId.eq(viewer.firm_id()))
+            .filter(notification::Column::UserId.eq(viewer.user_id()))
+            .filter(notification::Column::Id.is_in(wanted.iter().copied()))
+            .count(db)
+            .await?;
+        if mine != wanted.len() as u64 {
+            return Err(crate::error::AppError::NotFound("notification"));
+        }
+    }
     let mut update = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(now))
         .filter(notification::Column::FirmId.eq(viewer.firm_id()))

@@ -37,6 +37,8 @@ pub async fn list<C: ConnectionTrait>(
     viewer.require_admin()?;
     let mut select = reassignment::Entity::find().filter(reassignment::Column::FirmId.eq(viewer.firm_id()));
     if let Some(id) = filter.from_user_id {
+        // Another firm's user is NOT_FOUND, as everywhere, not an empty page.
+        crate::firm::users::require_in_firm(db, viewer.firm_id(), id).await?;
         select = select.filter(reassignment::Column::FromUserId.eq(id));
     }
     page::fetch_newest_first(db, select, reassignment::Column::Id, req).await

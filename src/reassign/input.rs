@@ -93,6 +93,10 @@ impl Valid {
 }
 
 pub const MAX_NOTE_CHARS: usize = 2000;
+/// Most matters one request may name.
+pub const MAX_MATTER_IDS: usize = 10_000;
+/// Most unknown matter IDs reported one by one; the rest are counted in one more error.
+const MAX_REPORTED_IDS: usize = 20;
 pub const MAX_KEY_CHARS: usize = 200;
 
 /// Check a request against the firm: every error found, or the validated request.
@@ -223,6 +227,14 @@ pub async fn validate<C: ConnectionTrait>(
 
     let matter_ids = match &req.matter_ids {
         None => None,
+        Some(list) if list.len() > MAX_MATTER_IDS => {
+            errors.push(UserError::new(
+                &["input", "matterIds"],
+                "TOO_MANY",
+                format!("at most {MAX_MATTER_IDS} matters in one reassignment"),
+            ));
+            None
+        }
         Some(list) => {
             let ids: BTreeSet<i64> = list.iter().filter_map(|r| r.ok()).collect();
             let found: BTreeSet<i64> = matter::Entity::find()
@@ -235,16 +247,28 @@ pub async fn validate<C: ConnectionTrait>(
                 .await?
                 .into_iter()
                 .collect();
-            for (i, r) in list.iter().enumerate() {
-                if !r.is_ok_and(|id| found.contains(&id)) {
-                    let index = i.to_string();
-                    errors.push(UserError::new(
-                        &["input", "matterIds", &index],
-                        "NOT_FOUND",
-                        "no such matter in this firm",
-                    ));
-                }
+            let unknown: Vec<usize> = list
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.is_ok_and(|id| found.contains(&id)))
+                .map(|(i, _)| i)
+                .collect();
+            for i in unknown.iter().take(MAX_REPORTED_IDS) {
+                let index = i.to_string();
+                errors.push(UserError::new(
+                    &["input", "matterIds", &index],
+                    "NOT_FOUND",
+                    "no such matter in this firm",
+                ));
             }
+            if unknown.len() > MAX_REPORTED_IDS {
+                errors.push(UserError::new(
+                    &["input", "matterIds"],
+                    "NOT_FOUND",
+                    format!("and {} more matterIds name no matter in this firm", unknown.len() - MAX_REPORTED_IDS),
+                ));
+            }
+
             if list.is_empty() {
                 errors.push(UserError::new(
                     &["input", "matterIds"],

@@ -6,7 +6,7 @@
 
 use handover::auth::JwtKeys;
 use handover::config::QueryLimits;
-use handover::{AppState, app};
+use handover::AppState;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -259,3 +259,54 @@ pub async fn snapshot(db: &DatabaseConnection) -> String {
     );
     out
 }
+
+// WebSocket (graphql-transport-ws) client helpers, shared by the protocol and hostile-input tests.
+
+use futures::{SinkExt, StreamExt};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn connect(app: &TestApp) -> Socket {
+    let mut request = format!("{}/graphql", app.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.expect("WebSocket").0
+}
+
+pub async fn send(socket: &mut Socket, value: Value) {
+    socket.send(Message::Text(value.to_string().into())).await.unwrap();
+}
+
+/// The next protocol message, or the close code as `{"close": code}`.
+pub async fn next(socket: &mut Socket) -> Value {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("an answer within 5 s")
+        {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
+            Some(Ok(Message::Close(frame))) => {
+                return json!({ "close": frame.map(|f| u16::from(f.code)).unwrap_or(1005) });
+            }
+            Some(Ok(_)) => continue,
+            None => return json!({ "close": "ended without a close frame" }),
+            Some(Err(e)) => return json!({ "close": e.to_string() }),
+        }
+    }
+}
+
+pub async fn init(socket: &mut Socket, token: &str) {
+    send(
+        socket,
+        json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }),
+    )
+    .await;
+    assert_eq!(next(socket).await["type"], "connection_ack");
+}
+

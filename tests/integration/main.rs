@@ -8,6 +8,7 @@ mod auth_matrix;
 mod cli;
 mod email;
 mod graphql_cop;
+mod hostile;
 mod http_protocol;
 mod import;
 mod import_fuzz;

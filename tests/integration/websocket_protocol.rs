@@ -1,14 +1,10 @@
 //! graphql-transport-ws conformance: every close code the protocol defines, and the messages.
 
 use crate::common::*;
-use futures::{SinkExt, StreamExt};
 use handover::config::QueryLimits;
-use serde_json::{Value, json};
-use std::time::Duration;
+use futures::SinkExt;
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn app() -> TestApp {
     let limits = QueryLimits {
@@ -16,47 +12,6 @@ async fn app() -> TestApp {
         ..Default::default()
     };
     spawn_app_with_limits(limits).await
-}
-
-async fn connect(app: &TestApp) -> Socket {
-    let mut request = format!("{}/graphql", app.base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.expect("WebSocket").0
-}
-
-async fn send(socket: &mut Socket, value: Value) {
-    socket.send(Message::Text(value.to_string().into())).await.unwrap();
-}
-
-/// The next protocol message, or the close code as `{"close": code}`.
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .expect("an answer within 5 s")
-        {
-            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
-            Some(Ok(Message::Close(frame))) => {
-                return json!({ "close": frame.map(|f| u16::from(f.code)).unwrap_or(1005) });
-            }
-            Some(Ok(_)) => continue,
-            None => return json!({ "close": "ended without a close frame" }),
-            Some(Err(e)) => return json!({ "close": e.to_string() }),
-        }
-    }
-}
-
-async fn init(socket: &mut Socket, token: &str) {
-    send(
-        socket,
-        json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }),
-    )
-    .await;
-    assert_eq!(next(socket).await["type"], "connection_ack");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

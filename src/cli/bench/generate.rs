@@ -128,7 +128,8 @@ pub async fn ensure(db: &DatabaseConnection, size: Size, now: DateTime<Utc>) -> 
             enabled: Set(i != 1),
             time_zone: Set(None),
             ..Default::default()
-        })
+        }
+        .folded())
         .collect();
     insert::<user::Entity, _>(db, users, 2000).await?;
     let user_ids = ids::<user::Entity, _>(db, user::Column::FirmId, user::Column::Id, firm_id).await?;
@@ -248,6 +249,7 @@ pub async fn ensure(db: &DatabaseConnection, size: Size, now: DateTime<Utc>) -> 
                 permission_everyone: Set(everyone),
                 ..Default::default()
             }
+            .folded()
         })
         .collect();
     insert::<matter::Entity, _>(db, matters, 2000).await?;

@@ -54,7 +54,8 @@ async fn ensure_firm(db: &DatabaseConnection, pairs: usize) -> AppResult<(i64, V
                 enabled: Set(true),
                 time_zone: Set(None),
                 ..Default::default()
-            };
+            }
+            .folded();
             let mut users = vec![user("admin".into(), true)];
             users.extend((0..pairs).map(|i| user(format!("ls{i}"), false)));
             users.extend((0..pairs).map(|i| user(format!("la{i}"), false)));
@@ -97,7 +98,8 @@ async fn ensure_firm(db: &DatabaseConnection, pairs: usize) -> AppResult<(i64, V
                 originating_attorney_id: Set(None),
                 permission_everyone: Set(true),
                 ..Default::default()
-            })
+            }
+            .folded())
             .exec(&txn)
             .await?
             .last_insert_id;

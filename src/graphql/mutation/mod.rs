@@ -47,6 +47,9 @@ fn rate_limited(ctx: &Context<'_>, user_id: i64) -> Option<ReassignWorkPayload> 
     )])))
 }
 
+/// Most ids `markNotificationsRead` takes at once.
+const MAX_IDS: usize = 1000;
+
 /// The result of `markNotificationsRead`.
 #[derive(SimpleObject)]
 pub struct MarkNotificationsReadPayload {
@@ -82,11 +85,16 @@ impl Mutation {
         let v = viewer(ctx)?;
         let ids = match (ids, all) {
             (_, true) => None,
-            (Some(list), false) => Some(
-                list.iter()
-                    .filter_map(|id| ids::decode(Kind::Notification, id).ok())
-                    .collect(),
-            ),
+            (Some(list), false) => {
+                if list.len() > MAX_IDS {
+                    return Err(crate::error::AppError::BadUserInput(format!("at most {MAX_IDS} ids at once")).into());
+                }
+                Some(
+                    list.iter()
+                        .map(|id| ids::decode(Kind::Notification, id))
+                        .collect::<Result<Vec<_>, _>>()?,
+                )
+            }
             (None, false) => {
                 return Ok(MarkNotificationsReadPayload {
                     count: 0,
