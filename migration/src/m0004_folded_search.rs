@@ -41,7 +41,10 @@ fn add_text(table: impl IntoIden, column: impl IntoIden) -> TableAlterStatement 
         .to_owned()
 }
 
-async fn rows(m: &SchemaManager<'_>, query: SelectStatement) -> Result<Vec<sea_orm_migration::sea_orm::QueryResult>, DbErr> {
+async fn rows(
+    m: &SchemaManager<'_>,
+    query: SelectStatement,
+) -> Result<Vec<sea_orm_migration::sea_orm::QueryResult>, DbErr> {
     let db = m.get_connection();
     db.query_all_raw(db.get_database_backend().build(&query)).await
 }
@@ -82,7 +85,12 @@ impl MigrationTrait for Migration {
         let matters = rows(
             m,
             Query::select()
-                .columns([Matter::Id, Matter::DisplayNumber, Matter::Description, Matter::ClientName])
+                .columns([
+                    Matter::Id,
+                    Matter::DisplayNumber,
+                    Matter::Description,
+                    Matter::ClientName,
+                ])
                 .from(Matter::Table)
                 .to_owned(),
         )
@@ -116,14 +124,20 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(Index::drop().name("ux_user_firm_email_folded").table(User::Table).to_owned())
-            .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ux_user_firm_email_folded")
+                .table(User::Table)
+                .to_owned(),
+        )
+        .await?;
         for (table, column) in [
             (User::Table.into_iden(), User::EmailFolded.into_iden()),
             (User::Table.into_iden(), User::SearchText.into_iden()),
             (Matter::Table.into_iden(), Matter::SearchText.into_iden()),
         ] {
-            m.alter_table(Table::alter().table(table).drop_column(column).to_owned()).await?;
+            m.alter_table(Table::alter().table(table).drop_column(column).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -2,8 +2,8 @@
 //! the same on both databases), with `%`, `_` and `\` matched as themselves.
 
 use crate::error::{AppError, AppResult};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, SimpleExpr};
 use sea_orm::ColumnTrait;
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, SimpleExpr};
 
 /// Longest search accepted, in characters (SQLite refuses LIKE patterns past 50,000 bytes).
 pub const MAX_SEARCH_CHARS: usize = 200;
@@ -19,7 +19,9 @@ pub fn matches<Col: ColumnTrait>(column: Col, search: Option<&str>) -> AppResult
         )));
     }
     if search.chars().any(char::is_control) {
-        return Err(AppError::BadUserInput("search may not contain control characters".into()));
+        return Err(AppError::BadUserInput(
+            "search may not contain control characters".into(),
+        ));
     }
     let mut pattern = String::with_capacity(search.len() + 8);
     pattern.push('%');

@@ -115,7 +115,10 @@ pub async fn execute(state: &AppState, viewer: Viewer, admitted: Admitted) -> Re
             error_response("internal error", "INTERNAL")
         }
         Err(_) => error_response(
-            &format!("the operation ran longer than {} s and was cancelled", state.limits.request_timeout),
+            &format!(
+                "the operation ran longer than {} s and was cancelled",
+                state.limits.request_timeout
+            ),
             "TIMEOUT",
         ),
     }
@@ -377,7 +380,9 @@ mod tests {
 
     #[test]
     fn errors_are_capped_and_coded() {
-        let mut errors: Vec<Value> = (0..45).map(|i| serde_json::json!({ "message": i.to_string() })).collect();
+        let mut errors: Vec<Value> = (0..45)
+            .map(|i| serde_json::json!({ "message": i.to_string() }))
+            .collect();
         cap_errors(&mut errors);
         assert_eq!(errors.len(), MAX_ERRORS + 1);
         assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT");

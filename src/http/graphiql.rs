@@ -17,7 +17,11 @@ use std::path::{Path as FsPath, PathBuf};
 /// (name in our URL, path in the npm tree, content type)
 const ASSETS: [(&str, &str, &str); 4] = [
     ("react.js", "react/umd/react.production.min.js", "text/javascript"),
-    ("react-dom.js", "react-dom/umd/react-dom.production.min.js", "text/javascript"),
+    (
+        "react-dom.js",
+        "react-dom/umd/react-dom.production.min.js",
+        "text/javascript",
+    ),
     ("graphiql.js", "graphiql/graphiql.min.js", "text/javascript"),
     ("graphiql.css", "graphiql/graphiql.min.css", "text/css"),
 ];

@@ -9,8 +9,8 @@
 //! - No valid bearer token: 401 with `UNAUTHENTICATED`, before anything else is looked at.
 
 use super::AppState;
-use crate::error::AppError;
 use super::door;
+use crate::error::AppError;
 use axum::body::{Body, Bytes};
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{RawQuery, State};
@@ -186,7 +186,10 @@ pub async fn get_handler(
         )
             .into_response(),
         Err(_) => {
-            let payload = Payload { query: raw, body: Body::empty() };
+            let payload = Payload {
+                query: raw,
+                body: Body::empty(),
+            };
             handle(state, headers, Method::Get, payload).await
         }
     }
@@ -261,7 +264,11 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: Pa
     let admitted = match door::admit(&state.limits, operation, method == Method::Get) {
         Ok(admitted) => admitted,
         Err(door::Refusal::NotAQuery) => {
-            let mut response = request_error(media, StatusCode::METHOD_NOT_ALLOWED, door::Refusal::NotAQuery.message());
+            let mut response = request_error(
+                media,
+                StatusCode::METHOD_NOT_ALLOWED,
+                door::Refusal::NotAQuery.message(),
+            );
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
@@ -298,7 +305,12 @@ async fn handle(state: AppState, headers: HeaderMap, method: Method, payload: Pa
 async fn read_body(state: &AppState, body: Body) -> Result<Bytes, (StatusCode, String)> {
     use http_body_util::BodyExt;
     let limit = state.limits.max_body_bytes;
-    let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is larger than {limit} bytes"));
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {limit} bytes"),
+        )
+    };
     let read = http_body_util::Limited::new(body, limit).collect();
     match tokio::time::timeout(Duration::from_secs(state.limits.body_read_timeout), read).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
@@ -306,7 +318,10 @@ async fn read_body(state: &AppState, body: Body) -> Result<Bytes, (StatusCode, S
         Ok(Err(_)) => Err((StatusCode::BAD_REQUEST, "the request body could not be read".into())),
         Err(_) => Err((
             StatusCode::REQUEST_TIMEOUT,
-            format!("the request body did not arrive within {} s", state.limits.body_read_timeout),
+            format!(
+                "the request body did not arrive within {} s",
+                state.limits.body_read_timeout
+            ),
         )),
     }
 }

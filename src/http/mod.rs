@@ -124,9 +124,10 @@ fn refusal(status: StatusCode, message: &str) -> axum::response::Response {
         axum::http::HeaderValue::from_static("application/json; charset=utf-8"),
     );
     if status == StatusCode::METHOD_NOT_ALLOWED {
-        response
-            .headers_mut()
-            .insert(axum::http::header::ALLOW, axum::http::HeaderValue::from_static("GET, POST"));
+        response.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static("GET, POST"),
+        );
     }
     response
 }

@@ -8,7 +8,9 @@ use crate::firm::page::{self, Page, PageRequest};
 use chrono::{DateTime, Utc};
 use entity::{OutboxState, notification, outbox_email, reassignment, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// What one new assignee received.

@@ -265,7 +265,10 @@ pub async fn validate<C: ConnectionTrait>(
                 errors.push(UserError::new(
                     &["input", "matterIds"],
                     "NOT_FOUND",
-                    format!("and {} more matterIds name no matter in this firm", unknown.len() - MAX_REPORTED_IDS),
+                    format!(
+                        "and {} more matterIds name no matter in this firm",
+                        unknown.len() - MAX_REPORTED_IDS
+                    ),
                 ));
             }
 

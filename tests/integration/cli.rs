@@ -95,3 +95,25 @@ fn serve_refuses_to_start_without_a_signing_key() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--jwt-secret"));
 }
+
+#[test]
+fn nonsense_limits_are_refused_at_start_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    for (flag, value) in [
+        ("--max-reassignments-per-minute", "0"),
+        ("--max-connections", "0"),
+        ("--max-nesting", "100000"),
+        ("--header-read-timeout", "-1"),
+        ("--max-depth", "lots"),
+    ] {
+        let out = handover()
+            .args(["serve", "--demo", "--database-url", &db, "--listen", "127.0.0.1:0"])
+            .arg(format!("{flag}={value}"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} {value} was accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag), "{flag} {value}: {stderr}");
+    }
+}

@@ -4,9 +4,9 @@
 
 #![allow(dead_code)]
 
+use handover::AppState;
 use handover::auth::JwtKeys;
 use handover::config::QueryLimits;
-use handover::AppState;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -309,4 +309,3 @@ pub async fn init(socket: &mut Socket, token: &str) {
     .await;
     assert_eq!(next(socket).await["type"], "connection_ack");
 }
-

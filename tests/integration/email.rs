@@ -6,7 +6,7 @@ use crate::common::*;
 use crate::on_both_databases;
 use entity::{OutboxState, outbox_email};
 use handover::notify::mailer::Mailer;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -186,7 +186,74 @@ async fn without_smtp_emails_become_eml_files(backend: Backend) {
     );
 }
 
+/// A message that can never go (not one mailbox), or that failed its last allowed attempt, is
+/// marked FAILED and counted; the rest of the outbox keeps draining.
+async fn the_outbox_gives_up_and_keeps_draining(backend: Backend) {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+    let app = spawn_app(backend).await;
+    reassign_lee_to_bob(&app).await;
+    let good = outbox_email::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let copy = |address: &str, attempts: i32| {
+        let mut row = good.clone().into_active_model();
+        row.id = sea_orm::ActiveValue::NotSet;
+        row.to_address = Set(address.into());
+        row.attempts = Set(attempts);
+        row
+    };
+    let bad = copy("a@x.test,evil@y.test", 0).insert(&app.db).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = std::sync::Arc::new(handover::metrics::Metrics::default());
+    let mailer = Mailer::new(
+        app.db.clone(),
+        None,
+        dir.path().into(),
+        "noreply@demo.test",
+        Default::default(),
+    )
+    .unwrap()
+    .with_metrics(metrics.clone());
+    assert_eq!(mailer.send_due().await.unwrap(), 1, "the good one still goes");
+    let bad = outbox_email::Entity::find_by_id(bad.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((bad.state, bad.attempts), (OutboxState::Failed, 1));
+    assert!(bad.last_error.unwrap().contains("address"));
+
+    // The last allowed attempt fails (the mail directory cannot be written): given up on.
+    let last = copy("bob@demo.test", handover::notify::mailer::MAX_ATTEMPTS - 1)
+        .insert(&app.db)
+        .await
+        .unwrap();
+    let blocked = dir.path().join("not-a-directory");
+    std::fs::write(&blocked, b"").unwrap();
+    let mailer = Mailer::new(app.db.clone(), None, blocked, "noreply@demo.test", Default::default())
+        .unwrap()
+        .with_metrics(metrics.clone());
+    assert_eq!(mailer.send_due().await.unwrap(), 0);
+    let last = outbox_email::Entity::find_by_id(last.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.state, OutboxState::Failed);
+    assert!(
+        metrics
+            .render(0)
+            .contains("handover_emails_total{result=\"abandoned\"} 2")
+    );
+    // Nothing is left pending: the backlog drained.
+    let pending = outbox_email::Entity::find()
+        .filter(outbox_email::Column::State.eq(OutboxState::Pending))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(pending.is_empty(), "{pending:?}");
+}
+
 on_both_databases!(
     email_survives_an_smtp_outage_and_is_sent_once,
-    without_smtp_emails_become_eml_files
+    without_smtp_emails_become_eml_files,
+    the_outbox_gives_up_and_keeps_draining
 );

@@ -4,6 +4,7 @@
 //! crash the process or come back as `INTERNAL`.
 
 use crate::common::*;
+use crate::on_both_databases;
 use handover::config::QueryLimits;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -60,9 +61,8 @@ fn fragment_bomb(levels: usize) -> String {
     doc
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_limit_and_credential_case_at_both_doors() {
-    let app = spawn_app(Backend::Sqlite).await;
+async fn every_limit_and_credential_case_at_both_doors(backend: Backend) {
+    let app = spawn_app(backend).await;
     let admin = app.token("alice@demo.test").await;
     let member = app.token("bob@demo.test").await;
     let olga = app.token("olga@other.test").await;
@@ -76,7 +76,13 @@ async fn every_limit_and_credential_case_at_both_doors() {
     );
 
     let cases: Vec<(&str, &str, String, Value, Expect)> = vec![
-        ("a plain query", "admin", "{ viewer { email } }".into(), json!({}), Expect::Data),
+        (
+            "a plain query",
+            "admin",
+            "{ viewer { email } }".into(),
+            json!({}),
+            Expect::Data,
+        ),
         (
             "a list literal 3,000 deep",
             "member",
@@ -87,27 +93,54 @@ async fn every_limit_and_credential_case_at_both_doors() {
         (
             "an object literal 3,000 deep",
             "member",
-            format!("{{ users(filter: {}) {{ totalCount }} }}", nested("{a: ", "1", "}", 3000)),
+            format!(
+                "{{ users(filter: {}) {{ totalCount }} }}",
+                nested("{a: ", "1", "}", 3000)
+            ),
             json!({}),
             Expect::Code("BAD_USER_INPUT"),
         ),
         (
             "a variable default 3,000 deep",
             "member",
-            format!("query($v: [Int] = {}) {{ viewer {{ email }} }}", nested("[", "1", "]", 3000)),
+            format!(
+                "query($v: [Int] = {}) {{ viewer {{ email }} }}",
+                nested("[", "1", "]", 3000)
+            ),
             json!({}),
             Expect::Code("BAD_USER_INPUT"),
         ),
         (
             "a directive argument 3,000 deep",
             "member",
-            format!("{{ viewer @include(if: {}) {{ email }} }}", nested("[", "true", "]", 3000)),
+            format!(
+                "{{ viewer @include(if: {}) {{ email }} }}",
+                nested("[", "true", "]", 3000)
+            ),
             json!({}),
             Expect::Code("BAD_USER_INPUT"),
         ),
-        ("variables 100 deep", "member", search.into(), json!({ "s": deep_json }), Expect::Code("BAD_USER_INPUT")),
-        ("a fragment bomb", "member", fragment_bomb(19), json!({}), Expect::Code("BAD_USER_INPUT")),
-        ("1,500 aliases", "member", format!("{{ {aliases} }}"), json!({}), Expect::Code("BAD_USER_INPUT")),
+        (
+            "variables 100 deep",
+            "member",
+            search.into(),
+            json!({ "s": deep_json }),
+            Expect::Code("BAD_USER_INPUT"),
+        ),
+        (
+            "a fragment bomb",
+            "member",
+            fragment_bomb(19),
+            json!({}),
+            Expect::Code("BAD_USER_INPUT"),
+        ),
+        (
+            "1,500 aliases",
+            "member",
+            format!("{{ {aliases} }}"),
+            json!({}),
+            Expect::Code("BAD_USER_INPUT"),
+        ),
         (
             "a 40 KB document",
             "member",
@@ -115,8 +148,20 @@ async fn every_limit_and_credential_case_at_both_doors() {
             json!({}),
             Expect::Code("BAD_USER_INPUT"),
         ),
-        ("selections too deep", "admin", deep_selection, json!({}), Expect::Code("BAD_USER_INPUT")),
-        ("NUL in a variable", "admin", search.into(), json!({ "s": "a\u{0}b" }), Expect::Code("BAD_USER_INPUT")),
+        (
+            "selections too deep",
+            "admin",
+            deep_selection,
+            json!({}),
+            Expect::Code("BAD_USER_INPUT"),
+        ),
+        (
+            "NUL in a variable",
+            "admin",
+            search.into(),
+            json!({ "s": "a\u{0}b" }),
+            Expect::Code("BAD_USER_INPUT"),
+        ),
         (
             "NUL escaped in a literal",
             "admin",
@@ -138,7 +183,13 @@ async fn every_limit_and_credential_case_at_both_doors() {
             json!({}),
             Expect::Code("BAD_USER_INPUT"),
         ),
-        ("an administrator's query as a member", "member", "{ users { totalCount } }".into(), json!({}), Expect::Code("FORBIDDEN")),
+        (
+            "an administrator's query as a member",
+            "member",
+            "{ users { totalCount } }".into(),
+            json!({}),
+            Expect::Code("FORBIDDEN"),
+        ),
         (
             "another firm's user",
             "admin",
@@ -171,7 +222,11 @@ async fn every_limit_and_credential_case_at_both_doors() {
         let token = if *who == "admin" { &admin } else { &member };
         let (_, body) = app.gql(token, query, variables.clone()).await;
         check("HTTP", name, &body, *expect);
-        let socket = if *who == "admin" { &mut admin_socket } else { &mut member_socket };
+        let socket = if *who == "admin" {
+            &mut admin_socket
+        } else {
+            &mut member_socket
+        };
         let body = ws_answer(socket, &format!("op{i}"), query, variables).await;
         check("WebSocket", name, &body, *expect);
     }
@@ -188,15 +243,28 @@ async fn every_limit_and_credential_case_at_both_doors() {
     let expired = {
         use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
         let claims = json!({ "sub": sub, "exp": 1_000_000_000u64 });
-        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET)).unwrap()
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap()
     };
     let deactivated = app.token("frank@demo.test").await;
     set_user(&app, "frank@demo.test", "enabled", false).await;
     for (name, token) in [("forged", forged), ("expired", expired), ("deactivated", deactivated)] {
         let (status, body) = app.gql(&token, "{ viewer { email } }", json!({})).await;
-        assert_eq!((status, error_code(&body)), (401, "UNAUTHENTICATED"), "HTTP {name}: {body}");
+        assert_eq!(
+            (status, error_code(&body)),
+            (401, "UNAUTHENTICATED"),
+            "HTTP {name}: {body}"
+        );
         let mut socket = connect(&app).await;
-        send(&mut socket, json!({ "type": "connection_init", "payload": { "token": token } })).await;
+        send(
+            &mut socket,
+            json!({ "type": "connection_init", "payload": { "token": token } }),
+        )
+        .await;
         assert_eq!(next(&mut socket).await, json!({ "close": 4403 }), "WebSocket {name}");
     }
 }
@@ -211,12 +279,17 @@ async fn set_user(app: &TestApp, email: &str, column: &str, value: bool) {
     app.db.execute_unprepared(&sql).await.expect("update user");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_open_socket_never_outlives_its_rights() {
-    let app = spawn_app_with_limits(QueryLimits {
-        ws_recheck_interval: 1,
-        ..Default::default()
-    })
+async fn an_open_socket_never_outlives_its_rights(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            limits: Some(QueryLimits {
+                ws_recheck_interval: 1,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    )
     .await;
 
     // Demoted: the next operation runs with the rights of now.
@@ -277,7 +350,11 @@ async fn sockets_and_operations_are_capped_per_user_and_connection() {
     let mut second = connect(&app).await;
     init(&mut second, &bob).await;
     let mut third = connect(&app).await;
-    send(&mut third, json!({ "type": "connection_init", "payload": { "token": bob } })).await;
+    send(
+        &mut third,
+        json!({ "type": "connection_init", "payload": { "token": bob } }),
+    )
+    .await;
     assert_eq!(next(&mut third).await, json!({ "close": 1013 }));
     // Someone else is not affected.
     let mut carol = connect(&app).await;
@@ -330,7 +407,10 @@ async fn slow_and_greedy_clients_are_cut_off() {
     // Half a request head: closed after the header read timeout.
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
     slow.write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\n").await.unwrap();
-    assert!(closed_within(&mut slow, Duration::from_secs(4)).await, "half a head was held");
+    assert!(
+        closed_within(&mut slow, Duration::from_secs(4)).await,
+        "half a head was held"
+    );
 
     // A body that never arrives: 408 with a code after the body read timeout.
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
@@ -352,11 +432,20 @@ async fn slow_and_greedy_clients_are_cut_off() {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut extra = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    assert!(closed_within(&mut extra, Duration::from_millis(500)).await, "over the cap, yet held");
+    assert!(
+        closed_within(&mut extra, Duration::from_millis(500)).await,
+        "over the cap, yet held"
+    );
     let first = &mut held[0];
-    first.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    first
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     let mut buf = [0u8; 64];
-    let n = tokio::time::timeout(Duration::from_secs(2), first.read(&mut buf)).await.unwrap().unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(2), first.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     // Held connections that send nothing are dropped after the header timeout: room again.
     drop(held);
@@ -382,7 +471,9 @@ async fn shutdown_has_a_deadline() {
     }));
     // A client that sends half a request and then nothing.
     let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
-    slow.write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{").await.unwrap();
+    slow.write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{")
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let asked = std::time::Instant::now();
     stop.send(()).unwrap();
@@ -419,7 +510,12 @@ async fn refusals_outside_execution_carry_a_code() {
     assert_eq!(res.status().as_u16(), 413);
     let body: Value = res.json().await.unwrap();
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
-    let missing = app.client.get(format!("{}/nothing-here", app.base)).send().await.unwrap();
+    let missing = app
+        .client
+        .get(format!("{}/nothing-here", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
     let body: Value = missing.json().await.unwrap();
     assert_eq!(error_code(&body), "NOT_FOUND");
@@ -430,7 +526,11 @@ async fn refusals_outside_execution_carry_a_code() {
     let ids: Vec<String> = (0..5000).map(|i| format!("garbage-{i}")).collect();
     let q = "query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) { previewToken } }";
     let (_, body) = app
-        .gql(&token, q, json!({ "i": { "fromUserId": lee, "toUserId": bob, "matterIds": ids } }))
+        .gql(
+            &token,
+            q,
+            json!({ "i": { "fromUserId": lee, "toUserId": bob, "matterIds": ids } }),
+        )
         .await;
     let errors = body["errors"].as_array().unwrap();
     assert!(errors.len() <= 21, "{} errors", errors.len());
@@ -450,8 +550,37 @@ const CORPUS: [&str; 8] = [
 ];
 
 const ALPHABET: &[&str] = &[
-    "{", "}", "[", "]", "(", ")", "\"", "\"\"\"", "\\", "#", "$", "@", ":", "!", ",", "...", "é", "𝔘", "\u{0}",
-    "\\u0000", "\n", " ", "a", "1", "-", "__typename", "query", "fragment", "on", "null", "true",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    "\"",
+    "\"\"\"",
+    "\\",
+    "#",
+    "$",
+    "@",
+    ":",
+    "!",
+    ",",
+    "...",
+    "é",
+    "𝔘",
+    "\u{0}",
+    "\\u0000",
+    "\n",
+    " ",
+    "a",
+    "1",
+    "-",
+    "__typename",
+    "query",
+    "fragment",
+    "on",
+    "null",
+    "true",
 ];
 
 /// One hostile document and its variables, from the seeded generator.
@@ -464,7 +593,10 @@ fn hostile(rng: &mut rand::rngs::StdRng) -> (String, Value) {
             let depth = rng.random_range(50..4000);
             let (open, close) = [("[", "]"), ("{a:", "}"), ("(", ")"), ("{", "}")][rng.random_range(0..4)];
             let at = ["x: ", "$v: [Int] = ", "@include(if: "][rng.random_range(0..3)];
-            format!("query($v: Int) {{ viewer({at}{}) {{ id }} }}", nested(open, "1", close, depth))
+            format!(
+                "query($v: Int) {{ viewer({at}{}) {{ id }} }}",
+                nested(open, "1", close, depth)
+            )
         }
         // Random edits of a valid document.
         1..=3 => {
@@ -495,13 +627,20 @@ fn hostile(rng: &mut rand::rngs::StdRng) -> (String, Value) {
         // Many aliases, many directives.
         5 => {
             let n = rng.random_range(100..2500);
-            let piece = if rng.random_bool(0.5) { "__typename @skip(if: false) " } else { "viewer { id } " };
+            let piece = if rng.random_bool(0.5) {
+                "__typename @skip(if: false) "
+            } else {
+                "viewer { id } "
+            };
             (0..n).map(|i| format!("a{i}: {piece}")).collect()
         }
         // Odd strings in argument values.
         6 => {
             let text: String = (0..rng.random_range(1..200)).map(|_| pick(rng, ALPHABET)).collect();
-            format!("{{ users(filter: {{search: \"{}\"}}) {{ totalCount }} }}", text.replace('"', "'"))
+            format!(
+                "{{ users(filter: {{search: \"{}\"}}) {{ totalCount }} }}",
+                text.replace('"', "'")
+            )
         }
         // Junk.
         _ => (0..rng.random_range(1..400)).map(|_| pick(rng, ALPHABET)).collect(),
@@ -537,13 +676,12 @@ fn well_formed(body: &Value) -> Result<(), String> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thousands_of_hostile_documents_through_both_doors() {
+async fn thousands_of_hostile_documents_through_both_doors(backend: Backend) {
     let per_door: usize = std::env::var("HANDOVER_FUZZ_DOCUMENTS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(5000);
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(backend).await;
     let token = app.token("alice@demo.test").await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(20261128);
     let (mut refused, mut answered) = (0usize, 0usize);
@@ -559,18 +697,32 @@ async fn thousands_of_hostile_documents_through_both_doors() {
             .unwrap_or_else(|e| panic!("HTTP document {i}: no answer ({e}): {doc:.200}"));
         let status = res.status().as_u16();
         assert!([200, 400, 413].contains(&status), "HTTP document {i}: status {status}");
-        let body: Value = res.json().await.unwrap_or_else(|_| panic!("HTTP document {i}: not JSON"));
+        let body: Value = res
+            .json()
+            .await
+            .unwrap_or_else(|_| panic!("HTTP document {i}: not JSON"));
         well_formed(&body).unwrap_or_else(|why| panic!("HTTP document {i}: {why}: {doc:.300}"));
-        if body.get("errors").is_some() { refused += 1 } else { answered += 1 }
+        if body.get("errors").is_some() {
+            refused += 1
+        } else {
+            answered += 1
+        }
     }
     let mut socket = connect(&app).await;
     init(&mut socket, &token).await;
     for i in 0..per_door {
         let (doc, variables) = hostile(&mut rng);
         let body = ws_answer(&mut socket, &format!("h{i}"), &doc, &variables).await;
-        assert!(body.get("closed").is_none(), "WebSocket document {i} closed the socket: {body}: {doc:.300}");
+        assert!(
+            body.get("closed").is_none(),
+            "WebSocket document {i} closed the socket: {body}: {doc:.300}"
+        );
         well_formed(&body).unwrap_or_else(|why| panic!("WebSocket document {i}: {why}: {doc:.300}"));
-        if body.get("errors").is_some() { refused += 1 } else { answered += 1 }
+        if body.get("errors").is_some() {
+            refused += 1
+        } else {
+            answered += 1
+        }
     }
     // Still alive and serving.
     let data = app.data(&token, "{ viewer { email } }", json!({})).await;
@@ -581,3 +733,9 @@ async fn thousands_of_hostile_documents_through_both_doors() {
         2 * per_door
     );
 }
+
+on_both_databases!(
+    every_limit_and_credential_case_at_both_doors,
+    an_open_socket_never_outlives_its_rights,
+    thousands_of_hostile_documents_through_both_doors
+);

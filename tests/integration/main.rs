@@ -20,4 +20,5 @@ mod reassign_api;
 mod reassign_rules;
 mod report;
 mod schema;
+mod strings;
 mod websocket_protocol;

@@ -121,7 +121,11 @@ async fn each_new_assignee_is_told_once(backend: Backend) {
     let unread = app.data(&bob_token, MINE, json!({ "u": true })).await;
     assert_eq!(unread["notifications"]["totalCount"], 0);
     // Someone else's notification, or an ID that names none, is NOT_FOUND and changes nothing.
-    for ids in [json!([n["id"]]), json!(["garbage"]), json!([n["id"], "bm90aWZpY2F0aW9uOjk5OTk5"])] {
+    for ids in [
+        json!([n["id"]]),
+        json!(["garbage"]),
+        json!([n["id"], "bm90aWZpY2F0aW9uOjk5OTk5"]),
+    ] {
         let (_, body) = app.gql(&carol_token, mark, json!({ "ids": ids })).await;
         assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
     }

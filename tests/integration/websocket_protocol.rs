@@ -1,8 +1,8 @@
 //! graphql-transport-ws conformance: every close code the protocol defines, and the messages.
 
 use crate::common::*;
-use handover::config::QueryLimits;
 use futures::SinkExt;
+use handover::config::QueryLimits;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 

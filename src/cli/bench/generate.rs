@@ -109,27 +109,29 @@ pub async fn ensure(db: &DatabaseConnection, size: Size, now: DateTime<Utc>) -> 
     .last_insert_id;
 
     let users: Vec<user::ActiveModel> = (0..size.users)
-        .map(|i| user::ActiveModel {
-            firm_id: Set(firm_id),
-            key: Set(format!("u{i}")),
-            name: Set(match i {
-                0 => "Bench Admin".into(),
-                1 => "Bench Source".into(),
-                2 => "Bench Target".into(),
-                _ => format!("User {i}"),
-            }),
-            email: Set(format!("u{i}@bench.test")),
-            account_admin: Set(i == 0),
-            licence: Set(if i % 4 == 3 {
-                Licence::NonAttorney
-            } else {
-                Licence::Attorney
-            }),
-            enabled: Set(i != 1),
-            time_zone: Set(None),
-            ..Default::default()
-        }
-        .folded())
+        .map(|i| {
+            user::ActiveModel {
+                firm_id: Set(firm_id),
+                key: Set(format!("u{i}")),
+                name: Set(match i {
+                    0 => "Bench Admin".into(),
+                    1 => "Bench Source".into(),
+                    2 => "Bench Target".into(),
+                    _ => format!("User {i}"),
+                }),
+                email: Set(format!("u{i}@bench.test")),
+                account_admin: Set(i == 0),
+                licence: Set(if i % 4 == 3 {
+                    Licence::NonAttorney
+                } else {
+                    Licence::Attorney
+                }),
+                enabled: Set(i != 1),
+                time_zone: Set(None),
+                ..Default::default()
+            }
+            .folded()
+        })
         .collect();
     insert::<user::Entity, _>(db, users, 2000).await?;
     let user_ids = ids::<user::Entity, _>(db, user::Column::FirmId, user::Column::Id, firm_id).await?;

@@ -44,18 +44,20 @@ async fn ensure_firm(db: &DatabaseConnection, pairs: usize) -> AppResult<(i64, V
             .exec(&txn)
             .await?
             .last_insert_id;
-            let user = |key: String, admin: bool| user::ActiveModel {
-                firm_id: Set(firm_id),
-                email: Set(format!("{key}@live.test")),
-                name: Set(key.clone()),
-                key: Set(key),
-                account_admin: Set(admin),
-                licence: Set(Licence::Attorney),
-                enabled: Set(true),
-                time_zone: Set(None),
-                ..Default::default()
-            }
-            .folded();
+            let user = |key: String, admin: bool| {
+                user::ActiveModel {
+                    firm_id: Set(firm_id),
+                    email: Set(format!("{key}@live.test")),
+                    name: Set(key.clone()),
+                    key: Set(key),
+                    account_admin: Set(admin),
+                    licence: Set(Licence::Attorney),
+                    enabled: Set(true),
+                    time_zone: Set(None),
+                    ..Default::default()
+                }
+                .folded()
+            };
             let mut users = vec![user("admin".into(), true)];
             users.extend((0..pairs).map(|i| user(format!("ls{i}"), false)));
             users.extend((0..pairs).map(|i| user(format!("la{i}"), false)));
@@ -86,20 +88,22 @@ async fn ensure_firm(db: &DatabaseConnection, pairs: usize) -> AppResult<(i64, V
                     .exec_without_returning(&txn)
                     .await?;
             }
-            let matter_id = matter::Entity::insert(matter::ActiveModel {
-                firm_id: Set(firm_id),
-                key: Set("live-m".into()),
-                display_number: Set("00001-Live".into()),
-                description: Set("Live benchmark".into()),
-                status: Set(MatterStatus::Open),
-                practice_area: Set(None),
-                client_name: Set("Live".into()),
-                responsible_attorney_id: Set(Some(ids[0].0)),
-                originating_attorney_id: Set(None),
-                permission_everyone: Set(true),
-                ..Default::default()
-            }
-            .folded())
+            let matter_id = matter::Entity::insert(
+                matter::ActiveModel {
+                    firm_id: Set(firm_id),
+                    key: Set("live-m".into()),
+                    display_number: Set("00001-Live".into()),
+                    description: Set("Live benchmark".into()),
+                    status: Set(MatterStatus::Open),
+                    practice_area: Set(None),
+                    client_name: Set("Live".into()),
+                    responsible_attorney_id: Set(Some(ids[0].0)),
+                    originating_attorney_id: Set(None),
+                    permission_everyone: Set(true),
+                    ..Default::default()
+                }
+                .folded(),
+            )
             .exec(&txn)
             .await?
             .last_insert_id;
