@@ -164,10 +164,10 @@ pub struct QueryLimits {
     #[arg(long, env = "HANDOVER_WS_RECHECK_INTERVAL", default_value_t = 30, value_parser = seconds_in(1, 3600))]
     pub ws_recheck_interval: u64,
     /// Open WebSocket connections one user may hold (per server instance).
-    #[arg(long, env = "HANDOVER_MAX_WEBSOCKETS_PER_USER", default_value_t = 16, value_parser = count_in(1, 100_000))]
+    #[arg(long, env = "HANDOVER_MAX_WEBSOCKETS_PER_USER", default_value_t = 8, value_parser = count_in(1, 100_000))]
     pub max_websockets_per_user: usize,
     /// Operations (subscriptions, queries, mutations) running at once on one WebSocket.
-    #[arg(long, env = "HANDOVER_MAX_OPERATIONS_PER_CONNECTION", default_value_t = 32, value_parser = count_in(1, 10_000))]
+    #[arg(long, env = "HANDOVER_MAX_OPERATIONS_PER_CONNECTION", default_value_t = 16, value_parser = count_in(1, 10_000))]
     pub max_operations_per_connection: usize,
     /// Open TCP connections (HTTP and WebSocket together); further ones are closed at once.
     #[arg(long, env = "HANDOVER_MAX_CONNECTIONS", default_value_t = 4096, value_parser = count_in(1, 1_000_000))]
@@ -203,8 +203,8 @@ impl Default for QueryLimits {
             request_timeout: 30,
             ws_init_timeout: 10,
             ws_recheck_interval: 30,
-            max_websockets_per_user: 16,
-            max_operations_per_connection: 32,
+            max_websockets_per_user: 8,
+            max_operations_per_connection: 16,
             max_connections: 4096,
             header_read_timeout: 10,
             body_read_timeout: 30,
@@ -278,4 +278,7 @@ pub struct BenchArgs {
     /// reads and subscriptions on overlapping work, then consistency checks.
     #[arg(long)]
     pub soak: Option<u64>,
+    /// With --soak: the most the hostile client may slow the normal clients' p99 (a ratio).
+    #[arg(long, default_value_t = 2.0)]
+    pub max_slowdown: f64,
 }

@@ -20,6 +20,11 @@ const browser = await chromium.launch({
          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+// The page runs under a strict Content-Security-Policy: anything it blocks is a failure.
+const blocked = [];
+page.on('console', (message) => {
+  if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+});
 const outside = [];
 // No internet: anything not served by handover is refused (and counted).
 await page.route('**/*', (route) => {
@@ -50,6 +55,7 @@ await browser.close();
 const failures = [];
 if (!result.includes('TARGET_NO_ACCESS')) failures.push(`the preview is not on screen: ${result.slice(0, 300)}`);
 if (outside.length) failures.push(`requests outside handover: ${outside.join(', ')}`);
+if (blocked.length) failures.push(`blocked by the Content-Security-Policy: ${blocked.join(' | ')}`);
 console.log(`GraphiQL in chromium: result shown (${result.length} characters), screenshot ${screenshot}`);
 if (failures.length) {
   console.error(failures.join('\n'));

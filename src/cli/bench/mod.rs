@@ -5,6 +5,7 @@
 mod crash;
 mod floor;
 mod generate;
+mod hostile;
 mod live;
 mod soak;
 
@@ -137,7 +138,7 @@ pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
         return crash::run(&database.database_url, args.scale, times).await;
     }
     if let Some(seconds) = args.soak {
-        return soak::run(&database.database_url, args.scale, seconds).await;
+        return soak::run(&database.database_url, args.scale, seconds, args.max_slowdown).await;
     }
     let db = crate::db::connect(&database.database_url).await?;
     crate::db::migrate(&db).await?;

@@ -2,6 +2,11 @@
 //! previews, applies and undos of overlapping work among a handful of people, reads, and
 //! subscribers. Then: no 5xx, no "database is locked", no lost live notification, and every
 //! report adds up to what its batch says it moved.
+//!
+//! It runs three times on the same server: as it is, with a hostile member beside the normal
+//! clients (see `hostile`), and as it is again. The database grows from run to run and slows
+//! them down by itself, so the hostile run's p99 latency is compared with the mean of the two
+//! calm runs around it; it must stay within `--max-slowdown` (2x).
 
 use super::Server;
 use crate::auth::JwtKeys;
@@ -22,6 +27,8 @@ const WORKERS: usize = 12;
 
 #[derive(Default)]
 struct Tally {
+    /// Latency of each normal request, in microseconds.
+    latencies: std::sync::Mutex<Vec<u64>>,
     requests: AtomicU64,
     ok: AtomicU64,
     refused: AtomicU64,
@@ -32,7 +39,7 @@ struct Tally {
     live: AtomicU64,
 }
 
-pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> {
+pub async fn run(database_url: &str, scale: f64, seconds: u64, max_slowdown: f64) -> AppResult<()> {
     let db = crate::db::connect(database_url).await?;
     crate::db::migrate(&db).await?;
     let backend = crate::db::backend_name(&db);
@@ -57,7 +64,6 @@ pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> 
     let (server, port) = Server::start(database_url, &secret).await?;
     let base = format!("http://127.0.0.1:{port}");
     let tally = Arc::new(Tally::default());
-    let deadline = Instant::now() + Duration::from_secs(seconds);
     let batch_before = reassignment::Entity::find().count(&db).await?;
 
     // Subscribers: every attorney listens; count what arrives.
@@ -83,9 +89,112 @@ pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> 
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
+    let calm = Arc::new(Tally::default());
+    clients(&base, &admin, &attorneys, Instant::now() + Duration::from_secs(seconds), &calm).await;
+    let member = keys.sign(&ids::encode(Kind::User, attorneys[0]), 3600)?;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let hostile = tokio::spawn(super::hostile::run(port, member, deadline));
+    clients(&base, &admin, &attorneys, deadline, &tally).await;
+    let attacks = hostile.await.unwrap_or_default();
+    let calm_after = Arc::new(Tally::default());
+    clients(&base, &admin, &attorneys, Instant::now() + Duration::from_secs(seconds), &calm_after).await;
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(server);
+    for s in subscribers {
+        s.abort();
+    }
+
+    // Every report adds up to what its batch says it moved, and every task has a holder of the firm.
+    let batches = reassignment::Entity::find().all(&db).await?;
+    let mut checked = 0;
+    for b in batches.iter().skip(batch_before as usize) {
+        for (kind, said) in [
+            (WorkKind::Matter, b.matters_reassigned),
+            (WorkKind::Task, b.tasks_reassigned),
+            (WorkKind::CalendarEvent, b.events_reassigned),
+        ] {
+            let items = reassignment_item::Entity::find()
+                .filter(reassignment_item::Column::ReassignmentId.eq(b.id))
+                .filter(reassignment_item::Column::Kind.eq(kind))
+                .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
+                .count(&db)
+                .await? as i64;
+            if items != said {
+                return Err(AppError::internal(format!(
+                    "batch {}: says {said} {kind:?} moved, report has {items}",
+                    b.id
+                )));
+            }
+        }
+        checked += 1;
+    }
+    let firm_users: Vec<i64> = user::Entity::find()
+        .filter(user::Column::FirmId.eq(people.firm_id))
+        .all(&db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    let orphans = task::Entity::find()
+        .filter(task::Column::FirmId.eq(people.firm_id))
+        .filter(task::Column::AssigneeId.is_not_in(firm_users))
+        .count(&db)
+        .await?;
+    let t = |a: &AtomicU64| a.load(Relaxed);
+    for run in [&calm, &calm_after] {
+        for (sum, part) in [
+            (&tally.server_errors, &run.server_errors),
+            (&tally.locked, &run.locked),
+            (&tally.applied, &run.applied),
+            (&tally.undone, &run.undone),
+            (&tally.refused, &run.refused),
+            (&tally.requests, &run.requests),
+        ] {
+            sum.fetch_add(part.load(Relaxed), Relaxed);
+        }
+    }
+    let (before, hostile_p99, after) = (p99(&calm), p99(&tally), p99(&calm_after));
+    let calm_p99 = (before + after) / 2.0;
+    let ratio = if calm_p99 > 0.0 { hostile_p99 / calm_p99 } else { 0.0 };
+    println!(
+        "normal clients' p99: {before:.1} ms alone, {hostile_p99:.1} ms beside the hostile client, {after:.1} ms \
+         alone again: {ratio:.2}x the calm mean. Hostile client: {attacks}"
+    );
+    println!(
+        "| database | seconds | clients | requests | applied | undone | refused (user errors) | 5xx or errors | \"database is locked\" | live notifications | reports checked | tasks without a holder |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {backend} | {seconds} | {WORKERS} + {} subscribers | {} | {} | {} | {} | {} | {} | {} | {checked} | {orphans} |",
+        attorneys.len(),
+        t(&tally.requests),
+        t(&tally.applied),
+        t(&tally.undone),
+        t(&tally.refused),
+        t(&tally.server_errors),
+        t(&tally.locked),
+        t(&tally.live),
+    );
+    if t(&tally.server_errors) > 0 || t(&tally.locked) > 0 || orphans > 0 {
+        return Err(AppError::internal("the soak found errors"));
+    }
+    if !attacks.all_refused() {
+        return Err(AppError::internal(format!("the hostile client got through: {attacks}")));
+    }
+    if ratio > max_slowdown {
+        return Err(AppError::internal(format!(
+            "the hostile client slowed the normal clients' p99 by {ratio:.2}x (more than {max_slowdown}x)"
+        )));
+    }
+    Ok(())
+}
+
+/// The normal clients, until `deadline`.
+async fn clients(base: &str, admin: &str, attorneys: &[i64], deadline: Instant, tally: &Arc<Tally>) {
     let mut workers = Vec::new();
     for worker in 0..WORKERS {
-        let (tally, base, admin, attorneys) = (tally.clone(), base.clone(), admin.clone(), attorneys.clone());
+        let (tally, base, admin, attorneys) = (tally.clone(), base.to_string(), admin.to_string(), attorneys.to_vec());
         workers.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             let mut n = worker as u64 * 7919;
@@ -102,13 +211,22 @@ pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> 
                     _ => ("{ matters(first: 50) { totalCount nodes { responsibleAttorney { name } openTaskCount } } }", json!({})),
                 };
                 tally.requests.fetch_add(1, Relaxed);
+                let started = Instant::now();
                 let res = client.post(format!("{base}/graphql")).bearer_auth(&admin).json(&json!({ "query": query, "variables": vars })).send().await;
-                let Ok(res) = res else {
+                let res = match res {
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let body: Value = r.json().await.unwrap_or(Value::Null);
+                        let took = started.elapsed().as_micros() as u64;
+                        tally.latencies.lock().unwrap_or_else(|e| e.into_inner()).push(took);
+                        Ok((status, body))
+                    }
+                    Err(e) => Err(e),
+                };
+                let Ok((status, body)) = res else {
                     tally.server_errors.fetch_add(1, Relaxed);
                     continue;
                 };
-                let status = res.status().as_u16();
-                let body: Value = res.json().await.unwrap_or(Value::Null);
                 if status >= 500 {
                     tally.server_errors.fetch_add(1, Relaxed);
                 }
@@ -157,66 +275,14 @@ pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> 
     for w in workers {
         let _ = w.await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    drop(server);
-    for s in subscribers {
-        s.abort();
-    }
+}
 
-    // Every report adds up to what its batch says it moved, and every task has a holder of the firm.
-    let batches = reassignment::Entity::find().all(&db).await?;
-    let mut checked = 0;
-    for b in batches.iter().skip(batch_before as usize) {
-        for (kind, said) in [
-            (WorkKind::Matter, b.matters_reassigned),
-            (WorkKind::Task, b.tasks_reassigned),
-            (WorkKind::CalendarEvent, b.events_reassigned),
-        ] {
-            let items = reassignment_item::Entity::find()
-                .filter(reassignment_item::Column::ReassignmentId.eq(b.id))
-                .filter(reassignment_item::Column::Kind.eq(kind))
-                .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
-                .count(&db)
-                .await? as i64;
-            if items != said {
-                return Err(AppError::internal(format!(
-                    "batch {}: says {said} {kind:?} moved, report has {items}",
-                    b.id
-                )));
-            }
-        }
-        checked += 1;
+/// The 99th percentile of the recorded latencies, in milliseconds.
+fn p99(tally: &Tally) -> f64 {
+    let mut all = tally.latencies.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if all.is_empty() {
+        return 0.0;
     }
-    let firm_users: Vec<i64> = user::Entity::find()
-        .filter(user::Column::FirmId.eq(people.firm_id))
-        .all(&db)
-        .await?
-        .into_iter()
-        .map(|u| u.id)
-        .collect();
-    let orphans = task::Entity::find()
-        .filter(task::Column::FirmId.eq(people.firm_id))
-        .filter(task::Column::AssigneeId.is_not_in(firm_users))
-        .count(&db)
-        .await?;
-    let t = |a: &AtomicU64| a.load(Relaxed);
-    println!(
-        "| database | seconds | clients | requests | applied | undone | refused (user errors) | 5xx or errors | \"database is locked\" | live notifications | reports checked | tasks without a holder |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    println!(
-        "| {backend} | {seconds} | {WORKERS} + {} subscribers | {} | {} | {} | {} | {} | {} | {} | {checked} | {orphans} |",
-        attorneys.len(),
-        t(&tally.requests),
-        t(&tally.applied),
-        t(&tally.undone),
-        t(&tally.refused),
-        t(&tally.server_errors),
-        t(&tally.locked),
-        t(&tally.live),
-    );
-    if t(&tally.server_errors) > 0 || t(&tally.locked) > 0 || orphans > 0 {
-        return Err(AppError::internal("the soak found errors"));
-    }
-    Ok(())
+    all.sort_unstable();
+    all[(all.len() * 99 / 100).min(all.len() - 1)] as f64 / 1000.0
 }
