@@ -125,6 +125,13 @@ struct Connection {
     finished: mpsc::UnboundedSender<String>,
 }
 
+/// The outcome of checking a socket's credentials again.
+enum Recheck {
+    Valid(Viewer),
+    Close(&'static str),
+    Unavailable,
+}
+
 /// What to do after a message.
 enum Next {
     Continue,
@@ -181,7 +188,7 @@ impl Connection {
                     break Some((4403, "Forbidden: the token has expired"));
                 }
                 _ = recheck.tick(), if conn.viewer.is_some() => {
-                    if let Err(reason) = conn.recheck().await {
+                    if let Recheck::Close(reason) = conn.recheck().await {
                         break Some((4403, reason));
                     }
                 }
@@ -293,8 +300,12 @@ impl Connection {
                 }
                 // Rights are those of now, not of `connection_init`.
                 let viewer = match self.recheck().await {
-                    Ok(viewer) => viewer,
-                    Err(reason) => return Next::Close(4403, reason),
+                    Recheck::Valid(viewer) => viewer,
+                    Recheck::Close(reason) => return Next::Close(4403, reason),
+                    Recheck::Unavailable => {
+                        self.send_error(id, "internal error", "INTERNAL").await;
+                        return Next::Continue;
+                    }
                 };
                 let operation = door::Operation {
                     query: query.to_string(),
@@ -325,21 +336,24 @@ impl Connection {
     }
 
     /// Authenticate the socket's token again: the viewer as of now, or why the socket must
-    /// close. A database that cannot answer keeps the socket (it is checked again soon).
-    async fn recheck(&mut self) -> Result<Viewer, &'static str> {
+    /// close. `Recheck::Unavailable` when the database cannot answer: the operation is refused
+    /// (`INTERNAL`, as over HTTP) but the socket is kept and checked again soon.
+    async fn recheck(&mut self) -> Recheck {
         let (Some(token), Some(viewer)) = (&self.token, &self.viewer) else {
-            return Err("Forbidden");
+            return Recheck::Close("Forbidden");
         };
         match authenticate_session(&self.state.db, &self.state.keys, token).await {
             Ok((fresh, _)) if fresh.user_id() == viewer.user_id() => {
                 self.viewer = Some(fresh.clone());
-                Ok(fresh)
+                Recheck::Valid(fresh)
             }
-            Ok(_) => Err("Forbidden"),
-            Err(AppError::Unauthenticated(_)) => Err("Forbidden: the token or the account is no longer valid"),
+            Ok(_) => Recheck::Close("Forbidden"),
+            Err(AppError::Unauthenticated(_)) => {
+                Recheck::Close("Forbidden: the token or the account is no longer valid")
+            }
             Err(e) => {
-                tracing::warn!(error = %e.detail(), "cannot re-check a WebSocket's user; keeping it for now");
-                Ok(viewer.clone())
+                tracing::warn!(error = %e.detail(), "cannot re-check a WebSocket's user");
+                Recheck::Unavailable
             }
         }
     }

@@ -66,10 +66,25 @@ fn bombs() -> Vec<(String, Value)> {
     }
     fragments.push_str("fragment F19 on Query { __typename }\n");
     vec![
-        (format!("{{ viewer(x: {}) {{ id }} }}", nested("[", "1", "]", 3000)), json!({})),
-        (format!("{{ users(filter: {}) {{ totalCount }} }}", nested("{a: ", "1", "}", 3000)), json!({})),
+        (
+            format!("{{ viewer(x: {}) {{ id }} }}", nested("[", "1", "]", 3000)),
+            json!({}),
+        ),
+        (
+            format!(
+                "{{ users(filter: {}) {{ totalCount }} }}",
+                nested("{a: ", "1", "}", 3000)
+            ),
+            json!({}),
+        ),
         (fragments, json!({})),
-        (format!("{{ {} }}", (0..2000).map(|i| format!("a{i}: __typename ")).collect::<String>()), json!({})),
+        (
+            format!(
+                "{{ {} }}",
+                (0..2000).map(|i| format!("a{i}: __typename ")).collect::<String>()
+            ),
+            json!({}),
+        ),
         (format!("{{ viewer {{ id }} }} #{}", "x".repeat(40_000)), json!({})),
         (
             "query($s: String) { matters(filter: {search: $s}) { totalCount } }".into(),
@@ -194,9 +209,10 @@ async fn socket_flood(port: u16, member: String, deadline: Instant, attacks: Arc
         let mut request = format!("ws://127.0.0.1:{port}/graphql")
             .into_client_request()
             .expect("url");
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
         let Ok((mut socket, _)) = tokio_tungstenite::connect_async(request).await else {
             continue;
         };

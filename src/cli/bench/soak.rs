@@ -90,14 +90,28 @@ pub async fn run(database_url: &str, scale: f64, seconds: u64, max_slowdown: f64
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let calm = Arc::new(Tally::default());
-    clients(&base, &admin, &attorneys, Instant::now() + Duration::from_secs(seconds), &calm).await;
+    clients(
+        &base,
+        &admin,
+        &attorneys,
+        Instant::now() + Duration::from_secs(seconds),
+        &calm,
+    )
+    .await;
     let member = keys.sign(&ids::encode(Kind::User, attorneys[0]), 3600)?;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let hostile = tokio::spawn(super::hostile::run(port, member, deadline));
     clients(&base, &admin, &attorneys, deadline, &tally).await;
     let attacks = hostile.await.unwrap_or_default();
     let calm_after = Arc::new(Tally::default());
-    clients(&base, &admin, &attorneys, Instant::now() + Duration::from_secs(seconds), &calm_after).await;
+    clients(
+        &base,
+        &admin,
+        &attorneys,
+        Instant::now() + Duration::from_secs(seconds),
+        &calm_after,
+    )
+    .await;
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     drop(server);
