@@ -127,7 +127,7 @@ struct Connection {
 
 /// The outcome of checking a socket's credentials again.
 enum Recheck {
-    Valid(Viewer),
+    Valid(Box<Viewer>),
     Close(&'static str),
     Unavailable,
 }
@@ -300,7 +300,7 @@ impl Connection {
                 }
                 // Rights are those of now, not of `connection_init`.
                 let viewer = match self.recheck().await {
-                    Recheck::Valid(viewer) => viewer,
+                    Recheck::Valid(viewer) => *viewer,
                     Recheck::Close(reason) => return Next::Close(4403, reason),
                     Recheck::Unavailable => {
                         self.send_error(id, "internal error", "INTERNAL").await;
@@ -345,7 +345,7 @@ impl Connection {
         match authenticate_session(&self.state.db, &self.state.keys, token).await {
             Ok((fresh, _)) if fresh.user_id() == viewer.user_id() => {
                 self.viewer = Some(fresh.clone());
-                Recheck::Valid(fresh)
+                Recheck::Valid(Box::new(fresh))
             }
             Ok(_) => Recheck::Close("Forbidden"),
             Err(AppError::Unauthenticated(_)) => {
