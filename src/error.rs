@@ -1,12 +1,10 @@
-//! The one error type. Each variant maps to a GraphQL `extensions.code` and an HTTP status.
-//! Internal details (database messages, I/O) are logged here and never sent to clients.
+//! The one error type, free of any framework: each variant has a code (`extensions.code` in
+//! answers) and a message a client may see. Internal details (database messages, I/O) are
+//! logged here and never sent to clients. The GraphQL layer converts it into a GraphQL error
+//! (`graphql::error`), the HTTP layer into a status code (`http::status_of`).
 //!
 //! `AppError` deliberately has no `Display` impl: async-graphql converts any `Display` type into
-//! a client-visible message with `?`, which is exactly how SQL text leaks. Conversion goes
-//! through our own `From<AppError> for async_graphql::Error` instead.
-
-use async_graphql::ErrorExtensions;
-use axum::http::StatusCode;
+//! a client-visible message with `?`, which is exactly how SQL text leaks.
 
 #[derive(Debug)]
 pub enum AppError {
@@ -38,16 +36,6 @@ impl AppError {
         }
     }
 
-    pub fn status(&self) -> StatusCode {
-        match self {
-            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::BadUserInput(_) => StatusCode::BAD_REQUEST,
-            AppError::Internal(_) | AppError::Transient(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
     /// The message a client may see.
     pub fn public_message(&self) -> String {
         match self {
@@ -71,7 +59,8 @@ impl AppError {
         AppError::Internal(detail.to_string())
     }
 
-    fn log(&self) {
+    /// Log the internal detail, if any (once, where the error becomes an answer).
+    pub fn log(&self) {
         if let AppError::Internal(detail) | AppError::Transient(detail) = self {
             tracing::error!(error = %detail, "internal error");
         }
@@ -103,13 +92,6 @@ impl From<sea_orm::DbErr> for AppError {
 impl From<std::io::Error> for AppError {
     fn from(err: std::io::Error) -> Self {
         AppError::Internal(format!("io: {err}"))
-    }
-}
-
-impl From<AppError> for async_graphql::Error {
-    fn from(err: AppError) -> Self {
-        err.log();
-        async_graphql::Error::new(err.public_message()).extend_with(|_, ext| ext.set("code", err.code()))
     }
 }
 

@@ -77,7 +77,7 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
         mail.smtp_url.as_deref(),
         mail.mail_dir.clone(),
         &mail.mail_from,
-        state.hub.mail_waker(),
+        state.live.hub.mail_waker(),
     )?
     .with_metrics(state.metrics.clone());
     tracing::info!(to = %mailer.describe(), "outbox worker started");

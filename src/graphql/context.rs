@@ -46,6 +46,11 @@ pub fn viewer<'a>(ctx: &Context<'a>) -> Result<&'a Viewer, AppError> {
     request(ctx).map(|r| &r.viewer)
 }
 
+/// The request's clock: the instant it started. Resolvers never read the wall clock.
+pub fn now(ctx: &Context<'_>) -> Result<DateTime<Utc>, AppError> {
+    request(ctx).map(|r| r.now)
+}
+
 pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, AppError> {
     ctx.data::<DatabaseConnection>()
         .map_err(|_| AppError::internal("no database in schema data"))

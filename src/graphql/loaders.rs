@@ -26,11 +26,11 @@ fn db_err(e: sea_orm::DbErr) -> LoadError {
 const BATCH_WINDOW: Duration = Duration::from_millis(5);
 
 pub struct Loaders {
-    pub users: DataLoader<UserLoader, HashMapCache>,
+    pub users: DataLoader<ById<user::Entity>, HashMapCache>,
     pub matters: DataLoader<MatterLoader, HashMapCache>,
-    pub calendars: DataLoader<CalendarLoader, HashMapCache>,
-    pub tasks: DataLoader<TaskLoader, HashMapCache>,
-    pub events: DataLoader<EventLoader, HashMapCache>,
+    pub calendars: DataLoader<ById<calendar::Entity>, HashMapCache>,
+    pub tasks: DataLoader<ById<task::Entity>, HashMapCache>,
+    pub events: DataLoader<ById<calendar_event::Entity>, HashMapCache>,
     pub permissions: DataLoader<PermissionLoader, HashMapCache>,
     pub workloads: DataLoader<WorkloadLoader, HashMapCache>,
     pub matter_counts: DataLoader<MatterCountsLoader, HashMapCache>,
@@ -51,14 +51,34 @@ impl Loaders {
             DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(BATCH_WINDOW)
         }
         Loaders {
-            users: new(UserLoader(scope())),
+            users: new(ById::<user::Entity>::new(
+                scope(),
+                user::Column::FirmId,
+                user::Column::Id,
+                |u| u.id,
+            )),
             matters: new(MatterLoader {
                 scope: scope(),
                 visible_to: (!viewer.is_admin()).then_some(viewer.user_id()),
             }),
-            calendars: new(CalendarLoader(scope())),
-            tasks: new(TaskLoader(scope())),
-            events: new(EventLoader(scope())),
+            calendars: new(ById::<calendar::Entity>::new(
+                scope(),
+                calendar::Column::FirmId,
+                calendar::Column::Id,
+                |c| c.id,
+            )),
+            tasks: new(ById::<task::Entity>::new(
+                scope(),
+                task::Column::FirmId,
+                task::Column::Id,
+                |t| t.id,
+            )),
+            events: new(ById::<calendar_event::Entity>::new(
+                scope(),
+                calendar_event::Column::FirmId,
+                calendar_event::Column::Id,
+                |e| e.id,
+            )),
             permissions: new(PermissionLoader(scope())),
             workloads: new(WorkloadLoader {
                 scope: scope(),
@@ -82,20 +102,37 @@ pub struct Scope {
     firm_id: i64,
 }
 
-pub struct UserLoader(Scope);
+/// Rows of one table by id, in the viewer's firm (another firm's load as absent).
+pub struct ById<E: EntityTrait> {
+    scope: Scope,
+    firm: E::Column,
+    id: E::Column,
+    key: fn(&E::Model) -> i64,
+}
 
-impl Loader<i64> for UserLoader {
-    type Value = user::Model;
+impl<E: EntityTrait> ById<E> {
+    fn new(scope: Scope, firm: E::Column, id: E::Column, key: fn(&E::Model) -> i64) -> Self {
+        ById { scope, firm, id, key }
+    }
+}
+
+impl<E> Loader<i64> for ById<E>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    type Value = E::Model;
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = user::Entity::find()
-            .filter(user::Column::FirmId.eq(self.0.firm_id))
-            .filter(user::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0.db)
+        let rows = E::find()
+            .filter(self.firm.eq(self.scope.firm_id))
+            .filter(self.id.is_in(keys.iter().copied()))
+            .all(&self.scope.db)
             .await
             .map_err(db_err)?;
-        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+        Ok(rows.into_iter().map(|r| ((self.key)(&r), r)).collect())
     }
 }
 
@@ -118,57 +155,6 @@ impl Loader<i64> for MatterLoader {
         }
         let rows = select.all(&self.scope.db).await.map_err(db_err)?;
         Ok(rows.into_iter().map(|m| (m.id, m)).collect())
-    }
-}
-
-pub struct CalendarLoader(Scope);
-
-impl Loader<i64> for CalendarLoader {
-    type Value = calendar::Model;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = calendar::Entity::find()
-            .filter(calendar::Column::FirmId.eq(self.0.firm_id))
-            .filter(calendar::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0.db)
-            .await
-            .map_err(db_err)?;
-        Ok(rows.into_iter().map(|c| (c.id, c)).collect())
-    }
-}
-
-pub struct TaskLoader(Scope);
-
-impl Loader<i64> for TaskLoader {
-    type Value = task::Model;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = task::Entity::find()
-            .filter(task::Column::FirmId.eq(self.0.firm_id))
-            .filter(task::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0.db)
-            .await
-            .map_err(db_err)?;
-        Ok(rows.into_iter().map(|t| (t.id, t)).collect())
-    }
-}
-
-pub struct EventLoader(Scope);
-
-impl Loader<i64> for EventLoader {
-    type Value = calendar_event::Model;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = calendar_event::Entity::find()
-            .filter(calendar_event::Column::FirmId.eq(self.0.firm_id))
-            .filter(calendar_event::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0.db)
-            .await
-            .map_err(db_err)?;
-        Ok(rows.into_iter().map(|e| (e.id, e)).collect())
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod context;
+pub mod error;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -35,16 +36,11 @@ fn builder(limits: &QueryLimits) -> SchemaBuilder<query::Query, Mutation, Subscr
     b
 }
 
-pub fn build(
-    db: DatabaseConnection,
-    hub: crate::notify::Hub,
-    metrics: std::sync::Arc<crate::metrics::Metrics>,
-    limits: &QueryLimits,
-) -> AppSchema {
+pub fn build(db: DatabaseConnection, live: crate::notify::Live, limits: &QueryLimits) -> AppSchema {
     builder(limits)
         .data(db)
-        .data(hub)
-        .data(metrics)
+        .data(live.hub.clone())
+        .data(live)
         .data(rate::RateLimit::new(limits.max_reassignments_per_minute))
         .finish()
 }

@@ -122,7 +122,9 @@ fn params_from_object(mut obj: Map<String, Value>) -> Result<Params, String> {
 }
 
 fn params_from_url(raw: Option<&str>) -> Result<Params, String> {
-    let pairs: HashMap<String, String> = form_urlencoded(raw.unwrap_or(""));
+    let pairs: HashMap<String, String> = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
     let mut obj = Map::new();
     if let Some(q) = pairs.get("query") {
         obj.insert("query".into(), Value::String(q.clone()));
@@ -137,39 +139,6 @@ fn params_from_url(raw: Option<&str>) -> Result<Params, String> {
         }
     }
     params_from_object(obj)
-}
-
-/// `application/x-www-form-urlencoded` decoding of a query string.
-fn form_urlencoded(raw: &str) -> HashMap<String, String> {
-    fn decode(s: &str) -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => {
-                    match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                        Ok(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        Err(_) => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
 }
 
 pub async fn get_handler(
@@ -331,11 +300,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn url_decoding() {
-        let p = form_urlencoded("query=%7B%20__typename%20%7D&variables=%7B%22a%22%3A1%7D&x=a+b");
-        assert_eq!(p["query"], "{ __typename }");
-        assert_eq!(p["variables"], "{\"a\":1}");
-        assert_eq!(p["x"], "a b");
+    fn url_parameters() {
+        let p = params_from_url(Some(
+            "query=%7B%20__typename%20%7D&variables=%7B%22a%22%3A1%7D&operationName=a+b",
+        ))
+        .unwrap();
+        assert_eq!(p.query, "{ __typename }");
+        assert_eq!(p.variables.unwrap()["a"], 1);
+        assert_eq!(p.operation_name.as_deref(), Some("a b"));
     }
 
     #[test]

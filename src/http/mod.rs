@@ -24,7 +24,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub hub: crate::notify::Hub,
+    pub live: crate::notify::Live,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Flips to true when the server is stopping: WebSocket connections close cleanly.
     pub shutdown: tokio::sync::watch::Sender<bool>,
@@ -42,15 +42,12 @@ pub struct AppState {
 impl AppState {
     /// Must be called inside the Tokio runtime: on PostgreSQL it starts the LISTEN task.
     pub fn new(db: DatabaseConnection, keys: JwtKeys, limits: QueryLimits) -> Self {
-        let hub = crate::notify::Hub::default();
-        if !crate::notify::fanout::publishes_locally(&db) {
-            tokio::spawn(crate::notify::fanout::listen(db.clone(), hub.clone()));
-        }
         let metrics = Arc::new(crate::metrics::Metrics::default());
-        let schema = crate::graphql::build(db.clone(), hub.clone(), metrics.clone(), &limits);
+        let live = crate::notify::Live::start(&db, metrics.clone());
+        let schema = crate::graphql::build(db.clone(), live.clone(), &limits);
         AppState {
             db,
-            hub,
+            live,
             metrics,
             shutdown: tokio::sync::watch::channel(false).0,
             cors_origins: Arc::new(Vec::new()),
@@ -94,12 +91,24 @@ pub async fn viewer_from(
     crate::auth::authenticate(&state.db, &state.keys, token).await
 }
 
+/// The HTTP status of a domain error.
+pub fn status_of(err: &crate::error::AppError) -> StatusCode {
+    use crate::error::AppError;
+    match err {
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::BadUserInput(_) => StatusCode::BAD_REQUEST,
+        AppError::Internal(_) | AppError::Transient(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 /// An error as a GraphQL-shaped JSON body with its HTTP status (and `WWW-Authenticate` for 401).
 pub fn error_response(err: crate::error::AppError, content_type: axum::http::HeaderValue) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
     let body = serde_json::json!({ "errors": [err.to_graphql_json()] }).to_string();
-    let mut response = (err.status(), body).into_response();
+    let mut response = (status_of(&err), body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, content_type);
     if matches!(err, crate::error::AppError::Unauthenticated(_)) {
         response

@@ -10,3 +10,48 @@ pub mod store;
 
 pub use hub::{Hub, Published};
 pub use store::{Delivery, record_for_batch};
+
+use crate::metrics::Metrics;
+use entity::reassignment;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// Live delivery and what follows a commit, for every path that commits a reassignment (a
+/// mutation today; a scheduled start or return tomorrow).
+#[derive(Clone)]
+pub struct Live {
+    pub hub: Hub,
+    metrics: Arc<Metrics>,
+    /// SQLite (one instance): the committing path wakes the hub itself. PostgreSQL: every
+    /// instance's listener does, from the `NOTIFY` sent in the transaction.
+    local: bool,
+}
+
+impl Live {
+    /// Must be called inside the Tokio runtime: on PostgreSQL it starts the LISTEN task.
+    pub fn start(db: &DatabaseConnection, metrics: Arc<Metrics>) -> Self {
+        let hub = Hub::default();
+        let local = fanout::publishes_locally(db);
+        if !local {
+            tokio::spawn(fanout::listen(db.clone(), hub.clone()));
+        }
+        Live { hub, metrics, local }
+    }
+
+    /// A reassignment (or undo) has committed: count it, and wake its recipients' subscriptions.
+    pub fn after_commit(&self, batch: &reassignment::Model, notifications: &[Published]) {
+        let m = &self.metrics;
+        m.reassignments.fetch_add(1, Relaxed);
+        if batch.undo_of_id.is_some() {
+            m.undos.fetch_add(1, Relaxed);
+        }
+        m.matters_moved.fetch_add(batch.matters_reassigned as u64, Relaxed);
+        m.tasks_moved.fetch_add(batch.tasks_reassigned as u64, Relaxed);
+        m.events_moved.fetch_add(batch.events_reassigned as u64, Relaxed);
+        m.notifications.fetch_add(notifications.len() as u64, Relaxed);
+        if self.local {
+            self.hub.publish(notifications.iter().cloned());
+        }
+    }
+}

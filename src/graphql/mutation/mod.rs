@@ -1,37 +1,22 @@
 //! The mutation root. Business rejections come back as `userErrors`; FORBIDDEN and
 //! UNAUTHENTICATED as errors.
 
-use crate::graphql::context::{db, viewer};
+use crate::graphql::context::{db, now, viewer};
 use crate::graphql::types::{ReassignWorkInput, ReassignWorkPayload, UserError};
 use crate::ids::{self, Kind};
-use crate::notify::Hub;
+use crate::notify::Live;
 use crate::reassign;
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 #[derive(Default)]
 pub struct Mutation;
 
-/// Wake the new assignees' subscriptions: the reassignment has committed.
-/// On PostgreSQL every instance's listener does it (see `notify::fanout`).
-fn publish(ctx: &Context<'_>, outcome: reassign::Outcome<reassign::Applied>) -> reassign::Outcome<reassign::Applied> {
-    if let (Ok(applied), Ok(m)) = (&outcome, ctx.data::<std::sync::Arc<crate::metrics::Metrics>>())
+/// After a commit (not a replay): metrics and live delivery, as on every path that commits.
+fn committed(ctx: &Context<'_>, outcome: reassign::Outcome<reassign::Applied>) -> reassign::Outcome<reassign::Applied> {
+    if let (Ok(applied), Ok(live)) = (&outcome, ctx.data::<Live>())
         && !applied.replayed
     {
-        use std::sync::atomic::Ordering::Relaxed;
-        let r = &applied.reassignment;
-        m.reassignments.fetch_add(1, Relaxed);
-        if r.undo_of_id.is_some() {
-            m.undos.fetch_add(1, Relaxed);
-        }
-        m.matters_moved.fetch_add(r.matters_reassigned as u64, Relaxed);
-        m.tasks_moved.fetch_add(r.tasks_reassigned as u64, Relaxed);
-        m.events_moved.fetch_add(r.events_reassigned as u64, Relaxed);
-        m.notifications.fetch_add(applied.notifications.len() as u64, Relaxed);
-    }
-    if let (Ok(applied), Ok(hub), Ok(db)) = (&outcome, ctx.data::<Hub>(), ctx.data::<sea_orm::DatabaseConnection>())
-        && crate::notify::fanout::publishes_locally(db)
-    {
-        hub.publish(applied.notifications.iter().cloned());
+        live.after_commit(&applied.reassignment, &applied.notifications);
     }
     outcome
 }
@@ -71,8 +56,8 @@ impl Mutation {
         if let Some(refused) = rate_limited(ctx, v.user_id()) {
             return Ok(refused);
         }
-        let outcome = reassign::reassign(db(ctx)?, v, &input.to_request(), chrono::Utc::now()).await?;
-        Ok(ReassignWorkPayload::from_outcome(publish(ctx, outcome)))
+        let outcome = reassign::reassign(db(ctx)?, v, &input.to_request(), now(ctx)?).await?;
+        Ok(ReassignWorkPayload::from_outcome(committed(ctx, outcome)))
     }
 
     /// Mark your notifications read: those listed, or with `all: true` every one.
@@ -106,7 +91,7 @@ impl Mutation {
                 });
             }
         };
-        let count = crate::notify::store::mark_read(db(ctx)?, v, ids, chrono::Utc::now()).await?;
+        let count = crate::notify::store::mark_read(db(ctx)?, v, ids, now(ctx)?).await?;
         Ok(MarkNotificationsReadPayload {
             count,
             user_errors: Vec::new(),
@@ -128,7 +113,7 @@ impl Mutation {
         if let Some(refused) = rate_limited(ctx, v.user_id()) {
             return Ok(refused);
         }
-        let outcome = reassign::undo(db(ctx)?, v, id, chrono::Utc::now()).await?;
-        Ok(ReassignWorkPayload::from_outcome(publish(ctx, outcome)))
+        let outcome = reassign::undo(db(ctx)?, v, id, now(ctx)?).await?;
+        Ok(ReassignWorkPayload::from_outcome(committed(ctx, outcome)))
     }
 }

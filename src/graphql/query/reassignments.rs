@@ -1,5 +1,5 @@
 use crate::graphql::connection::*;
-use crate::graphql::context::{db, viewer};
+use crate::graphql::context::{db, now, viewer};
 use crate::graphql::types::{ReassignWorkInput, Reassignment, ReassignmentPreview, reassignment_preview_refused};
 use crate::ids::{self, Kind};
 use crate::reassign::{self, history};
@@ -18,7 +18,7 @@ impl ReassignmentsQuery {
         ctx: &Context<'_>,
         input: ReassignWorkInput,
     ) -> async_graphql::Result<ReassignmentPreview> {
-        let outcome = reassign::preview(db(ctx)?, viewer(ctx)?, &input.to_request(), chrono::Utc::now()).await?;
+        let outcome = reassign::preview(db(ctx)?, viewer(ctx)?, &input.to_request(), now(ctx)?).await?;
         match outcome {
             Ok(preview) => Ok(ReassignmentPreview(Arc::new(preview))),
             Err(errors) => Err(reassignment_preview_refused(errors)),
