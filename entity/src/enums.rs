@@ -26,9 +26,22 @@ pub enum MatterStatus {
 }
 
 impl MatterStatus {
-    /// Open and pending matters are "work in motion"; closed ones never move.
+    /// The statuses of an active matter: open and pending matters are "work in motion"; closed
+    /// ones never move. The one definition, for Rust, filters and SQL alike.
+    pub const ACTIVE: [MatterStatus; 2] = [MatterStatus::Open, MatterStatus::Pending];
+
     pub fn is_active(self) -> bool {
-        matches!(self, MatterStatus::Open | MatterStatus::Pending)
+        Self::ACTIVE.contains(&self)
+    }
+
+    /// `ACTIVE` as an SQL list of literals, for hand-written statements: `'OPEN', 'PENDING'`.
+    pub fn active_sql() -> String {
+        use sea_orm::ActiveEnum;
+        Self::ACTIVE
+            .iter()
+            .map(|s| format!("'{}'", s.to_value()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

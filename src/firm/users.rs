@@ -92,7 +92,7 @@ pub async fn workloads<C: ConnectionTrait>(
         .column_as(matter::Column::Id.count(), "n")
         .filter(matter::Column::FirmId.eq(firm_id))
         .filter(matter::Column::ResponsibleAttorneyId.is_in(user_ids.iter().copied()))
-        .filter(matter::Column::Status.is_in([MatterStatus::Open, MatterStatus::Pending]))
+        .filter(matter::Column::Status.is_in(MatterStatus::ACTIVE))
         .group_by(matter::Column::ResponsibleAttorneyId)
         .into_tuple()
         .all(db)

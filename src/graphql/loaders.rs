@@ -2,7 +2,7 @@
 //! people, permissions and counts costs a bounded number of statements.
 
 use crate::auth::Viewer;
-use crate::firm::access::matters_visible_to;
+use crate::firm::access::{Permission, matters_visible_to};
 use crate::firm::users::{Workload, workloads};
 use crate::firm::work::{MatterCounts, matter_counts};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -158,14 +158,8 @@ impl Loader<i64> for MatterLoader {
     }
 }
 
-/// A matter's listed users and groups, and the users that resolves to.
-#[derive(Debug, Clone, Default)]
-pub struct Permission {
-    pub users: Vec<i64>,
-    pub groups: Vec<group::Model>,
-    pub resolved_users: BTreeSet<i64>,
-}
-
+/// What a matter's permission lists resolve to (`everyone` comes from the matter row: see
+/// `Permission::of`).
 pub struct PermissionLoader(Scope);
 
 impl Loader<i64> for PermissionLoader {

@@ -281,11 +281,15 @@ async fn guarded_update(
 }
 
 async fn move_matters(txn: &DatabaseTransaction, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
+    let sql = format!(
+        "UPDATE matter SET responsible_attorney_id = $2
+         WHERE responsible_attorney_id = $3 AND status IN ({})",
+        entity::MatterStatus::active_sql()
+    );
     guarded_update(
         txn,
         &moving_ids(plan),
-        "UPDATE matter SET responsible_attorney_id = $2
-         WHERE responsible_attorney_id = $3 AND status IN ('OPEN', 'PENDING')",
+        &sql,
         vec![Value::from(plan.to), Value::from(plan.from)],
     )
     .await

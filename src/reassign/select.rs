@@ -4,6 +4,7 @@
 
 use super::rules::{self, Clock, EventFacts, MatterFacts, Reason, TaskFacts, Verdict};
 use crate::error::{AppError, AppResult};
+use crate::firm::access::Permission;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{CalendarKind, MatterStatus, TaskStatus, calendar};
 use sea_orm::{
@@ -11,7 +12,7 @@ use sea_orm::{
 };
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// Bound on ids per `IN (…)` list, far below SQLite's and PostgreSQL's parameter limits.
 pub const CHUNK: usize = 5000;
@@ -134,19 +135,15 @@ fn verdict_code(v: Verdict) -> u8 {
 }
 
 /// Who may see each matter: everyone, or the resolved set of listed users and group members.
-struct Permissions {
-    everyone: HashSet<i64>,
-    resolved: HashMap<i64, BTreeSet<i64>>,
-}
+struct Permissions(HashMap<i64, Permission>);
 
 impl Permissions {
     fn facts(&self, matter_id: i64, status: MatterStatus, target: i64) -> MatterFacts {
-        let everyone = self.everyone.contains(&matter_id);
-        let users = self.resolved.get(&matter_id);
+        let permission = self.0.get(&matter_id);
         MatterFacts {
             status,
-            private: !everyone && users.is_some_and(|u| u.len() == 1),
-            target_has_access: everyone || users.is_some_and(|u| u.contains(&target)),
+            private: permission.is_some_and(Permission::is_private),
+            target_has_access: permission.is_some_and(|p| p.admits(target)),
         }
     }
 }
@@ -497,12 +494,12 @@ async fn permissions<C: ConnectionTrait>(db: &C, ids: &BTreeSet<i64>) -> AppResu
         p,
     )
     .await?;
-    let mut resolved: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    let mut resolved: HashMap<i64, Permission> = HashMap::new();
     for (m, u) in resolved_rows {
-        resolved.entry(m).or_default().insert(u);
+        resolved.entry(m).or_default().resolved_users.insert(u);
     }
-    Ok(Permissions {
-        everyone: open.into_iter().map(|(id,)| id).collect(),
-        resolved,
-    })
+    for (id,) in open {
+        resolved.entry(id).or_default().everyone = true;
+    }
+    Ok(Permissions(resolved))
 }

@@ -1,4 +1,5 @@
 use super::{MatterStatus, User, load_user};
+use crate::firm::access::Permission;
 use crate::firm::work;
 use crate::graphql::connection::*;
 use crate::graphql::context::{db, load_failed, loaders, request};
@@ -115,13 +116,13 @@ impl Matter {
         if self.0.permission_everyone {
             return Ok(false);
         }
-        let p = loaders(ctx)?
+        let lists = loaders(ctx)?
             .permissions
             .load_one(self.0.id)
             .await
             .map_err(load_failed)?
             .unwrap_or_default();
-        Ok(p.resolved_users.len() == 1)
+        Ok(Permission::of(&self.0, lists).is_private())
     }
 
     /// Tasks on this matter that are not complete.

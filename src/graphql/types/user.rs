@@ -88,9 +88,12 @@ impl User {
             v.require_admin()?;
         }
         let req = page_request(ctx, first, after)?;
-        let status = status.unwrap_or_else(|| vec![MatterStatus::Open, MatterStatus::Pending]);
+        let status = match status {
+            Some(asked) => asked.into_iter().map(Into::into).collect(),
+            None => entity::MatterStatus::ACTIVE.to_vec(),
+        };
         let filter = crate::firm::matters::MatterFilter {
-            status: Some(status.into_iter().map(Into::into).collect()),
+            status: Some(status),
             responsible_attorney_id: Some(self.0.id),
             ..Default::default()
         };
