@@ -5,6 +5,7 @@
 //!   facts, asks the rules, returns a `Plan`.
 //! - [`input`]: the request and its validation (`UserError`s).
 //! - [`apply`]: the transactional write of a plan, guarded by the previous holder.
+//! - [`undo`]: a reassignment taken back, planned by the same selection path.
 //! - [`history`]: past reassignments and their items (the report).
 //!
 //! Only an enabled account administrator of the firm may preview, apply, read or undo.
@@ -14,10 +15,12 @@ pub mod history;
 pub mod input;
 pub mod rules;
 pub mod select;
+pub mod undo;
 
 pub use input::{CategoryChoice, Request, UserError};
 pub use rules::{Clock, Reason, Verdict};
 pub use select::{CategoryPlan, CategorySpec, Plan, PlanSpec, PlannedItem};
+pub use undo::undo;
 
 use crate::auth::Viewer;
 use crate::db::begin_write;
@@ -25,13 +28,9 @@ use crate::error::{AppError, AppResult};
 use crate::firm::firm_tz;
 use apply::BatchInfo;
 use chrono::{DateTime, Utc};
-use entity::{
-    ItemOutcome, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment, reassignment_grant,
-    reassignment_item,
-};
+use entity::reassignment;
 use input::Valid;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 /// A business answer: done, or refused with reasons the client can show.
 pub type Outcome<T> = Result<T, Vec<UserError>>;
@@ -232,126 +231,4 @@ async fn reassign_once(
             Err(e)
         }
     }
-}
-
-/// Undo a reassignment: every item it moved goes back to its previous holder (even a
-/// deactivated one) if still held as it was left and still movable by the rules; the rest is
-/// reported. The undo is a reassignment of its own, with its own items. Access granted by the
-/// reassignment is taken back.
-pub async fn undo(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    reassignment_id: i64,
-    cutoff: DateTime<Utc>,
-) -> AppResult<Outcome<Applied>> {
-    retrying(|| undo_once(db, viewer, reassignment_id, cutoff)).await
-}
-
-async fn undo_once(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    reassignment_id: i64,
-    cutoff: DateTime<Utc>,
-) -> AppResult<Outcome<Applied>> {
-    viewer.require_admin()?;
-    let Some(original) = history::find(db, viewer.firm_id(), reassignment_id).await? else {
-        return refuse(&["id"], "NOT_FOUND", "no such reassignment in this firm");
-    };
-    if original.status == ReassignmentStatus::Undone {
-        return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
-    }
-
-    let txn = begin_write(db).await?;
-    // (kind, record, previous holder, new holder, attendee replaced) of what it moved.
-    let moved: Vec<(WorkKind, i64, i64, Option<i64>, bool)> = reassignment_item::Entity::find()
-        .select_only()
-        .columns([
-            reassignment_item::Column::Kind,
-            reassignment_item::Column::RecordId,
-            reassignment_item::Column::PreviousHolderId,
-            reassignment_item::Column::NewHolderId,
-            reassignment_item::Column::AttendeeReplaced,
-        ])
-        .filter(reassignment_item::Column::ReassignmentId.eq(original.id))
-        .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    // Each category goes back from the holder it was moved to, to the original source.
-    let category = |kind: WorkKind| -> Option<CategorySpec> {
-        let items: Vec<_> = moved.iter().filter(|(k, ..)| *k == kind).collect();
-        let &&(_, _, previous_holder, new_holder, _) = items.first()?;
-        Some(CategorySpec {
-            from: new_holder.expect("a moved item has a new holder"),
-            to: previous_holder,
-            only: Some(items.iter().map(|(_, record, ..)| *record).collect()),
-            attendee_swap: Some(items.iter().filter(|i| i.4).map(|(_, record, ..)| *record).collect()),
-        })
-    };
-    let spec = PlanSpec {
-        firm_id: viewer.firm_id(),
-        matters: category(WorkKind::Matter),
-        tasks: category(WorkKind::Task),
-        events: category(WorkKind::CalendarEvent),
-        matter_ids: None,
-        grant_access: false,
-        clock: clock_for(viewer, cutoff),
-    };
-
-    // Claim the original first: of two undos at once, exactly one proceeds.
-    let claimed = reassignment::Entity::update_many()
-        .col_expr(reassignment::Column::Status, Expr::value(ReassignmentStatus::Undone))
-        .filter(reassignment::Column::Id.eq(original.id))
-        .filter(reassignment::Column::Status.eq(ReassignmentStatus::Applied))
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected != 1 {
-        txn.rollback().await?;
-        return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
-    }
-
-    let plan = select::plan(&txn, &spec).await?;
-    let info = BatchInfo {
-        firm_id: viewer.firm_id(),
-        actor_id: viewer.user_id(),
-        from_user_id: spec
-            .matters
-            .as_ref()
-            .or(spec.tasks.as_ref())
-            .or(spec.events.as_ref())
-            .map_or(original.from_user_id, |c| c.from),
-        matter_ids: None,
-        note: Some(format!(
-            "Undo of reassignment {}",
-            crate::ids::encode(crate::ids::Kind::Reassignment, original.id)
-        )),
-        idempotency_key: None,
-        fingerprint: format!("undo:{}", original.id),
-        undo_of: Some(original.id),
-    };
-    let (undo, notifications) = apply::execute(&txn, info, &spec, &plan).await?;
-
-    // Take back the access the original granted.
-    let grants = reassignment_grant::Entity::find()
-        .filter(reassignment_grant::Column::ReassignmentId.eq(original.id))
-        .all(&txn)
-        .await?;
-    for g in grants {
-        matter_permitted_user::Entity::delete_many()
-            .filter(matter_permitted_user::Column::MatterId.eq(g.matter_id))
-            .filter(matter_permitted_user::Column::UserId.eq(g.user_id))
-            .exec(&txn)
-            .await?;
-    }
-    reassignment::Entity::update_many()
-        .col_expr(reassignment::Column::UndoneById, Expr::value(undo.id))
-        .filter(reassignment::Column::Id.eq(original.id))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(Ok(Applied {
-        reassignment: undo,
-        replayed: false,
-        notifications,
-    }))
 }

@@ -1,0 +1,152 @@
+//! Undo: a reassignment taken back. What it moved and is still as it was left goes back to its
+//! previous holder (even a deactivated one), planned by the one selection path with the
+//! categories reversed; the rest is reported. The undo is a reassignment of its own.
+
+use super::apply::{self, BatchInfo};
+use super::{Applied, CategorySpec, Outcome, PlanSpec, clock_for, history, refuse, retrying, select};
+use crate::auth::Viewer;
+use crate::db::begin_write;
+use crate::error::AppResult;
+use chrono::{DateTime, Utc};
+use entity::{
+    ItemOutcome, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment, reassignment_grant,
+    reassignment_item,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+
+/// What a reassignment moved: (kind, record, previous holder, new holder, attendee replaced).
+type Moved = (WorkKind, i64, i64, Option<i64>, bool);
+
+async fn moved_by<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult<Vec<Moved>> {
+    Ok(reassignment_item::Entity::find()
+        .select_only()
+        .columns([
+            reassignment_item::Column::Kind,
+            reassignment_item::Column::RecordId,
+            reassignment_item::Column::PreviousHolderId,
+            reassignment_item::Column::NewHolderId,
+            reassignment_item::Column::AttendeeReplaced,
+        ])
+        .filter(reassignment_item::Column::ReassignmentId.eq(reassignment_id))
+        .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// A category goes back from the holder it was moved to, to the original source, for exactly
+/// the records moved.
+fn going_back(moved: &[Moved], kind: WorkKind) -> Option<CategorySpec> {
+    let items: Vec<&Moved> = moved.iter().filter(|(k, ..)| *k == kind).collect();
+    let &&(_, _, previous_holder, new_holder, _) = items.first()?;
+    Some(CategorySpec {
+        from: new_holder.expect("a moved item has a new holder"),
+        to: previous_holder,
+        only: Some(items.iter().map(|(_, record, ..)| *record).collect()),
+        attendee_swap: Some(items.iter().filter(|i| i.4).map(|(_, record, ..)| *record).collect()),
+    })
+}
+
+/// Take back the matter access the reassignment granted.
+async fn take_back_grants<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult<()> {
+    let grants = reassignment_grant::Entity::find()
+        .filter(reassignment_grant::Column::ReassignmentId.eq(reassignment_id))
+        .all(db)
+        .await?;
+    for g in grants {
+        matter_permitted_user::Entity::delete_many()
+            .filter(matter_permitted_user::Column::MatterId.eq(g.matter_id))
+            .filter(matter_permitted_user::Column::UserId.eq(g.user_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Undo a reassignment: every item it moved goes back to its previous holder (even a
+/// deactivated one) if still held as it was left and still movable by the rules; the rest is
+/// reported. The undo is a reassignment of its own, with its own items. Access granted by the
+/// reassignment is taken back.
+pub async fn undo(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    reassignment_id: i64,
+    cutoff: DateTime<Utc>,
+) -> AppResult<Outcome<Applied>> {
+    retrying(|| undo_once(db, viewer, reassignment_id, cutoff)).await
+}
+
+async fn undo_once(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    reassignment_id: i64,
+    cutoff: DateTime<Utc>,
+) -> AppResult<Outcome<Applied>> {
+    viewer.require_admin()?;
+    let Some(original) = history::find(db, viewer.firm_id(), reassignment_id).await? else {
+        return refuse(&["id"], "NOT_FOUND", "no such reassignment in this firm");
+    };
+    if original.status == ReassignmentStatus::Undone {
+        return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
+    }
+
+    let txn = begin_write(db).await?;
+    let moved = moved_by(&txn, original.id).await?;
+    let category = |kind: WorkKind| going_back(&moved, kind);
+    let spec = PlanSpec {
+        firm_id: viewer.firm_id(),
+        matters: category(WorkKind::Matter),
+        tasks: category(WorkKind::Task),
+        events: category(WorkKind::CalendarEvent),
+        matter_ids: None,
+        grant_access: false,
+        clock: clock_for(viewer, cutoff),
+    };
+
+    // Claim the original first: of two undos at once, exactly one proceeds.
+    let claimed = reassignment::Entity::update_many()
+        .col_expr(reassignment::Column::Status, Expr::value(ReassignmentStatus::Undone))
+        .filter(reassignment::Column::Id.eq(original.id))
+        .filter(reassignment::Column::Status.eq(ReassignmentStatus::Applied))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        txn.rollback().await?;
+        return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
+    }
+
+    let plan = select::plan(&txn, &spec).await?;
+    let info = BatchInfo {
+        firm_id: viewer.firm_id(),
+        actor_id: viewer.user_id(),
+        from_user_id: spec
+            .matters
+            .as_ref()
+            .or(spec.tasks.as_ref())
+            .or(spec.events.as_ref())
+            .map_or(original.from_user_id, |c| c.from),
+        matter_ids: None,
+        note: Some(format!(
+            "Undo of reassignment {}",
+            crate::ids::encode(crate::ids::Kind::Reassignment, original.id)
+        )),
+        idempotency_key: None,
+        fingerprint: format!("undo:{}", original.id),
+        undo_of: Some(original.id),
+    };
+    let (undo, notifications) = apply::execute(&txn, info, &spec, &plan).await?;
+
+    take_back_grants(&txn, original.id).await?;
+    reassignment::Entity::update_many()
+        .col_expr(reassignment::Column::UndoneById, Expr::value(undo.id))
+        .filter(reassignment::Column::Id.eq(original.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Ok(Applied {
+        reassignment: undo,
+        replayed: false,
+        notifications,
+    }))
+}
