@@ -1,0 +1,120 @@
+//! Matters (by key) and their permissions: everyone, or the users and groups listed.
+
+use super::links::{self, LinkTable};
+use super::{Counts, Keys, insert_chunks};
+use crate::import::ImportError;
+use crate::import::document::{FirmDocument, PermissionIn};
+use entity::{matter, matter_permitted_group, matter_permitted_user};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+pub(super) async fn load<C: ConnectionTrait>(
+    db: &C,
+    doc: &FirmDocument,
+    keys: &Keys,
+) -> Result<(Counts, HashMap<String, i64>), ImportError> {
+    let firm_id = keys.firm_id;
+    let user_id = |key: &str| keys.user(key);
+    let existing: HashMap<String, matter::Model> = matter::Entity::find()
+        .filter(matter::Column::FirmId.eq(firm_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.key.clone(), m))
+        .collect();
+    let mut new_rows = Vec::new();
+    let mut updated_keys = HashSet::new();
+    for m in &doc.matters {
+        let mut am = matter::ActiveModel {
+            firm_id: Set(firm_id),
+            key: Set(m.key.clone()),
+            display_number: Set(m.display_number.clone()),
+            description: Set(m.description.clone()),
+            status: Set(m.status),
+            practice_area: Set(m.practice_area.clone()),
+            client_name: Set(m.client.clone()),
+            responsible_attorney_id: Set(m.responsible_attorney.as_deref().map(user_id)),
+            originating_attorney_id: Set(m.originating_attorney.as_deref().map(user_id)),
+            permission_everyone: Set(m.permission == PermissionIn::Everyone),
+            ..Default::default()
+        }
+        .folded();
+        match existing.get(&m.key) {
+            None => new_rows.push(am),
+            Some(old) => {
+                let same = old.display_number == m.display_number
+                    && old.description == m.description
+                    && old.status == m.status
+                    && old.practice_area == m.practice_area
+                    && old.client_name == m.client
+                    && old.responsible_attorney_id == m.responsible_attorney.as_deref().map(user_id)
+                    && old.originating_attorney_id == m.originating_attorney.as_deref().map(user_id)
+                    && old.permission_everyone == (m.permission == PermissionIn::Everyone);
+                if !same {
+                    am.id = Set(old.id);
+                    am.update(db).await?;
+                    updated_keys.insert(m.key.clone());
+                }
+            }
+        }
+    }
+    insert_chunks::<matter::Entity, _>(db, new_rows).await?;
+    let matter_ids: HashMap<String, i64> = matter::Entity::find()
+        .filter(matter::Column::FirmId.eq(firm_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.key, m.id))
+        .collect();
+
+    let listed = |ids: &dyn Fn(&PermissionIn) -> BTreeSet<i64>| -> Vec<(i64, BTreeSet<i64>)> {
+        doc.matters
+            .iter()
+            .map(|m| (matter_ids[&m.key], ids(&m.permission)))
+            .collect()
+    };
+    let users = listed(&|p| match p {
+        PermissionIn::Listed { users, .. } => users.iter().map(|k| keys.user(k)).collect(),
+        PermissionIn::Everyone => BTreeSet::new(),
+    });
+    let groups = listed(&|p| match p {
+        PermissionIn::Listed { groups, .. } => groups.iter().map(|k| keys.groups[k]).collect(),
+        PermissionIn::Everyone => BTreeSet::new(),
+    });
+    let permitted_users = LinkTable::<matter_permitted_user::Entity> {
+        firm: matter_permitted_user::Column::FirmId,
+        owner: matter_permitted_user::Column::MatterId,
+        linked: matter_permitted_user::Column::UserId,
+        pair: |p| (p.matter_id, p.user_id),
+        row: |firm_id, matter_id, user_id| matter_permitted_user::ActiveModel {
+            matter_id: Set(matter_id),
+            user_id: Set(user_id),
+            firm_id: Set(firm_id),
+        },
+    };
+    let permitted_groups = LinkTable::<matter_permitted_group::Entity> {
+        firm: matter_permitted_group::Column::FirmId,
+        owner: matter_permitted_group::Column::MatterId,
+        linked: matter_permitted_group::Column::GroupId,
+        pair: |p| (p.matter_id, p.group_id),
+        row: |firm_id, matter_id, group_id| matter_permitted_group::ActiveModel {
+            matter_id: Set(matter_id),
+            group_id: Set(group_id),
+            firm_id: Set(firm_id),
+        },
+    };
+    let mut changed = links::sync(db, firm_id, permitted_users, users).await?;
+    changed.extend(links::sync(db, firm_id, permitted_groups, groups).await?);
+
+    let mut counts = Counts::default();
+    for m in &doc.matters {
+        if !existing.contains_key(&m.key) {
+            counts.created += 1;
+        } else if updated_keys.contains(&m.key) || changed.contains(&matter_ids[&m.key]) {
+            counts.updated += 1;
+        } else {
+            counts.unchanged += 1;
+        }
+    }
+    Ok((counts, matter_ids))
+}
