@@ -43,9 +43,6 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
-    /// Generate a large firm and measure preview, apply and undo against a server process, with
-    /// the hand-written SQL floor (see the README's Benchmarks section).
-    Bench(BenchArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -255,30 +252,4 @@ pub struct TokenArgs {
     /// Lifetime of the token, in seconds.
     #[arg(long, default_value_t = 8 * 3600)]
     pub expires_in: u64,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
-    /// Size relative to the reference firm (500 users, 50,000 matters, 500,000 tasks, 200,000
-    /// events; the source holds 10,000 matters, 100,000 tasks, 50,000 events).
-    #[arg(long, default_value_t = 1.0)]
-    pub scale: f64,
-    /// Append the result row (Markdown) to this file.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Measure live delivery instead: this many subscribed WebSocket connections, and as many
-    /// reassignments as half of them, each to a different subscribed assignee.
-    #[arg(long)]
-    pub live: Option<usize>,
-    /// Crash safety instead: this many times, SIGKILL the server in the middle of the big
-    /// reassignment, restart it, and check that all of it or none of it happened.
-    #[arg(long)]
-    pub crash: Option<usize>,
-    /// Concurrency soak instead: this many seconds of concurrent previews, applies, undos,
-    /// reads and subscriptions on overlapping work, then consistency checks.
-    #[arg(long)]
-    pub soak: Option<u64>,
-    /// With --soak: the most the hostile client may slow the normal clients' p99 (a ratio).
-    #[arg(long, default_value_t = 2.0)]
-    pub max_slowdown: f64,
 }

@@ -1,6 +1,5 @@
 //! Subcommands. Each is a small function over the library; `main` only dispatches.
 
-mod bench;
 mod import;
 mod serve;
 mod token;
@@ -35,7 +34,6 @@ pub async fn run(cli: Cli) -> AppResult<Outcome> {
         Some(Command::Token(ref args)) => token::run(&cli.database, &cli.jwt, args)
             .await
             .map(|_| Outcome::Success),
-        Some(Command::Bench(ref args)) => bench::run(&cli.database, args).await.map(|_| Outcome::Success),
         Some(Command::Schema) => {
             print!("{}", crate::graphql::sdl());
             Ok(Outcome::Success)

@@ -1,13 +1,13 @@
-//! `handover bench --crash N`: N times, start a server, send the big reassignment, SIGKILL the
+//! `handover-bench --crash N`: N times, start a server, send the big reassignment, SIGKILL the
 //! server part-way through, restart it, and check: the database holds all of the reassignment
 //! (records moved, batch and complete report, notification and email) or none of it; a
 //! committed email is then delivered, once. Committed runs are undone before the next one.
 
-use super::{Server, mail_dir, ms, post};
-use crate::auth::JwtKeys;
-use crate::error::{AppError, AppResult};
-use crate::ids::{self, Kind};
+use crate::{Server, mail_dir, ms, post};
 use entity::{OutboxState, notification, outbox_email, reassignment, reassignment_item, task};
+use handover::auth::JwtKeys;
+use handover::error::{AppError, AppResult};
+use handover::ids::{self, Kind};
 use rand::RngCore;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
@@ -35,10 +35,10 @@ async fn last_batch(db: &DatabaseConnection) -> AppResult<i64> {
 }
 
 pub async fn run(database_url: &str, scale: f64, times: usize) -> AppResult<()> {
-    let db = crate::db::connect(database_url).await?;
-    crate::db::migrate(&db).await?;
-    let backend = crate::db::backend_name(&db);
-    let (people, _) = super::generate::ensure(&db, super::generate::Size::scaled(scale), chrono::Utc::now()).await?;
+    let db = handover::db::connect(database_url).await?;
+    handover::db::migrate(&db).await?;
+    let backend = handover::db::backend_name(&db);
+    let (people, _) = crate::generate::ensure(&db, crate::generate::Size::scaled(scale), chrono::Utc::now()).await?;
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();

@@ -1,4 +1,4 @@
-//! `handover bench --soak SECONDS`: clients hammer one server at once for a bounded time:
+//! `handover-bench --soak SECONDS`: clients hammer one server at once for a bounded time:
 //! previews, applies and undos of overlapping work among a handful of people, reads, and
 //! subscribers. Then: no 5xx, no "database is locked", no lost live notification, and every
 //! report adds up to what its batch says it moved.
@@ -8,12 +8,12 @@
 //! them down by itself, so the hostile run's p99 latency is compared with the mean of the two
 //! calm runs around it; it must stay within `--max-slowdown` (2x).
 
-use super::Server;
-use crate::auth::JwtKeys;
-use crate::error::{AppError, AppResult};
-use crate::ids::{self, Kind};
+use crate::Server;
 use entity::{ItemOutcome, WorkKind, reassignment, reassignment_item, task, user};
 use futures::{SinkExt, StreamExt};
+use handover::auth::JwtKeys;
+use handover::error::{AppError, AppResult};
+use handover::ids::{self, Kind};
 use rand::RngCore;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -40,10 +40,10 @@ struct Tally {
 }
 
 pub async fn run(database_url: &str, scale: f64, seconds: u64, max_slowdown: f64) -> AppResult<()> {
-    let db = crate::db::connect(database_url).await?;
-    crate::db::migrate(&db).await?;
-    let backend = crate::db::backend_name(&db);
-    let (people, _) = super::generate::ensure(&db, super::generate::Size::scaled(scale), chrono::Utc::now()).await?;
+    let db = handover::db::connect(database_url).await?;
+    handover::db::migrate(&db).await?;
+    let backend = handover::db::backend_name(&db);
+    let (people, _) = crate::generate::ensure(&db, crate::generate::Size::scaled(scale), chrono::Utc::now()).await?;
     // The source and a few enabled attorneys pass work around among themselves.
     let attorneys: Vec<i64> = user::Entity::find()
         .filter(user::Column::FirmId.eq(people.firm_id))
@@ -100,7 +100,7 @@ pub async fn run(database_url: &str, scale: f64, seconds: u64, max_slowdown: f64
     .await;
     let member = keys.sign(&ids::encode(Kind::User, attorneys[0]), 3600)?;
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let hostile = tokio::spawn(super::hostile::run(port, member, deadline));
+    let hostile = tokio::spawn(crate::hostile::run(port, member, deadline));
     clients(&base, &admin, &attorneys, deadline, &tally).await;
     let attacks = hostile.await.unwrap_or_default();
     let calm_after = Arc::new(Tally::default());

@@ -1,10 +1,10 @@
 //! The benchmark firm: generated straight into the database in one transaction, with the
 //! source's work spread across every rule and every exclusion reason.
 
-use crate::db::begin_write;
-use crate::error::AppResult;
 use chrono::{DateTime, Duration, Utc};
 use entity::*;
+use handover::db::begin_write;
+use handover::error::AppResult;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -396,5 +396,5 @@ pub async fn ensure(db: &DatabaseConnection, size: Size, now: DateTime<Utc>) -> 
 
 /// Midnight today in New York, as an instant: all-day events of today start there.
 fn today_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
-    crate::firm::start_of_day(now, chrono_tz::America::New_York)
+    handover::firm::start_of_day(now, chrono_tz::America::New_York)
 }

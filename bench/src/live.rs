@@ -1,15 +1,15 @@
-//! `handover bench --live N`: N subscribed WebSocket connections held by a server process
+//! `handover-bench --live N`: N subscribed WebSocket connections held by a server process
 //! (memory per connection from the kernel's figures), then N/2 reassignments back to back, each
 //! to a different subscribed assignee: every notification must arrive once, to its assignee
 //! only; latency from the mutation's response to the notification.
 
-use super::{Server, ms, post};
-use crate::auth::JwtKeys;
-use crate::db::begin_write;
-use crate::error::{AppError, AppResult};
-use crate::ids::{self, Kind};
+use crate::{Server, ms, post};
 use entity::*;
 use futures::{SinkExt, StreamExt};
+use handover::auth::JwtKeys;
+use handover::db::begin_write;
+use handover::error::{AppError, AppResult};
+use handover::ids::{self, Kind};
 use rand::RngCore;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -169,9 +169,9 @@ async fn ensure_firm(db: &DatabaseConnection, pairs: usize) -> AppResult<(i64, V
 type Seen = Arc<Mutex<Vec<(i64, Instant)>>>;
 
 pub async fn run(database_url: &str, connections: usize) -> AppResult<()> {
-    let db = crate::db::connect(database_url).await?;
-    crate::db::migrate(&db).await?;
-    let backend = crate::db::backend_name(&db);
+    let db = handover::db::connect(database_url).await?;
+    handover::db::migrate(&db).await?;
+    let backend = handover::db::backend_name(&db);
     let pairs = (connections / 2).max(1);
     let (admin, sources, assignees) = ensure_firm(&db, pairs).await?;
 

@@ -1,6 +1,8 @@
-//! `handover bench`: generate a large firm, start a real server process on it, and time a
-//! preview, an apply and an undo over HTTP; read the server's peak memory from the kernel;
-//! time the same changes as hand-written SQL (the floor). Prints one Markdown table row.
+//! `handover-bench`: generate a large firm, start a real `handover serve` process on it, and
+//! time a preview, an apply and an undo over HTTP; read the server's peak memory from the
+//! kernel; time the same changes as hand-written SQL (the floor). Prints one Markdown table row.
+//! Its own crate: the server's dependency tree carries nothing of it, and it reaches the server
+//! over HTTP and WebSocket only (the data it generates and checks, it reads and writes itself).
 
 mod crash;
 mod floor;
@@ -9,14 +11,15 @@ mod hostile;
 mod live;
 mod soak;
 
-use crate::auth::JwtKeys;
-use crate::config::{BenchArgs, DatabaseArgs};
-use crate::error::{AppError, AppResult};
-use crate::ids::{self, Kind};
 use chrono::Utc;
+use clap::Parser;
+use handover::auth::JwtKeys;
+use handover::error::{AppError, AppResult};
+use handover::ids::{self, Kind};
 use rand::RngCore;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,6 +30,60 @@ const APPLY: &str = "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) 
   reassignment { id matters { reassigned } tasks { reassigned } calendarEvents { reassigned } skipped } } }";
 const UNDO: &str = "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code message }
   reassignment { matters { reassigned } tasks { reassigned } calendarEvents { reassigned } skipped } } }";
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "handover-bench",
+    about = "Measure handover against a server process: the big reassignment, live delivery, crashes, a soak"
+)]
+struct BenchArgs {
+    #[command(flatten)]
+    database: handover::config::DatabaseArgs,
+    /// The `handover` binary to serve with (default: the one beside this binary).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Size relative to the reference firm (500 users, 50,000 matters, 500,000 tasks, 200,000
+    /// events; the source holds 10,000 matters, 100,000 tasks, 50,000 events).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Append the result row (Markdown) to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Measure live delivery instead: this many subscribed WebSocket connections, and as many
+    /// reassignments as half of them, each to a different subscribed assignee.
+    #[arg(long)]
+    live: Option<usize>,
+    /// Crash safety instead: this many times, SIGKILL the server in the middle of the big
+    /// reassignment, restart it, and check that all of it or none of it happened.
+    #[arg(long)]
+    crash: Option<usize>,
+    /// Concurrency soak instead: this many seconds of concurrent previews, applies, undos,
+    /// reads and subscriptions on overlapping work, then consistency checks.
+    #[arg(long)]
+    soak: Option<u64>,
+    /// With --soak: the most the hostile client may slow the normal clients' p99 (a ratio).
+    #[arg(long, default_value_t = 2.0)]
+    max_slowdown: f64,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = BenchArgs::parse();
+    let _ = SERVER_BIN.set(args.server_bin.clone().unwrap_or_else(|| {
+        let here = std::env::current_exe().unwrap_or_default();
+        here.with_file_name(format!("handover{}", std::env::consts::EXE_SUFFIX))
+    }));
+    match run(&args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.detail());
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+/// The `handover` binary the benchmarks serve with.
+static SERVER_BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
 /// Kill the server when the benchmark ends, whatever happens.
 pub(crate) struct Server(Child);
@@ -45,7 +102,7 @@ impl Server {
         let port = free_port()?;
         let mail = mail_dir();
         let server = Server(
-            Command::new(std::env::current_exe()?)
+            Command::new(SERVER_BIN.get().ok_or_else(|| AppError::internal("no server binary"))?)
                 .args([
                     "serve",
                     "--listen",
@@ -126,11 +183,22 @@ async fn post(
     Ok((body["data"].clone(), elapsed))
 }
 
+/// A user's personal calendar.
+async fn personal_calendar(db: &sea_orm::DatabaseConnection, user_id: i64) -> AppResult<i64> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(entity::calendar::Entity::find()
+        .filter(entity::calendar::Column::OwnerUserId.eq(user_id))
+        .one(db)
+        .await?
+        .map_or(-1, |c| c.id))
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
 
-pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
+async fn run(args: &BenchArgs) -> AppResult<()> {
+    let database = &args.database;
     if let Some(connections) = args.live {
         return live::run(&database.database_url, connections).await;
     }
@@ -140,9 +208,9 @@ pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
     if let Some(seconds) = args.soak {
         return soak::run(&database.database_url, args.scale, seconds, args.max_slowdown).await;
     }
-    let db = crate::db::connect(&database.database_url).await?;
-    crate::db::migrate(&db).await?;
-    let backend = crate::db::backend_name(&db);
+    let db = handover::db::connect(&database.database_url).await?;
+    handover::db::migrate(&db).await?;
+    let backend = handover::db::backend_name(&db);
     let size = generate::Size::scaled(args.scale);
     let started = Instant::now();
     let (people, created) = generate::ensure(&db, size, Utc::now()).await?;
@@ -234,15 +302,10 @@ pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
         return Err(AppError::internal(format!("undo returned {returned} tasks of {moved}")));
     }
     let peak_kib = server.status_kib("VmHWM:").unwrap_or_default();
-    drop(server);
 
     // The floor, on the same data (back as it was after the undo).
-    let source_calendar = crate::reassign::select::personal_calendar(&db, people.firm_id, people.source)
-        .await?
-        .unwrap_or(-1);
-    let target_calendar = crate::reassign::select::personal_calendar(&db, people.firm_id, people.target)
-        .await?
-        .unwrap_or(-1);
+    let source_calendar = personal_calendar(&db, people.source).await?;
+    let target_calendar = personal_calendar(&db, people.target).await?;
     let now = Utc::now();
     let tz = chrono_tz::America::New_York;
     let input = floor::FloorInput {
@@ -253,24 +316,19 @@ pub async fn run(database: &DatabaseArgs, args: &BenchArgs) -> AppResult<()> {
         target_calendar,
         today: now.with_timezone(&tz).date_naive(),
         cutoff: now,
-        today_start: crate::firm::start_of_day(now, tz),
+        today_start: handover::firm::start_of_day(now, tz),
     };
     let (floor_time, floor_items, floor_batch) = floor::run(&db, &input).await?;
-    // Put the data back as it was, through the ordinary undo.
-    let admin = entity::user::Entity::find_by_id(people.admin)
-        .one(&db)
-        .await?
-        .ok_or(AppError::NotFound("user"))?;
-    let firm = entity::firm::Entity::find_by_id(people.firm_id)
-        .one(&db)
-        .await?
-        .ok_or(AppError::NotFound("firm"))?;
-    let viewer = crate::auth::Viewer { user: admin, firm };
-    if let Err(errors) = crate::reassign::undo(&db, &viewer, floor_batch, Utc::now()).await? {
-        return Err(AppError::internal(format!(
-            "could not undo the floor's batch: {errors:?}"
-        )));
+    // Put the data back as it was, through the ordinary undo, over HTTP.
+    let floor_id = ids::encode(Kind::Reassignment, floor_batch);
+    let (data, _) = post(&client, &url, &token, UNDO, json!({ "id": floor_id })).await?;
+    if data["undoReassignment"]["userErrors"]
+        .as_array()
+        .is_some_and(|e| !e.is_empty())
+    {
+        return Err(AppError::internal(format!("could not undo the floor's batch: {data}")));
     }
+    drop(server);
     if floor_items as i64 != total_considered {
         eprintln!("note: the floor wrote {floor_items} items, the preview considered {total_considered}");
     }

@@ -3,9 +3,9 @@
 //! transaction, commit included. Its batch is an ordinary reassignment, so the benchmark undoes
 //! it afterwards (untimed) and can be repeated on the same data.
 
-use crate::db::statement as stmt;
-use crate::error::AppResult;
 use chrono::{DateTime, NaiveDate, Utc};
+use handover::db::statement as stmt;
+use handover::error::AppResult;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,7 @@ pub struct FloorInput {
 /// Returns the time taken, the items written, and the batch id.
 pub async fn run(db: &DatabaseConnection, f: &FloorInput) -> AppResult<(Duration, u64, i64)> {
     let backend = db.get_database_backend();
-    let txn = crate::db::begin_write(db).await?;
+    let txn = handover::db::begin_write(db).await?;
     let started = Instant::now();
     let v = |x: i64| Value::from(x);
     let temp = |name: &str, cols: &str| format!("CREATE TEMP TABLE {name} ({cols})");
