@@ -4,7 +4,7 @@ use super::page::{self, Page, PageRequest};
 use crate::auth::Viewer;
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
-use entity::{TaskStatus, calendar, calendar_event, task};
+use entity::{CalendarKind, TaskStatus, calendar, calendar_event, task};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
@@ -148,4 +148,17 @@ pub async fn matter_counts<C: ConnectionTrait>(
         out.entry(id).or_default().upcoming_events = n;
     }
     Ok(out)
+}
+
+/// A user's personal calendar (every user has one).
+pub async fn personal_calendar<C: ConnectionTrait>(db: &C, firm_id: i64, user_id: i64) -> AppResult<Option<i64>> {
+    Ok(calendar::Entity::find()
+        .select_only()
+        .column(calendar::Column::Id)
+        .filter(calendar::Column::FirmId.eq(firm_id))
+        .filter(calendar::Column::Kind.eq(CalendarKind::Personal))
+        .filter(calendar::Column::OwnerUserId.eq(user_id))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?)
 }

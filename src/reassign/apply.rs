@@ -3,8 +3,9 @@
 //! and one item per record considered are recorded in the same transaction.
 
 use super::rules::Verdict;
-use super::select::{CHUNK, CategoryPlan, Plan, PlanSpec, personal_calendar};
+use super::select::{CHUNK, CategoryPlan, Plan, PlanSpec};
 use crate::error::{AppError, AppResult};
+use crate::firm::work::personal_calendar;
 use crate::notify::{Delivery, Published, record_for_batch};
 use chrono::Utc;
 use entity::{

@@ -5,11 +5,10 @@
 use super::rules::{self, Clock, EventFacts, MatterFacts, Reason, TaskFacts, Verdict};
 use crate::error::{AppError, AppResult};
 use crate::firm::access::Permission;
+use crate::firm::work::personal_calendar;
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{CalendarKind, MatterStatus, TaskStatus, calendar};
-use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Value,
-};
+use entity::{MatterStatus, TaskStatus};
+use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseBackend, Value};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
@@ -385,19 +384,6 @@ struct EventRow {
     all_day: bool,
     on_source_calendar: bool,
     source_attends: bool,
-}
-
-/// The personal calendar of a user.
-pub async fn personal_calendar<C: ConnectionTrait>(db: &C, firm_id: i64, user_id: i64) -> AppResult<Option<i64>> {
-    Ok(calendar::Entity::find()
-        .select_only()
-        .column(calendar::Column::Id)
-        .filter(calendar::Column::FirmId.eq(firm_id))
-        .filter(calendar::Column::Kind.eq(CalendarKind::Personal))
-        .filter(calendar::Column::OwnerUserId.eq(user_id))
-        .into_tuple::<i64>()
-        .one(db)
-        .await?)
 }
 
 /// Events on the source's personal calendar, events elsewhere that the source attends

@@ -316,7 +316,7 @@ async fn apply_moves_exactly_what_the_preview_showed(backend: Backend) {
     assert_eq!(moved_task.assigner_id, Some(ada_id));
 
     // Events: on Tia's calendar now; Tia took Sam's place among the attendees, once.
-    let tia_calendar = handover::reassign::select::personal_calendar(&firm.db, ada.firm_id(), tia)
+    let tia_calendar = handover::firm::work::personal_calendar(&firm.db, ada.firm_id(), tia)
         .await
         .unwrap()
         .unwrap();
@@ -743,7 +743,7 @@ async fn undo_returns_what_is_unchanged_and_reports_the_rest(backend: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(m.responsible_attorney_id, Some(sam));
-    let sam_calendar = handover::reassign::select::personal_calendar(&firm.db, ada.firm_id(), sam)
+    let sam_calendar = handover::firm::work::personal_calendar(&firm.db, ada.firm_id(), sam)
         .await
         .unwrap()
         .unwrap();
