@@ -1,10 +1,10 @@
 //! Calendar events (by key) on a user's or the firm's calendar, and their attendees.
 
-use super::links::{self, LinkTable};
+use super::links::{self, link_table};
 use super::{Counts, Keys, insert_chunks};
 use crate::import::ImportError;
 use crate::import::document::{FIRM_CALENDAR, FirmDocument};
-use entity::{CalendarKind, calendar, calendar_event, event_attendee};
+use entity::{CalendarKind, calendar, calendar_event};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -84,17 +84,7 @@ pub(super) async fn load<C: ConnectionTrait>(db: &C, doc: &FirmDocument, keys: &
         .iter()
         .map(|e| (event_ids[&e.key], e.attendees.iter().map(|k| user_id(k)).collect()))
         .collect();
-    let attendees = LinkTable::<event_attendee::Entity> {
-        firm: event_attendee::Column::FirmId,
-        owner: event_attendee::Column::EventId,
-        linked: event_attendee::Column::UserId,
-        pair: |a| (a.event_id, a.user_id),
-        row: |firm_id, event_id, user_id| event_attendee::ActiveModel {
-            event_id: Set(event_id),
-            user_id: Set(user_id),
-            firm_id: Set(firm_id),
-        },
-    };
+    let attendees = link_table!(event_attendee, EventId event_id, UserId user_id);
     let changed = links::sync(db, firm_id, attendees, wanted).await?;
     for e in &doc.calendar_events {
         if !existing.contains_key(&e.key) {

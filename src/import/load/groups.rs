@@ -1,10 +1,10 @@
 //! Groups (by key) and their members.
 
-use super::links::{self, LinkTable};
+use super::links::{self, link_table};
 use super::{Counts, Keys, insert_chunks};
 use crate::import::ImportError;
 use crate::import::document::FirmDocument;
-use entity::{group, group_member};
+use entity::group;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{BTreeSet, HashMap};
 
@@ -51,17 +51,7 @@ pub(super) async fn load<C: ConnectionTrait>(
         .iter()
         .map(|g| (group_ids[&g.key], g.members.iter().map(|k| keys.user(k)).collect()))
         .collect();
-    let members = LinkTable::<group_member::Entity> {
-        firm: group_member::Column::FirmId,
-        owner: group_member::Column::GroupId,
-        linked: group_member::Column::UserId,
-        pair: |m| (m.group_id, m.user_id),
-        row: |firm_id, group_id, user_id| group_member::ActiveModel {
-            group_id: Set(group_id),
-            user_id: Set(user_id),
-            firm_id: Set(firm_id),
-        },
-    };
+    let members = link_table!(group_member, GroupId group_id, UserId user_id);
     let changed = links::sync(db, firm_id, members, wanted).await?;
     let mut counts = Counts::default();
     for g in &doc.groups {

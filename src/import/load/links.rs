@@ -8,6 +8,25 @@ use std::collections::{BTreeSet, HashSet};
 
 type Links = HashSet<(i64, i64)>;
 
+/// The link table `entity::$table`: its owner and linked columns (and fields of the same names
+/// in snake case), e.g. `link_table!(group_member, GroupId group_id, UserId user_id)`.
+macro_rules! link_table {
+    ($table:ident, $Owner:ident $owner:ident, $Linked:ident $linked:ident) => {
+        $crate::import::load::links::LinkTable::<entity::$table::Entity> {
+            firm: entity::$table::Column::FirmId,
+            owner: entity::$table::Column::$Owner,
+            linked: entity::$table::Column::$Linked,
+            pair: |r| (r.$owner, r.$linked),
+            row: |firm_id, $owner, $linked| entity::$table::ActiveModel {
+                $owner: sea_orm::ActiveValue::Set($owner),
+                $linked: sea_orm::ActiveValue::Set($linked),
+                firm_id: sea_orm::ActiveValue::Set(firm_id),
+            },
+        }
+    };
+}
+pub(super) use link_table;
+
 /// One link table of a firm: its columns, and how a row reads and is made.
 pub(super) struct LinkTable<E: EntityTrait> {
     pub firm: E::Column,

@@ -1,10 +1,10 @@
 //! Matters (by key) and their permissions: everyone, or the users and groups listed.
 
-use super::links::{self, LinkTable};
+use super::links::{self, link_table};
 use super::{Counts, Keys, insert_chunks};
 use crate::import::ImportError;
 use crate::import::document::{FirmDocument, PermissionIn};
-use entity::{matter, matter_permitted_group, matter_permitted_user};
+use entity::matter;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -81,28 +81,8 @@ pub(super) async fn load<C: ConnectionTrait>(
         PermissionIn::Listed { groups, .. } => groups.iter().map(|k| keys.groups[k]).collect(),
         PermissionIn::Everyone => BTreeSet::new(),
     });
-    let permitted_users = LinkTable::<matter_permitted_user::Entity> {
-        firm: matter_permitted_user::Column::FirmId,
-        owner: matter_permitted_user::Column::MatterId,
-        linked: matter_permitted_user::Column::UserId,
-        pair: |p| (p.matter_id, p.user_id),
-        row: |firm_id, matter_id, user_id| matter_permitted_user::ActiveModel {
-            matter_id: Set(matter_id),
-            user_id: Set(user_id),
-            firm_id: Set(firm_id),
-        },
-    };
-    let permitted_groups = LinkTable::<matter_permitted_group::Entity> {
-        firm: matter_permitted_group::Column::FirmId,
-        owner: matter_permitted_group::Column::MatterId,
-        linked: matter_permitted_group::Column::GroupId,
-        pair: |p| (p.matter_id, p.group_id),
-        row: |firm_id, matter_id, group_id| matter_permitted_group::ActiveModel {
-            matter_id: Set(matter_id),
-            group_id: Set(group_id),
-            firm_id: Set(firm_id),
-        },
-    };
+    let permitted_users = link_table!(matter_permitted_user, MatterId matter_id, UserId user_id);
+    let permitted_groups = link_table!(matter_permitted_group, MatterId matter_id, GroupId group_id);
     let mut changed = links::sync(db, firm_id, permitted_users, users).await?;
     changed.extend(links::sync(db, firm_id, permitted_groups, groups).await?);
 
