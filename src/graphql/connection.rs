@@ -2,48 +2,48 @@
 //! capped, `after` is an opaque cursor.
 
 use crate::error::AppError;
+use crate::firm::PageRequest;
 use crate::firm::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use crate::firm::{Page, PageRequest};
 use async_graphql::{Context, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::types::{
-    CalendarEvent, Matter, Reassignment, ReassignmentItem, Task, User, WorkAssignedNotification, WorkItem,
-};
-
 /// One connection type and its edge type per node type (async-graphql's generic types need a
-/// concrete instantiation each, which a macro states once).
+/// concrete instantiation each, which a macro states once). Stated beside each node type.
 macro_rules! connection {
     ($conn:ident, $edge:ident, $node:ty) => {
-        #[derive(SimpleObject)]
+        #[derive(async_graphql::SimpleObject)]
         pub struct $edge {
             pub cursor: String,
             pub node: $node,
         }
 
-        #[derive(SimpleObject)]
+        #[derive(async_graphql::SimpleObject)]
         pub struct $conn {
             pub edges: Vec<$edge>,
             /// The nodes of `edges`, for clients that need no cursors.
             pub nodes: Vec<$node>,
-            pub page_info: PageInfo,
+            pub page_info: $crate::graphql::connection::PageInfo,
             /// Every match, across all pages.
             pub total_count: u64,
         }
 
         impl $conn {
-            pub fn from_page<M>(page: Page<M>, row_id: impl Fn(&M) -> i64, wrap: impl Fn(M) -> $node) -> Self {
+            pub fn from_page<M>(
+                page: $crate::firm::Page<M>,
+                row_id: impl Fn(&M) -> i64,
+                wrap: impl Fn(M) -> $node,
+            ) -> Self {
                 let total_count = page.total.unwrap_or_default();
                 let edges: Vec<$edge> = page
                     .items
                     .into_iter()
                     .map(|m| $edge {
-                        cursor: encode_cursor(row_id(&m)),
+                        cursor: $crate::graphql::connection::encode_cursor(row_id(&m)),
                         node: wrap(m),
                     })
                     .collect();
-                let page_info = PageInfo {
+                let page_info = $crate::graphql::connection::PageInfo {
                     has_next_page: page.has_next_page,
                     has_previous_page: false,
                     start_cursor: edges.first().map(|e| e.cursor.clone()),
@@ -61,14 +61,7 @@ macro_rules! connection {
     };
 }
 
-connection!(UserConnection, UserEdge, User);
-connection!(MatterConnection, MatterEdge, Matter);
-connection!(TaskConnection, TaskEdge, Task);
-connection!(CalendarEventConnection, CalendarEventEdge, CalendarEvent);
-connection!(WorkItemConnection, WorkItemEdge, WorkItem);
-connection!(ReassignmentConnection, ReassignmentEdge, Reassignment);
-connection!(ReassignmentItemConnection, ReassignmentItemEdge, ReassignmentItem);
-connection!(NotificationConnection, NotificationEdge, WorkAssignedNotification);
+pub(crate) use connection;
 
 #[derive(SimpleObject)]
 pub struct PageInfo {
@@ -79,7 +72,7 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-fn encode_cursor(row_id: i64) -> String {
+pub fn encode_cursor(row_id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("after:{row_id}"))
 }
 

@@ -2,6 +2,7 @@ use crate::firm::matters::{self, MatterFilter as DomainMatterFilter};
 use crate::firm::users;
 use crate::graphql::connection::*;
 use crate::graphql::context::{db, viewer};
+use crate::graphql::types::MatterConnection;
 use crate::graphql::types::{Matter, MatterStatus};
 use crate::ids::{self, Kind};
 use async_graphql::{Context, ID, InputObject, Object};

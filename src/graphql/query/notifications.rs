@@ -1,5 +1,6 @@
 use crate::graphql::connection::*;
 use crate::graphql::context::{db, viewer};
+use crate::graphql::types::NotificationConnection;
 use crate::graphql::types::WorkAssignedNotification;
 use crate::notify::store;
 use async_graphql::{Context, Object};

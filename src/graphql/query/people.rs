@@ -1,6 +1,7 @@
 use crate::firm::users::{self, UserFilter as DomainUserFilter};
 use crate::graphql::connection::*;
 use crate::graphql::context::{db, load_failed, loaders, viewer};
+use crate::graphql::types::UserConnection;
 use crate::graphql::types::{Licence, User};
 use crate::ids::{self, Kind};
 use async_graphql::{Context, ID, InputObject, Object};

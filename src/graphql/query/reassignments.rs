@@ -1,5 +1,6 @@
 use crate::graphql::connection::*;
 use crate::graphql::context::{db, now, viewer};
+use crate::graphql::types::ReassignmentConnection;
 use crate::graphql::types::{ReassignWorkInput, Reassignment, ReassignmentPreview, reassignment_preview_refused};
 use crate::ids::{self, Kind};
 use crate::reassign::{self, history};

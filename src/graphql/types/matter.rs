@@ -1,3 +1,4 @@
+use super::{CalendarEventConnection, TaskConnection};
 use super::{MatterStatus, User, load_user};
 use crate::firm::access::Permission;
 use crate::firm::work;
@@ -245,3 +246,5 @@ impl Group {
         Ok(out)
     }
 }
+
+connection!(MatterConnection, MatterEdge, Matter);

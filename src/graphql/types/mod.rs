@@ -11,12 +11,13 @@ mod work;
 pub use enums::{
     CalendarKind, ExclusionReason, ItemOutcome, Licence, MatterStatus, ReassignmentStatus, TaskStatus, WorkKind,
 };
-pub use matter::{Group, Matter, MatterPermission, prime_page as prime_matter_page};
-pub use notification::WorkAssignedNotification;
+pub use matter::{Group, Matter, MatterConnection, MatterPermission, prime_page as prime_matter_page};
+pub use notification::{NotificationConnection, WorkAssignedNotification};
 pub use reassignment::{
-    CategoryInput, CategoryPreview, Exclusion, ReassignWorkInput, ReassignWorkPayload, Reassignment, ReassignmentItem,
-    ReassignmentPreview, UserError, WorkItem, preview_refused as reassignment_preview_refused,
+    CategoryInput, CategoryPreview, Exclusion, ReassignWorkInput, ReassignWorkPayload, Reassignment,
+    ReassignmentConnection, ReassignmentItem, ReassignmentItemConnection, ReassignmentPreview, UserError, WorkItem,
+    WorkItemConnection, preview_refused as reassignment_preview_refused,
 };
 pub use scalars::Date;
-pub use user::{Firm, User, Workload, load_user};
-pub use work::{Calendar, CalendarEvent, Task};
+pub use user::{Firm, User, UserConnection, Workload, load_user};
+pub use work::{Calendar, CalendarEvent, CalendarEventConnection, Task, TaskConnection};

@@ -1,4 +1,5 @@
 use super::{User, load_user};
+use crate::graphql::connection::connection;
 use crate::ids::{self, Kind};
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
@@ -67,3 +68,5 @@ impl WorkAssignedNotification {
         self.0.read_at
     }
 }
+
+connection!(NotificationConnection, NotificationEdge, WorkAssignedNotification);

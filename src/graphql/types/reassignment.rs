@@ -591,3 +591,7 @@ impl ReassignmentItem {
         self.0.attendee_replaced
     }
 }
+
+connection!(WorkItemConnection, WorkItemEdge, WorkItem);
+connection!(ReassignmentConnection, ReassignmentEdge, Reassignment);
+connection!(ReassignmentItemConnection, ReassignmentItemEdge, ReassignmentItem);

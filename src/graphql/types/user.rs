@@ -1,3 +1,4 @@
+use super::{CalendarEventConnection, MatterConnection, TaskConnection};
 use super::{Licence, MatterStatus};
 use crate::firm::work;
 use crate::graphql::connection::*;
@@ -176,3 +177,5 @@ pub async fn load_user(ctx: &Context<'_>, id: Option<i64>) -> async_graphql::Res
         .map_err(crate::graphql::context::load_failed)?
         .map(User))
 }
+
+connection!(UserConnection, UserEdge, User);

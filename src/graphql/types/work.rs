@@ -1,4 +1,5 @@
 use super::{CalendarKind, Date, Matter, TaskStatus, User, load_user};
+use crate::graphql::connection::connection;
 use crate::graphql::context::{load_failed, loaders};
 use crate::ids::{self, Kind};
 use async_graphql::{Context, ID, Object};
@@ -148,3 +149,6 @@ impl Calendar {
         }
     }
 }
+
+connection!(TaskConnection, TaskEdge, Task);
+connection!(CalendarEventConnection, CalendarEventEdge, CalendarEvent);
