@@ -56,6 +56,26 @@ fn get<T: TryGetable>(row: &sea_orm_migration::sea_orm::QueryResult, col: &str) 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // Two emails of one firm that differ only in case would break the unique index: say so
+        // before anything is altered.
+        let mut seen = std::collections::HashMap::new();
+        for row in rows(
+            m,
+            Query::select()
+                .columns([User::Id, User::FirmId, User::Email])
+                .from(User::Table)
+                .to_owned(),
+        )
+        .await?
+        {
+            let (id, firm, email): (i64, i64, String) = (get(&row, "id")?, get(&row, "firm_id")?, get(&row, "email")?);
+            if let Some(other) = seen.insert((firm, fold(&email)), id) {
+                return Err(DbErr::Custom(format!(
+                    "users {other} and {id} of firm {firm} have emails that differ only in case ({email}); \
+                     change one, then migrate again"
+                )));
+            }
+        }
         m.alter_table(add_text(User::Table, User::EmailFolded)).await?;
         m.alter_table(add_text(User::Table, User::SearchText)).await?;
         m.alter_table(add_text(Matter::Table, Matter::SearchText)).await?;

@@ -71,6 +71,13 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Database
 
 /// A fresh, migrated database and its URL.
 pub async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> (String, DatabaseConnection) {
+    let (url, db) = empty_database_url(backend, dir).await;
+    handover::db::migrate(&db).await.expect("migrate");
+    (url, db)
+}
+
+/// A fresh database with no tables yet, and its URL.
+pub async fn empty_database_url(backend: Backend, dir: &std::path::Path) -> (String, DatabaseConnection) {
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}/test.db", dir.display()),
         Backend::Postgres => {
@@ -90,7 +97,6 @@ pub async fn fresh_database_url(backend: Backend, dir: &std::path::Path) -> (Str
         }
     };
     let db = handover::db::connect(&url).await.expect("connect");
-    handover::db::migrate(&db).await.expect("migrate");
     (url, db)
 }
 

@@ -170,7 +170,35 @@ async fn emails_are_one_folded_mailbox(backend: Backend) {
         .expect("token for zoë in any case");
 }
 
+/// Migration m0004 makes emails unique by their folded form: on a database that already holds
+/// two that differ only in case, it stops before changing anything, and runs once one is changed.
+async fn folding_migration_stops_on_case_twins(backend: Backend) {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, db) = empty_database_url(backend, dir.path()).await;
+    migration::Migrator::up(&db, Some(3)).await.expect("up to m0003");
+    for sql in [
+        "INSERT INTO firm (id, key, name, time_zone) VALUES (1, 'f', 'F', 'UTC')",
+        "INSERT INTO \"user\" (id, firm_id, key, name, email, account_admin, licence, enabled) \
+         VALUES (1, 1, 'a', 'A', 'ZOË@f.test', TRUE, 'ATTORNEY', TRUE)",
+        "INSERT INTO \"user\" (id, firm_id, key, name, email, account_admin, licence, enabled) \
+         VALUES (2, 1, 'b', 'B', 'zoë@f.test', FALSE, 'ATTORNEY', TRUE)",
+    ] {
+        db.execute_unprepared(sql).await.expect(sql);
+    }
+    let err = migration::Migrator::up(&db, None).await.expect_err("case twins");
+    assert!(err.to_string().contains("differ only in case"), "{err}");
+    db.execute_unprepared("UPDATE \"user\" SET email = 'zoe@f.test' WHERE id = 2")
+        .await
+        .unwrap();
+    migration::Migrator::up(&db, None)
+        .await
+        .expect("migrates once one is changed");
+}
+
 on_both_databases!(
+    folding_migration_stops_on_case_twins,
     search_is_literal_and_folds_unicode,
     nul_is_refused_alike_by_preview_and_apply,
     emails_are_one_folded_mailbox
