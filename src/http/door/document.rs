@@ -59,8 +59,8 @@ pub fn has_nul(text: &str) -> bool {
     if text.contains('\0') {
         return true;
     }
-    let lower = text.to_ascii_lowercase();
-    let mut rest = lower.as_str();
+    // GraphQL's escape is `\u` (lower case only); its hex digits here are all zeros anyway.
+    let mut rest = text;
     while let Some(at) = rest.find("\\u") {
         rest = &rest[at + 2..];
         if rest.starts_with("0000") {

@@ -1,7 +1,7 @@
 //! Calendar events (by key) on a user's or the firm's calendar, and their attendees.
 
 use super::links::{self, link_table};
-use super::{Counts, Keys, insert_chunks};
+use super::{Counts, Keys, by_key, insert_chunks};
 use crate::import::ImportError;
 use crate::import::document::{FIRM_CALENDAR, FirmDocument};
 use entity::{CalendarKind, calendar, calendar_event};
@@ -32,13 +32,7 @@ pub(super) async fn load<C: ConnectionTrait>(db: &C, doc: &FirmDocument, keys: &
             personal[&user_id(key)]
         }
     };
-    let existing: HashMap<String, calendar_event::Model> = calendar_event::Entity::find()
-        .filter(calendar_event::Column::FirmId.eq(firm_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.key.clone(), e))
-        .collect();
+    let existing = by_key(db, calendar_event::Column::FirmId, firm_id, |e| (e.key.clone(), e)).await?;
     let mut new_rows = Vec::new();
     let mut updated_keys = HashSet::new();
     for e in &doc.calendar_events {
@@ -72,13 +66,7 @@ pub(super) async fn load<C: ConnectionTrait>(db: &C, doc: &FirmDocument, keys: &
         }
     }
     insert_chunks::<calendar_event::Entity, _>(db, new_rows).await?;
-    let event_ids: HashMap<String, i64> = calendar_event::Entity::find()
-        .filter(calendar_event::Column::FirmId.eq(firm_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.key, e.id))
-        .collect();
+    let event_ids = by_key(db, calendar_event::Column::FirmId, firm_id, |e| (e.key, e.id)).await?;
     let wanted: Vec<(i64, BTreeSet<i64>)> = doc
         .calendar_events
         .iter()

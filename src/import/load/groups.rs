@@ -1,11 +1,11 @@
 //! Groups (by key) and their members.
 
 use super::links::{self, link_table};
-use super::{Counts, Keys, insert_chunks};
+use super::{Counts, Keys, by_key, insert_chunks};
 use crate::import::ImportError;
 use crate::import::document::FirmDocument;
 use entity::group;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use std::collections::{BTreeSet, HashMap};
 
 pub(super) async fn load<C: ConnectionTrait>(
@@ -14,13 +14,7 @@ pub(super) async fn load<C: ConnectionTrait>(
     keys: &Keys,
 ) -> Result<(Counts, HashMap<String, i64>), ImportError> {
     let firm_id = keys.firm_id;
-    let existing: HashMap<String, group::Model> = group::Entity::find()
-        .filter(group::Column::FirmId.eq(firm_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|g| (g.key.clone(), g))
-        .collect();
+    let existing = by_key(db, group::Column::FirmId, firm_id, |g| (g.key.clone(), g)).await?;
     let mut new_rows = Vec::new();
     for g in &doc.groups {
         match existing.get(&g.key) {
@@ -39,13 +33,7 @@ pub(super) async fn load<C: ConnectionTrait>(
         }
     }
     insert_chunks::<group::Entity, _>(db, new_rows).await?;
-    let group_ids: HashMap<String, i64> = group::Entity::find()
-        .filter(group::Column::FirmId.eq(firm_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|g| (g.key, g.id))
-        .collect();
+    let group_ids = by_key(db, group::Column::FirmId, firm_id, |g| (g.key, g.id)).await?;
     let wanted: Vec<(i64, BTreeSet<i64>)> = doc
         .groups
         .iter()

@@ -1,11 +1,11 @@
 //! Matters (by key) and their permissions: everyone, or the users and groups listed.
 
 use super::links::{self, link_table};
-use super::{Counts, Keys, insert_chunks};
+use super::{Counts, Keys, by_key, insert_chunks};
 use crate::import::ImportError;
 use crate::import::document::{FirmDocument, PermissionIn};
 use entity::matter;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub(super) async fn load<C: ConnectionTrait>(
@@ -15,13 +15,7 @@ pub(super) async fn load<C: ConnectionTrait>(
 ) -> Result<(Counts, HashMap<String, i64>), ImportError> {
     let firm_id = keys.firm_id;
     let user_id = |key: &str| keys.user(key);
-    let existing: HashMap<String, matter::Model> = matter::Entity::find()
-        .filter(matter::Column::FirmId.eq(firm_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.key.clone(), m))
-        .collect();
+    let existing = by_key(db, matter::Column::FirmId, firm_id, |m| (m.key.clone(), m)).await?;
     let mut new_rows = Vec::new();
     let mut updated_keys = HashSet::new();
     for m in &doc.matters {
@@ -59,13 +53,7 @@ pub(super) async fn load<C: ConnectionTrait>(
         }
     }
     insert_chunks::<matter::Entity, _>(db, new_rows).await?;
-    let matter_ids: HashMap<String, i64> = matter::Entity::find()
-        .filter(matter::Column::FirmId.eq(firm_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.key, m.id))
-        .collect();
+    let matter_ids = by_key(db, matter::Column::FirmId, firm_id, |m| (m.key, m.id)).await?;
 
     let listed = |ids: &dyn Fn(&PermissionIn) -> BTreeSet<i64>| -> Vec<(i64, BTreeSet<i64>)> {
         doc.matters

@@ -14,7 +14,7 @@ mod users;
 use super::ImportError;
 use super::document::FirmDocument;
 use crate::db::begin_write;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
 /// How many records of one kind the import created, updated, or found already as in the file.
@@ -110,6 +110,25 @@ impl Keys {
     fn user(&self, key: &str) -> i64 {
         self.users[key]
     }
+}
+
+/// The firm's rows of one table (`firm` is its firm column), as `entry` maps each: by import key.
+async fn by_key<Col, C, V>(
+    db: &C,
+    firm: Col,
+    firm_id: i64,
+    entry: impl Fn(<Col::EntityName as EntityTrait>::Model) -> (String, V),
+) -> Result<HashMap<String, V>, ImportError>
+where
+    Col: ColumnTrait,
+    Col::EntityName: EntityTrait<Column = Col>,
+    C: ConnectionTrait,
+{
+    let rows = <Col::EntityName as EntityTrait>::find()
+        .filter(firm.eq(firm_id))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(entry).collect())
 }
 
 async fn insert_chunks<E, C>(db: &C, rows: Vec<E::ActiveModel>) -> Result<(), ImportError>

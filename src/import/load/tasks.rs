@@ -1,23 +1,16 @@
 //! Tasks, by key.
 
-use super::{Counts, Keys, insert_chunks};
+use super::{Counts, Keys, by_key, insert_chunks};
 use crate::import::ImportError;
 use crate::import::document::FirmDocument;
 use entity::task;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use std::collections::HashMap;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 
 pub(super) async fn load<C: ConnectionTrait>(db: &C, doc: &FirmDocument, keys: &Keys) -> Result<Counts, ImportError> {
     let firm_id = keys.firm_id;
     let user_id = |key: &str| keys.user(key);
     let mut counts = Counts::default();
-    let existing: HashMap<String, task::Model> = task::Entity::find()
-        .filter(task::Column::FirmId.eq(firm_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.key.clone(), t))
-        .collect();
+    let existing = by_key(db, task::Column::FirmId, firm_id, |t| (t.key.clone(), t)).await?;
     let mut new_rows = Vec::new();
     for t in &doc.tasks {
         let matter_id = t.matter.as_ref().map(|k| keys.matters[k]);

@@ -1,7 +1,7 @@
 //! Users (by key; an email stays unique in the firm by its folded form) and the calendars every
 //! user and the firm have.
 
-use super::{Counts, insert_chunks};
+use super::{Counts, by_key, insert_chunks};
 use crate::import::ImportError;
 use crate::import::document::{FirmDocument, Problem};
 use entity::{CalendarKind, calendar, user};
@@ -19,13 +19,7 @@ pub(super) async fn load<C: ConnectionTrait>(
     doc: &FirmDocument,
 ) -> Result<LoadedUsers, ImportError> {
     let mut counts = Counts::default();
-    let existing: HashMap<String, user::Model> = user::Entity::find()
-        .filter(user::Column::FirmId.eq(firm_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.key.clone(), u))
-        .collect();
+    let existing = by_key(db, user::Column::FirmId, firm_id, |u| (u.key.clone(), u)).await?;
 
     // An email must stay unique in the firm, also against users the file does not mention.
     let mut problems = Vec::new();
@@ -85,13 +79,7 @@ pub(super) async fn load<C: ConnectionTrait>(
         }
     }
     insert_chunks::<user::Entity, _>(db, new_rows).await?;
-    let ids = user::Entity::find()
-        .filter(user::Column::FirmId.eq(firm_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.key, u.id))
-        .collect();
+    let ids = by_key(db, user::Column::FirmId, firm_id, |u| (u.key, u.id)).await?;
     Ok(LoadedUsers { counts, ids })
 }
 
