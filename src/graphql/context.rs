@@ -56,6 +56,11 @@ pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, AppError> {
         .map_err(|_| AppError::internal("no database in schema data"))
 }
 
+pub fn live<'a>(ctx: &Context<'a>) -> Result<&'a crate::notify::Live, AppError> {
+    ctx.data::<crate::notify::Live>()
+        .map_err(|_| AppError::internal("no live delivery in schema data"))
+}
+
 pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, AppError> {
     request(ctx).map(|r| &r.loaders)
 }

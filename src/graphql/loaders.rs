@@ -2,15 +2,12 @@
 //! people, permissions and counts costs a bounded number of statements.
 
 use crate::auth::Viewer;
-use crate::firm::access::{Permission, matters_visible_to};
+use crate::firm::access::{Permission, matters_visible_to, permissions};
 use crate::firm::users::{Workload, workloads};
 use crate::firm::work::{MatterCounts, matter_counts};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
-use entity::{
-    calendar, calendar_event, event_attendee, group, group_member, matter, matter_permitted_group,
-    matter_permitted_user, task, user,
-};
+use entity::{calendar, calendar_event, event_attendee, group, group_member, matter, task, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -32,6 +29,7 @@ pub struct Loaders {
     pub tasks: DataLoader<ById<task::Entity>, HashMapCache>,
     pub events: DataLoader<ById<calendar_event::Entity>, HashMapCache>,
     pub permissions: DataLoader<PermissionLoader, HashMapCache>,
+    pub groups: DataLoader<ById<group::Entity>, HashMapCache>,
     pub workloads: DataLoader<WorkloadLoader, HashMapCache>,
     pub matter_counts: DataLoader<MatterCountsLoader, HashMapCache>,
     pub attendees: DataLoader<AttendeesLoader, HashMapCache>,
@@ -80,6 +78,12 @@ impl Loaders {
                 |e| e.id,
             )),
             permissions: new(PermissionLoader(scope())),
+            groups: new(ById::<group::Entity>::new(
+                scope(),
+                group::Column::FirmId,
+                group::Column::Id,
+                |g| g.id,
+            )),
             workloads: new(WorkloadLoader {
                 scope: scope(),
                 now,
@@ -158,8 +162,7 @@ impl Loader<i64> for MatterLoader {
     }
 }
 
-/// What a matter's permission lists resolve to (`everyone` comes from the matter row: see
-/// `Permission::of`).
+/// Matters' permissions, through the one SQL that resolves them (`firm::access::permissions`).
 pub struct PermissionLoader(Scope);
 
 impl Loader<i64> for PermissionLoader {
@@ -167,58 +170,10 @@ impl Loader<i64> for PermissionLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let db = &self.0.db;
-        let mut out: HashMap<i64, Permission> = keys.iter().map(|k| (*k, Permission::default())).collect();
-        let listed = matter_permitted_user::Entity::find()
-            .filter(matter_permitted_user::Column::MatterId.is_in(keys.iter().copied()))
-            .filter(matter_permitted_user::Column::FirmId.eq(self.0.firm_id))
-            .all(db)
+        let ids: BTreeSet<i64> = keys.iter().copied().collect();
+        permissions(&self.0.db, self.0.firm_id, &ids)
             .await
-            .map_err(db_err)?;
-        for row in listed {
-            let p = out.entry(row.matter_id).or_default();
-            p.users.push(row.user_id);
-            p.resolved_users.insert(row.user_id);
-        }
-        let by_group = matter_permitted_group::Entity::find()
-            .filter(matter_permitted_group::Column::MatterId.is_in(keys.iter().copied()))
-            .filter(matter_permitted_group::Column::FirmId.eq(self.0.firm_id))
-            .all(db)
-            .await
-            .map_err(db_err)?;
-        if !by_group.is_empty() {
-            let group_ids: BTreeSet<i64> = by_group.iter().map(|r| r.group_id).collect();
-            let groups: HashMap<i64, group::Model> = group::Entity::find()
-                .filter(group::Column::Id.is_in(group_ids.iter().copied()))
-                .all(db)
-                .await
-                .map_err(db_err)?
-                .into_iter()
-                .map(|g| (g.id, g))
-                .collect();
-            let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
-            for m in group_member::Entity::find()
-                .filter(group_member::Column::GroupId.is_in(group_ids.iter().copied()))
-                .all(db)
-                .await
-                .map_err(db_err)?
-            {
-                members.entry(m.group_id).or_default().push(m.user_id);
-            }
-            for row in by_group {
-                let p = out.entry(row.matter_id).or_default();
-                if let Some(g) = groups.get(&row.group_id) {
-                    p.groups.push(g.clone());
-                }
-                p.resolved_users
-                    .extend(members.get(&row.group_id).into_iter().flatten().copied());
-            }
-        }
-        for p in out.values_mut() {
-            p.users.sort_unstable();
-            p.groups.sort_by_key(|g| g.id);
-        }
-        Ok(out)
+            .map_err(|e| e.detail())
     }
 }
 

@@ -2,8 +2,9 @@
 //! (a record someone else changed meanwhile is skipped as `CHANGED`, never clobbered); the batch
 //! and one item per record considered are recorded in the same transaction.
 
+use super::order::{CategorySpec, Order};
 use super::rules::Verdict;
-use super::select::{CHUNK, CategoryPlan, Plan, PlanSpec};
+use super::select::{CHUNK, CategoryPlan, Plan};
 use crate::error::{AppError, AppResult};
 use crate::firm::work::personal_calendar;
 use crate::notify::{Delivery, Published, record_for_batch};
@@ -19,45 +20,32 @@ use sea_orm::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-/// What the batch row records besides the plan.
-pub struct BatchInfo {
-    pub firm_id: i64,
-    pub actor_id: i64,
-    pub from_user_id: i64,
-    pub matter_ids: Option<BTreeSet<i64>>,
-    pub note: Option<String>,
-    pub idempotency_key: Option<String>,
-    pub fingerprint: String,
-    pub undo_of: Option<i64>,
-}
-
-/// Write the plan. The caller computed `plan` from `spec` inside `txn`.
+/// Write the plan of `order`, which the caller computed inside `txn`.
 pub async fn execute(
     txn: &DatabaseTransaction,
-    info: BatchInfo,
-    spec: &PlanSpec,
+    order: &Order,
     plan: &Plan,
 ) -> AppResult<(reassignment::Model, Vec<Published>)> {
     let now = Utc::now();
     let batch = reassignment::ActiveModel {
-        firm_id: Set(info.firm_id),
-        actor_user_id: Set(info.actor_id),
-        from_user_id: Set(info.from_user_id),
-        matters_to_user_id: Set(plan.matters.as_ref().map(|c| c.to)),
-        tasks_to_user_id: Set(plan.tasks.as_ref().map(|c| c.to)),
-        events_to_user_id: Set(plan.events.as_ref().map(|c| c.to)),
-        matter_ids: Set(info
+        firm_id: Set(order.firm_id),
+        actor_user_id: Set(order.actor_id),
+        from_user_id: Set(order.from_user_id),
+        matters_to_user_id: Set(order.matters.as_ref().map(|c| c.to)),
+        tasks_to_user_id: Set(order.tasks.as_ref().map(|c| c.to)),
+        events_to_user_id: Set(order.events.as_ref().map(|c| c.to)),
+        matter_ids: Set(order
             .matter_ids
             .as_ref()
             .map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))),
-        grant_matter_access: Set(plan.grant_access),
-        note: Set(info.note),
-        idempotency_key: Set(info.idempotency_key),
-        input_fingerprint: Set(info.fingerprint),
-        cutoff_at: Set(spec.clock.cutoff),
-        time_zone: Set(spec.clock.time_zone.name().to_string()),
+        grant_matter_access: Set(order.grant_access),
+        note: Set(order.note.clone()),
+        idempotency_key: Set(order.idempotency_key.clone()),
+        input_fingerprint: Set(order.fingerprint()),
+        cutoff_at: Set(order.clock.cutoff),
+        time_zone: Set(order.clock.time_zone.name().to_string()),
         status: Set(ReassignmentStatus::Applied),
-        undo_of_id: Set(info.undo_of),
+        undo_of_id: Set(order.undo_of),
         undone_by_id: Set(None),
         matters_reassigned: Set(0),
         tasks_reassigned: Set(0),
@@ -71,33 +59,29 @@ pub async fn execute(
 
     let started = std::time::Instant::now();
     let mut grants: BTreeSet<(i64, i64)> = BTreeSet::new();
-    let mut counts = [0i64; 3];
+    let mut counts: HashMap<WorkKind, i64> = HashMap::new();
     let mut skipped = 0i64;
-    if let Some(c) = &plan.matters {
-        let moved = move_matters(txn, c).await?;
-        tracing::debug!(elapsed = ?started.elapsed(), "matters moved");
-        let (n, s) = record_items(txn, &mut grants, &batch, WorkKind::Matter, c, &moved).await?;
-        counts[0] = n;
+    // Each new assignee is told once, in this same transaction.
+    let mut deliveries: BTreeMap<i64, Delivery> = BTreeMap::new();
+    for (kind, spec, c) in plan.categories(order) {
+        let moved = match kind {
+            WorkKind::Matter => move_matters(txn, spec, c).await?,
+            WorkKind::Task => move_tasks(txn, spec, c).await?,
+            WorkKind::CalendarEvent => move_events(txn, order.firm_id, spec, c).await?,
+        };
+        tracing::debug!(elapsed = ?started.elapsed(), ?kind, "moved");
+        let (n, s) = record_items(txn, &mut grants, &batch, kind, spec, c, &moved).await?;
+        tracing::debug!(elapsed = ?started.elapsed(), ?kind, "items recorded");
+        counts.insert(kind, n);
         skipped += s;
-    }
-    if let Some(c) = &plan.tasks {
-        tracing::debug!(elapsed = ?started.elapsed(), "matter items");
-        let moved = move_tasks(txn, c).await?;
-        tracing::debug!(elapsed = ?started.elapsed(), "tasks moved");
-        let (n, s) = record_items(txn, &mut grants, &batch, WorkKind::Task, c, &moved).await?;
-        counts[1] = n;
-        skipped += s;
-    }
-    if let Some(c) = &plan.events {
-        tracing::debug!(elapsed = ?started.elapsed(), "task items");
-        let moved = move_events(txn, info.firm_id, c).await?;
-        tracing::debug!(elapsed = ?started.elapsed(), "events moved");
-        let (n, s) = record_items(txn, &mut grants, &batch, WorkKind::CalendarEvent, c, &moved).await?;
-        counts[2] = n;
-        skipped += s;
+        let delivery = deliveries.entry(spec.to).or_default();
+        match kind {
+            WorkKind::Matter => delivery.matters += n,
+            WorkKind::Task => delivery.tasks += n,
+            WorkKind::CalendarEvent => delivery.calendar_events += n,
+        }
     }
 
-    tracing::debug!(elapsed = ?started.elapsed(), "event items");
     // Access for the targets of work that moved on a matter they could not see.
     if !grants.is_empty() {
         let rows = grants
@@ -105,7 +89,7 @@ pub async fn execute(
             .map(|&(matter_id, user_id)| matter_permitted_user::ActiveModel {
                 matter_id: Set(matter_id),
                 user_id: Set(user_id),
-                firm_id: Set(info.firm_id),
+                firm_id: Set(order.firm_id),
             });
         for chunk in rows.collect::<Vec<_>>().chunks(1000) {
             matter_permitted_user::Entity::insert_many(chunk.to_vec())
@@ -127,7 +111,7 @@ pub async fn execute(
                 reassignment_id: Set(batch.id),
                 matter_id: Set(matter_id),
                 user_id: Set(user_id),
-                firm_id: Set(info.firm_id),
+                firm_id: Set(order.firm_id),
             });
         for chunk in rows.collect::<Vec<_>>().chunks(1000) {
             reassignment_grant::Entity::insert_many(chunk.to_vec())
@@ -137,23 +121,13 @@ pub async fn execute(
     }
 
     let mut batch: reassignment::ActiveModel = batch.into();
-    batch.matters_reassigned = Set(counts[0]);
-    batch.tasks_reassigned = Set(counts[1]);
-    batch.events_reassigned = Set(counts[2]);
+    let count = |kind| counts.get(&kind).copied().unwrap_or(0);
+    batch.matters_reassigned = Set(count(WorkKind::Matter));
+    batch.tasks_reassigned = Set(count(WorkKind::Task));
+    batch.events_reassigned = Set(count(WorkKind::CalendarEvent));
     batch.items_skipped = Set(skipped);
     let batch = batch.update(txn).await?;
 
-    // Each new assignee is told once, in this same transaction.
-    let mut deliveries: BTreeMap<i64, Delivery> = BTreeMap::new();
-    if let Some(c) = &plan.matters {
-        deliveries.entry(c.to).or_default().matters += counts[0];
-    }
-    if let Some(c) = &plan.tasks {
-        deliveries.entry(c.to).or_default().tasks += counts[1];
-    }
-    if let Some(c) = &plan.events {
-        deliveries.entry(c.to).or_default().calendar_events += counts[2];
-    }
     let published = record_for_batch(txn, &batch, &deliveries, now).await?;
     if !published.is_empty() {
         crate::notify::fanout::announce(txn, batch.id).await?;
@@ -169,6 +143,7 @@ async fn record_items(
     grants: &mut BTreeSet<(i64, i64)>,
     batch: &reassignment::Model,
     kind: WorkKind,
+    spec: &CategorySpec,
     plan: &CategoryPlan,
     moved: &HashSet<i64>,
 ) -> AppResult<(i64, i64)> {
@@ -186,7 +161,7 @@ async fn record_items(
             if item.verdict == Verdict::MoveGrantingAccess
                 && let Some(m) = item.matter_id
             {
-                grants.insert((m, plan.to));
+                grants.insert((m, spec.to));
             }
         } else {
             n_skipped += 1;
@@ -210,7 +185,7 @@ async fn record_items(
             Some(r) => ("SKIPPED", format!("'{}'", reason_code(r))),
         };
         let new_holder = if reason.is_none() {
-            Value::from(plan.to)
+            Value::from(spec.to)
         } else {
             Value::BigInt(None)
         };
@@ -229,7 +204,7 @@ async fn record_items(
         let mut values = vec![
             Value::from(batch.id),
             Value::from(batch.firm_id),
-            Value::from(plan.from),
+            Value::from(spec.from),
             new_holder,
             Value::from(swapped),
         ];
@@ -281,7 +256,7 @@ async fn guarded_update(
     Ok(moved)
 }
 
-async fn move_matters(txn: &DatabaseTransaction, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
+async fn move_matters(txn: &DatabaseTransaction, spec: &CategorySpec, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
     let sql = format!(
         "UPDATE matter SET responsible_attorney_id = $2
          WHERE responsible_attorney_id = $3 AND status IN ({})",
@@ -291,25 +266,30 @@ async fn move_matters(txn: &DatabaseTransaction, plan: &CategoryPlan) -> AppResu
         txn,
         &moving_ids(plan),
         &sql,
-        vec![Value::from(plan.to), Value::from(plan.from)],
+        vec![Value::from(spec.to), Value::from(spec.from)],
     )
     .await
 }
 
-async fn move_tasks(txn: &DatabaseTransaction, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
+async fn move_tasks(txn: &DatabaseTransaction, spec: &CategorySpec, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
     guarded_update(
         txn,
         &moving_ids(plan),
         "UPDATE task SET assignee_id = $2 WHERE assignee_id = $3 AND status <> 'COMPLETE'",
-        vec![Value::from(plan.to), Value::from(plan.from)],
+        vec![Value::from(spec.to), Value::from(spec.from)],
     )
     .await
 }
 /// Events move to the target's personal calendar; where the source attends, the target takes
 /// that place (once: a target already attending keeps their own row).
-async fn move_events(txn: &DatabaseTransaction, firm_id: i64, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
-    let from_calendar = personal_calendar(txn, firm_id, plan.from).await?;
-    let to_calendar = personal_calendar(txn, firm_id, plan.to).await?;
+async fn move_events(
+    txn: &DatabaseTransaction,
+    firm_id: i64,
+    spec: &CategorySpec,
+    plan: &CategoryPlan,
+) -> AppResult<HashSet<i64>> {
+    let from_calendar = personal_calendar(txn, firm_id, spec.from).await?;
+    let to_calendar = personal_calendar(txn, firm_id, spec.to).await?;
     let (Some(from_calendar), Some(to_calendar)) = (from_calendar, to_calendar) else {
         if plan.moving().next().is_none() {
             return Ok(HashSet::new());
@@ -333,17 +313,17 @@ async fn move_events(txn: &DatabaseTransaction, firm_id: i64, plan: &CategoryPla
         let target_attends = Query::select()
             .column(event_attendee::Column::EventId)
             .from(event_attendee::Entity)
-            .and_where(event_attendee::Column::UserId.eq(plan.to))
+            .and_where(event_attendee::Column::UserId.eq(spec.to))
             .to_owned();
         event_attendee::Entity::delete_many()
-            .filter(event_attendee::Column::UserId.eq(plan.from))
+            .filter(event_attendee::Column::UserId.eq(spec.from))
             .filter(event_attendee::Column::EventId.is_in(chunk.iter().copied()))
             .filter(event_attendee::Column::EventId.in_subquery(target_attends))
             .exec(txn)
             .await?;
         event_attendee::Entity::update_many()
-            .col_expr(event_attendee::Column::UserId, Expr::value(plan.to))
-            .filter(event_attendee::Column::UserId.eq(plan.from))
+            .col_expr(event_attendee::Column::UserId, Expr::value(spec.to))
+            .filter(event_attendee::Column::UserId.eq(spec.from))
             .filter(event_attendee::Column::EventId.is_in(chunk.iter().copied()))
             .exec(txn)
             .await?;

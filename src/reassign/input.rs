@@ -1,10 +1,12 @@
 //! What an administrator asks for, and its validation. Violations come back as `UserError`s
 //! (field, message, code) and nothing is changed.
 
+use super::order::{CategorySpec, Order};
+use crate::auth::Viewer;
 use crate::error::AppResult;
+use chrono::{DateTime, Utc};
 use entity::{Licence, matter, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
 
 /// A business rejection, shown to the client as it is.
@@ -58,40 +60,6 @@ pub struct Request {
     pub preview_token: Option<String>,
 }
 
-/// A request that passed validation.
-#[derive(Debug, Clone)]
-pub struct Valid {
-    pub from: user::Model,
-    pub matters_to: Option<user::Model>,
-    pub tasks_to: Option<user::Model>,
-    pub events_to: Option<user::Model>,
-    pub matter_ids: Option<BTreeSet<i64>>,
-    pub grant_matter_access: bool,
-    pub note: Option<String>,
-    pub idempotency_key: Option<String>,
-    pub preview_token: Option<String>,
-}
-
-impl Valid {
-    /// Fingerprint of what was asked, to tell a retry (same key, same input) from a reuse.
-    pub fn fingerprint(&self) -> String {
-        let id = |u: &Option<user::Model>| u.as_ref().map(|u| u.id.to_string()).unwrap_or_default();
-        let text = format!(
-            "from={};m={};t={};e={};ids={:?};grant={};note={:?};token={:?}",
-            self.from.id,
-            id(&self.matters_to),
-            id(&self.tasks_to),
-            id(&self.events_to),
-            self.matter_ids,
-            self.grant_matter_access,
-            self.note,
-            self.preview_token
-        );
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()))
-    }
-}
-
 pub const MAX_NOTE_CHARS: usize = 2000;
 /// Most matters one request may name.
 pub const MAX_MATTER_IDS: usize = 10_000;
@@ -99,12 +67,15 @@ pub const MAX_MATTER_IDS: usize = 10_000;
 const MAX_REPORTED_IDS: usize = 20;
 pub const MAX_KEY_CHARS: usize = 200;
 
-/// Check a request against the firm: every error found, or the validated request.
+/// Check a request against the viewer's firm: every error found, or the order it asks for,
+/// measured at `cutoff`.
 pub async fn validate<C: ConnectionTrait>(
     db: &C,
-    firm_id: i64,
+    viewer: &Viewer,
     req: &Request,
-) -> AppResult<Result<Valid, Vec<UserError>>> {
+    cutoff: DateTime<Utc>,
+) -> AppResult<Result<Order, Vec<UserError>>> {
+    let firm_id = viewer.firm_id();
     let mut errors = Vec::new();
 
     // Every user the request names, loaded once and only from this firm.
@@ -313,15 +284,17 @@ pub async fn validate<C: ConnectionTrait>(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    Ok(Ok(Valid {
-        from: from.expect("no errors"),
-        matters_to,
-        tasks_to,
-        events_to,
+    let from = from.expect("no errors").id;
+    let category = |to: Option<user::Model>| to.map(|t| CategorySpec::all(from, t.id));
+    Ok(Ok(Order {
+        matters: category(matters_to),
+        tasks: category(tasks_to),
+        events: category(events_to),
         matter_ids,
-        grant_matter_access: req.grant_matter_access,
+        grant_access: req.grant_matter_access,
         note,
         idempotency_key: key,
         preview_token: req.preview_token.clone(),
+        ..Order::by(viewer, cutoff, from)
     }))
 }

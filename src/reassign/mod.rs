@@ -1,11 +1,13 @@
 //! Reassignment: the heart of the product (SPEC.md section 3).
 //!
 //! - [`rules`]: what moves and what never does, as pure functions. Start reading here.
+//! - [`order`]: one reassignment from validation to commit (who asked, the clock, each
+//!   category's move), the one carrier every path hands to the engine ([`run`]).
 //! - [`select`]: the one selection path (preview, apply and undo): gathers candidates and
 //!   facts, asks the rules, returns a `Plan`.
-//! - [`input`]: the request and its validation (`UserError`s).
+//! - [`input`]: the request and its validation (`UserError`s) into an `Order`.
 //! - [`apply`]: the transactional write of a plan, guarded by the previous holder.
-//! - [`undo`]: a reassignment taken back, planned by the same selection path.
+//! - [`undo`]: a reassignment taken back: an order made from what it moved.
 //! - [`history`]: past reassignments and their items (the report).
 //!
 //! Only an enabled account administrator of the firm may preview, apply, read or undo.
@@ -13,24 +15,24 @@
 pub mod apply;
 pub mod history;
 pub mod input;
+pub mod order;
 pub mod rules;
 pub mod select;
 pub mod undo;
 
 pub use input::{CategoryChoice, Request, UserError};
+pub use order::{CategorySpec, Order};
 pub use rules::{Clock, Reason, Verdict};
-pub use select::{CategoryPlan, CategorySpec, Plan, PlanSpec, PlannedItem};
+pub use select::{CategoryPlan, Plan, PlannedItem};
 pub use undo::undo;
 
 use crate::auth::Viewer;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
-use crate::firm::firm_tz;
-use apply::BatchInfo;
+use crate::notify::{Live, Published};
 use chrono::{DateTime, Utc};
 use entity::reassignment;
-use input::Valid;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 
 /// A business answer: done, or refused with reasons the client can show.
 pub type Outcome<T> = Result<T, Vec<UserError>>;
@@ -39,13 +41,12 @@ fn refuse<T>(field: &[&str], code: &'static str, message: impl Into<String>) -> 
     Ok(Err(vec![UserError::new(field, code, message)]))
 }
 
-/// A dry run: the plan, exactly as applying now would carry it out.
+/// A dry run: the plan, exactly as applying the same order now would carry it out.
 #[derive(Debug, Clone)]
 pub struct Preview {
+    pub order: Order,
     pub plan: Plan,
     pub token: String,
-    pub clock: Clock,
-    pub valid: Valid,
 }
 
 /// A reassignment written (or found again, for a repeated idempotency key).
@@ -55,34 +56,102 @@ pub struct Applied {
     /// True when an earlier batch with the same idempotency key and input was returned.
     pub replayed: bool,
     /// The notifications written with it, to wake their recipients once committed.
-    pub notifications: Vec<crate::notify::Published>,
+    pub notifications: Vec<Published>,
 }
 
-fn spec_for(firm_id: i64, valid: &Valid, clock: Clock) -> PlanSpec {
-    let category = |to: &Option<entity::user::Model>| {
-        to.as_ref().map(|t| CategorySpec {
-            from: valid.from.id,
-            to: t.id,
-            only: None,
-            attendee_swap: None,
-        })
+/// Where the engine runs an order.
+pub enum Run<'a> {
+    /// Plan on the pool (the loads run side by side); write nothing.
+    DryRun(&'a DatabaseConnection),
+    /// Plan inside the write transaction, so the plan sees exactly what the writes will, and
+    /// carry it out there. The caller commits.
+    Write(&'a DatabaseTransaction),
+}
+
+/// What the engine did with an order.
+pub struct Ran {
+    pub plan: Plan,
+    pub token: String,
+    /// The batch and the notifications written with it (not for a dry run).
+    pub written: Option<(reassignment::Model, Vec<Published>)>,
+}
+
+/// The engine's one entry: preview, apply and undo (and next, scheduled starts and returns)
+/// hand it an order. It plans through the one selection path and, when writing, refuses a stale
+/// preview token, claims the reassignment an undo takes back, writes the batch, and takes back
+/// the access the undone one granted.
+pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
+    let txn = match on {
+        Run::DryRun(db) => {
+            let plan = select::plan(db, order).await?;
+            let token = plan.token(order);
+            return Ok(Ok(Ran {
+                plan,
+                token,
+                written: None,
+            }));
+        }
+        Run::Write(txn) => txn,
     };
-    PlanSpec {
-        firm_id,
-        matters: category(&valid.matters_to),
-        tasks: category(&valid.tasks_to),
-        events: category(&valid.events_to),
-        matter_ids: valid.matter_ids.clone(),
-        grant_access: valid.grant_matter_access,
-        clock,
+    if let Some(original) = order.undo_of
+        && !undo::claim(txn, original).await?
+    {
+        return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
+    }
+    let plan = select::plan(txn, order).await?;
+    let token = plan.token(order);
+    if order.preview_token.as_ref().is_some_and(|t| *t != token) {
+        return refuse(
+            &["input", "previewToken"],
+            "PREVIEW_STALE",
+            "the work has changed since the preview; preview again and review the new plan",
+        );
+    }
+    let (batch, notifications) = apply::execute(txn, order, &plan).await?;
+    if let Some(original) = order.undo_of {
+        undo::settle(txn, original, batch.id).await?;
+    }
+    Ok(Ok(Ran {
+        plan,
+        token,
+        written: Some((batch, notifications)),
+    }))
+}
+
+/// Run `order` inside `txn` and commit; a refusal or an error rolls everything back.
+async fn write(txn: DatabaseTransaction, order: &Order) -> AppResult<Outcome<Applied>> {
+    match run(order, Run::Write(&txn)).await {
+        Ok(Ok(Ran {
+            written: Some((reassignment, notifications)),
+            ..
+        })) => {
+            txn.commit().await?;
+            Ok(Ok(Applied {
+                reassignment,
+                replayed: false,
+                notifications,
+            }))
+        }
+        Ok(Ok(Ran { written: None, .. })) => Err(AppError::internal("a write that wrote nothing")),
+        Ok(Err(refused)) => {
+            txn.rollback().await?;
+            Ok(Err(refused))
+        }
+        Err(e) => {
+            txn.rollback().await.ok();
+            Err(e)
+        }
     }
 }
 
-fn clock_for(viewer: &Viewer, cutoff: DateTime<Utc>) -> Clock {
-    Clock {
-        cutoff,
-        time_zone: firm_tz(&viewer.firm.time_zone),
+/// After a commit (not a replay): what follows it, as on every path that commits.
+fn committed(live: &Live, outcome: Outcome<Applied>) -> Outcome<Applied> {
+    if let Ok(applied) = &outcome
+        && !applied.replayed
+    {
+        live.after_commit(&applied.reassignment, &applied.notifications);
     }
+    outcome
 }
 
 /// What would move, what would not and why; writes nothing.
@@ -93,18 +162,14 @@ pub async fn preview(
     cutoff: DateTime<Utc>,
 ) -> AppResult<Outcome<Preview>> {
     viewer.require_admin()?;
-    let valid = match input::validate(db, viewer.firm_id(), request).await? {
-        Ok(v) => v,
+    let order = match input::validate(db, viewer, request, cutoff).await? {
+        Ok(order) => order,
         Err(errors) => return Ok(Err(errors)),
     };
-    let clock = clock_for(viewer, cutoff);
-    let plan = select::plan(db, &spec_for(viewer.firm_id(), &valid, clock)).await?;
-    let token = plan.token();
-    Ok(Ok(Preview {
-        plan,
-        token,
-        clock,
-        valid,
+    Ok(run(&order, Run::DryRun(db)).await?.map(|ran| Preview {
+        order,
+        plan: ran.plan,
+        token: ran.token,
     }))
 }
 
@@ -156,11 +221,13 @@ where
 /// Apply a reassignment, atomically.
 pub async fn reassign(
     db: &DatabaseConnection,
+    live: &Live,
     viewer: &Viewer,
     request: &Request,
     cutoff: DateTime<Utc>,
 ) -> AppResult<Outcome<Applied>> {
-    retrying(|| reassign_once(db, viewer, request, cutoff)).await
+    let outcome = retrying(|| reassign_once(db, viewer, request, cutoff)).await?;
+    Ok(committed(live, outcome))
 }
 
 async fn reassign_once(
@@ -170,65 +237,35 @@ async fn reassign_once(
     cutoff: DateTime<Utc>,
 ) -> AppResult<Outcome<Applied>> {
     viewer.require_admin()?;
-    let valid = match input::validate(db, viewer.firm_id(), request).await? {
-        Ok(v) => v,
+    let order = match input::validate(db, viewer, request, cutoff).await? {
+        Ok(order) => order,
         Err(errors) => return Ok(Err(errors)),
     };
-    let fingerprint = valid.fingerprint();
-    if let Some(key) = &valid.idempotency_key
-        && let Some(existing) = by_key(db, viewer.firm_id(), key).await?
+    let fingerprint = order.fingerprint();
+    if let Some(key) = &order.idempotency_key
+        && let Some(existing) = by_key(db, order.firm_id, key).await?
     {
         return Ok(replay(existing, &fingerprint));
     }
 
-    let spec = spec_for(viewer.firm_id(), &valid, clock_for(viewer, cutoff));
     let txn = begin_write(db).await?;
-    if let Some(key) = &valid.idempotency_key
-        && let Some(existing) = by_key(&txn, viewer.firm_id(), key).await?
+    if let Some(key) = &order.idempotency_key
+        && let Some(existing) = by_key(&txn, order.firm_id, key).await?
     {
         txn.rollback().await?;
         return Ok(replay(existing, &fingerprint));
     }
-    let plan = select::plan(&txn, &spec).await?;
-    if let Some(token) = &valid.preview_token
-        && *token != plan.token()
-    {
-        txn.rollback().await?;
-        return refuse(
-            &["input", "previewToken"],
-            "PREVIEW_STALE",
-            "the work has changed since the preview; preview again and review the new plan",
-        );
-    }
-    let info = BatchInfo {
-        firm_id: viewer.firm_id(),
-        actor_id: viewer.user_id(),
-        from_user_id: valid.from.id,
-        matter_ids: valid.matter_ids.clone(),
-        note: valid.note.clone(),
-        idempotency_key: valid.idempotency_key.clone(),
-        fingerprint: fingerprint.clone(),
-        undo_of: None,
-    };
-    match apply::execute(&txn, info, &spec, &plan).await {
-        Ok((model, notifications)) => {
-            txn.commit().await?;
-            Ok(Ok(Applied {
-                reassignment: model,
-                replayed: false,
-                notifications,
-            }))
-        }
+    match write(txn, &order).await {
         Err(e) => {
-            txn.rollback().await.ok();
             // A concurrent request with the same key committed first (unique index): answer
             // as for a retry.
-            if let Some(key) = &valid.idempotency_key
-                && let Some(existing) = by_key(db, viewer.firm_id(), key).await?
+            if let Some(key) = &order.idempotency_key
+                && let Some(existing) = by_key(db, order.firm_id, key).await?
             {
                 return Ok(replay(existing, &fingerprint));
             }
             Err(e)
         }
+        other => other,
     }
 }

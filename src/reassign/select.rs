@@ -2,44 +2,20 @@
 //! considers, load the facts the rules need in a few set-based statements, and let `rules`
 //! decide each record. The result is a `Plan`; nothing here writes.
 
-use super::rules::{self, Clock, EventFacts, MatterFacts, Reason, TaskFacts, Verdict};
+use super::order::{CategorySpec, Order};
+use super::rules::{self, EventFacts, MatterFacts, Reason, TaskFacts, Verdict};
+use crate::db::{Params, json_rows};
 use crate::error::{AppError, AppResult};
-use crate::firm::access::Permission;
+use crate::firm::access::{Permission, permissions};
 use crate::firm::work::personal_calendar;
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{MatterStatus, TaskStatus};
-use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseBackend, Value};
-use serde::de::DeserializeOwned;
+use entity::{MatterStatus, TaskStatus, WorkKind};
+use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseBackend};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
 
 /// Bound on ids per `IN (…)` list, far below SQLite's and PostgreSQL's parameter limits.
 pub const CHUNK: usize = 5000;
-
-/// One category's move: from whom, to whom, and (for undo) exactly which records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CategorySpec {
-    pub from: i64,
-    pub to: i64,
-    /// Consider exactly these records (undo). A record no longer held by `from` is `CHANGED`.
-    /// `None`: every record `from` holds.
-    pub only: Option<BTreeSet<i64>>,
-    /// Events whose attendee place the target takes when the source attends. `None`: all of
-    /// them. Undo swaps back only where the reassignment it undoes swapped.
-    pub attendee_swap: Option<BTreeSet<i64>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct PlanSpec {
-    pub firm_id: i64,
-    pub matters: Option<CategorySpec>,
-    pub tasks: Option<CategorySpec>,
-    pub events: Option<CategorySpec>,
-    /// Only work on these matters.
-    pub matter_ids: Option<BTreeSet<i64>>,
-    pub grant_access: bool,
-    pub clock: Clock,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedItem {
@@ -63,11 +39,9 @@ impl PlannedItem {
     }
 }
 
+/// One category's verdicts: every record considered, by record id.
 #[derive(Debug, Clone)]
 pub struct CategoryPlan {
-    pub from: i64,
-    pub to: i64,
-    /// Every record considered, by record id.
     pub items: Vec<PlannedItem>,
 }
 
@@ -88,29 +62,42 @@ impl CategoryPlan {
     }
 }
 
+/// An order's verdicts, category by category (a category the order leaves out is `None`).
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub matters: Option<CategoryPlan>,
     pub tasks: Option<CategoryPlan>,
     pub events: Option<CategoryPlan>,
-    pub grant_access: bool,
 }
 
 impl Plan {
-    /// A fingerprint of the plan: targets, and every record with its verdict. Applying with a
-    /// token that no longer matches is refused (`PREVIEW_STALE`).
-    pub fn token(&self) -> String {
+    /// Each category planned, with the order's move for it.
+    pub fn categories<'a>(
+        &'a self,
+        order: &'a Order,
+    ) -> impl Iterator<Item = (WorkKind, &'a CategorySpec, &'a CategoryPlan)> {
+        order.categories().filter_map(|(kind, spec)| {
+            let plan = match kind {
+                WorkKind::Matter => &self.matters,
+                WorkKind::Task => &self.tasks,
+                WorkKind::CalendarEvent => &self.events,
+            };
+            plan.as_ref().map(|p| (kind, spec, p))
+        })
+    }
+
+    /// A fingerprint of the plan of `order`: targets, and every record with its verdict.
+    /// Applying with a token that no longer matches is refused (`PREVIEW_STALE`).
+    pub fn token(&self, order: &Order) -> String {
         let mut h = Sha256::new();
-        h.update([u8::from(self.grant_access)]);
-        for (name, cat) in [(b'm', &self.matters), (b't', &self.tasks), (b'e', &self.events)] {
-            h.update([name]);
-            if let Some(c) = cat {
-                h.update(c.from.to_le_bytes());
-                h.update(c.to.to_le_bytes());
-                for i in &c.items {
-                    h.update(i.record_id.to_le_bytes());
-                    h.update([verdict_code(i.verdict), u8::from(i.source_attends)]);
-                }
+        h.update([u8::from(order.grant_access)]);
+        for (kind, spec, c) in self.categories(order) {
+            h.update([kind as u8]);
+            h.update(spec.from.to_le_bytes());
+            h.update(spec.to.to_le_bytes());
+            for i in &c.items {
+                h.update(i.record_id.to_le_bytes());
+                h.update([verdict_code(i.verdict), u8::from(i.source_attends)]);
             }
             h.update(b"|");
         }
@@ -149,7 +136,7 @@ impl Permissions {
 
 /// Plan on `db`: for apply and undo, their transaction (the plan sees exactly what the writes
 /// will); for a preview, the pool (the loads then run side by side).
-pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan> {
+pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
     let clock = spec.clock;
     let started = std::time::Instant::now();
     // The three categories load side by side: on a pool, on separate connections.
@@ -181,13 +168,12 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan
     matter_ids.extend(event_rows.iter().filter_map(|e| e.matter_id));
     let (statuses, permissions) = tokio::try_join!(
         matter_statuses(db, spec.firm_id, &matter_ids),
-        permissions(db, &matter_ids)
+        permissions(db, spec.firm_id, &matter_ids)
     )?;
+    let permissions = Permissions(permissions);
     tracing::debug!(elapsed = ?started.elapsed(), matters = matter_ids.len(), "matter facts loaded");
 
     let matters = spec.matters.as_ref().map(|c| CategoryPlan {
-        from: c.from,
-        to: c.to,
         items: matter_rows
             .iter()
             .map(|&(id, holder, status)| PlannedItem {
@@ -204,8 +190,6 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan
     });
 
     let tasks = spec.tasks.as_ref().map(|c| CategoryPlan {
-        from: c.from,
-        to: c.to,
         items: task_rows
             .iter()
             .map(|&(id, matter_id, assignee, status, due_date)| {
@@ -229,8 +213,6 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan
     });
 
     let events = spec.events.as_ref().map(|c| CategoryPlan {
-        from: c.from,
-        to: c.to,
         items: event_rows
             .iter()
             .map(|e| {
@@ -260,58 +242,11 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &PlanSpec) -> AppResult<Plan
             .collect(),
     });
 
-    Ok(Plan {
-        matters,
-        tasks,
-        events,
-        grant_access: spec.grant_access,
-    })
-}
-
-/// Parameters of a hand-written statement, numbered as they are added.
-#[derive(Default)]
-struct Params(Vec<Value>);
-
-impl Params {
-    fn add(&mut self, v: impl Into<Value>) -> String {
-        self.0.push(v.into());
-        format!("${}", self.0.len())
-    }
-
-    /// A list of ids as one parameter, read back as rows of `id`.
-    fn ids(&mut self, backend: DatabaseBackend, ids: &BTreeSet<i64>) -> String {
-        let list: Vec<i64> = ids.iter().copied().collect();
-        let (rows, value) = crate::db::id_rows(backend, self.0.len() + 1, &list);
-        self.0.push(value);
-        rows
-    }
-}
-
-/// Candidate rows, aggregated by the database into one JSON array: one row to fetch instead of
-/// one per record (the per-row cost of a driver dominates a plan over 100,000 records).
-async fn json_rows<T: DeserializeOwned, C: ConnectionTrait>(
-    db: &C,
-    columns: &str,
-    from_where: &str,
-    params: Params,
-) -> AppResult<Vec<T>> {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => {
-            format!("SELECT CAST(COALESCE(json_agg(json_build_array({columns})), '[]') AS TEXT) FROM {from_where}")
-        }
-        _ => format!("SELECT json_group_array(json_array({columns})) FROM {from_where}"),
-    };
-    let row = db.query_one_raw(crate::db::statement(backend, &sql, params.0)).await?;
-    let text: String = match row {
-        Some(r) => r.try_get_by_index::<Option<String>>(0)?.unwrap_or_else(|| "[]".into()),
-        None => "[]".into(),
-    };
-    serde_json::from_str(&text).map_err(|e| AppError::internal(format!("candidate rows: {e}")))
+    Ok(Plan { matters, tasks, events })
 }
 
 /// `AND <col> IN (restriction)` when the request names matters.
-fn restriction(spec: &PlanSpec, backend: DatabaseBackend, params: &mut Params, col: &str) -> String {
+fn restriction(spec: &Order, backend: DatabaseBackend, params: &mut Params, col: &str) -> String {
     match &spec.matter_ids {
         Some(ids) => format!(" AND {col} IN (SELECT id FROM {} r)", params.ids(backend, ids)),
         None => String::new(),
@@ -331,7 +266,7 @@ fn parse_status<T: ActiveEnum<Value = String>>(text: &str) -> AppResult<T> {
 }
 
 /// (id, responsible attorney, status) of the matters considered.
-async fn load_matters<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategorySpec) -> AppResult<Vec<MatterRow>> {
+async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<MatterRow>> {
     let backend = db.get_database_backend();
     let mut p = Params::default();
     let firm = p.add(spec.firm_id);
@@ -353,7 +288,7 @@ async fn load_matters<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategoryS
 }
 
 /// (id, matter, assignee, status, due date) of the tasks considered.
-async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategorySpec) -> AppResult<Vec<TaskRow>> {
+async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<TaskRow>> {
     let backend = db.get_database_backend();
     let mut p = Params::default();
     let firm = p.add(spec.firm_id);
@@ -388,7 +323,7 @@ struct EventRow {
 
 /// Events on the source's personal calendar, events elsewhere that the source attends
 /// (reported as ATTENDEE_ONLY), and whether the source attends each.
-async fn load_events<C: ConnectionTrait>(db: &C, spec: &PlanSpec, c: &CategorySpec) -> AppResult<Vec<EventRow>> {
+async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<EventRow>> {
     let own_calendar = personal_calendar(db, spec.firm_id, c.from).await?.unwrap_or(-1);
     let backend = db.get_database_backend();
     let mut p = Params::default();
@@ -454,38 +389,4 @@ async fn matter_statuses<C: ConnectionTrait>(
     rows.into_iter()
         .map(|(id, status)| Ok((id, parse_status::<MatterStatus>(&status)?)))
         .collect()
-}
-
-async fn permissions<C: ConnectionTrait>(db: &C, ids: &BTreeSet<i64>) -> AppResult<Permissions> {
-    let backend = db.get_database_backend();
-    let mut p = Params::default();
-    let list = p.ids(backend, ids);
-    let open: Vec<(i64,)> = json_rows(
-        db,
-        "id",
-        &format!("matter WHERE permission_everyone = TRUE AND id IN (SELECT id FROM {list} l)"),
-        p,
-    )
-    .await?;
-    let mut p = Params::default();
-    let list = p.ids(backend, ids);
-    let resolved_rows: Vec<(i64, i64)> = json_rows(
-        db,
-        "matter_id, user_id",
-        &format!(
-            "(SELECT matter_id, user_id FROM matter_permitted_user WHERE matter_id IN (SELECT id FROM {list} l)
-              UNION SELECT g.matter_id, m.user_id FROM matter_permitted_group g JOIN group_member m ON m.group_id = g.group_id
-              WHERE g.matter_id IN (SELECT id FROM {list} l2)) resolved"
-        ),
-        p,
-    )
-    .await?;
-    let mut resolved: HashMap<i64, Permission> = HashMap::new();
-    for (m, u) in resolved_rows {
-        resolved.entry(m).or_default().resolved_users.insert(u);
-    }
-    for (id,) in open {
-        resolved.entry(id).or_default().everyone = true;
-    }
-    Ok(Permissions(resolved))
 }

@@ -2,18 +2,21 @@
 //! previous holder (even a deactivated one), planned by the one selection path with the
 //! categories reversed; the rest is reported. The undo is a reassignment of its own.
 
-use super::apply::{self, BatchInfo};
-use super::{Applied, CategorySpec, Outcome, PlanSpec, clock_for, history, refuse, retrying, select};
+use super::order::{CategorySpec, Order};
+use super::{Applied, Outcome, committed, history, refuse, retrying, write};
 use crate::auth::Viewer;
 use crate::db::begin_write;
 use crate::error::AppResult;
+use crate::notify::Live;
 use chrono::{DateTime, Utc};
 use entity::{
     ItemOutcome, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment, reassignment_grant,
     reassignment_item,
 };
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+};
 
 /// What a reassignment moved: (kind, record, previous holder, new holder, attendee replaced).
 type Moved = (WorkKind, i64, i64, Option<i64>, bool);
@@ -48,19 +51,37 @@ fn going_back(moved: &[Moved], kind: WorkKind) -> Option<CategorySpec> {
     })
 }
 
-/// Take back the matter access the reassignment granted.
-async fn take_back_grants<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult<()> {
+/// Claim `original` for an undo, inside the undo's transaction: of two undos at once,
+/// exactly one proceeds.
+pub(super) async fn claim(txn: &DatabaseTransaction, original: i64) -> AppResult<bool> {
+    let claimed = reassignment::Entity::update_many()
+        .col_expr(reassignment::Column::Status, Expr::value(ReassignmentStatus::Undone))
+        .filter(reassignment::Column::Id.eq(original))
+        .filter(reassignment::Column::Status.eq(ReassignmentStatus::Applied))
+        .exec(txn)
+        .await?;
+    Ok(claimed.rows_affected == 1)
+}
+
+/// After the undo's own batch is written: take back the matter access the original granted,
+/// and link the original to its undo.
+pub(super) async fn settle(txn: &DatabaseTransaction, original: i64, undo: i64) -> AppResult<()> {
     let grants = reassignment_grant::Entity::find()
-        .filter(reassignment_grant::Column::ReassignmentId.eq(reassignment_id))
-        .all(db)
+        .filter(reassignment_grant::Column::ReassignmentId.eq(original))
+        .all(txn)
         .await?;
     for g in grants {
         matter_permitted_user::Entity::delete_many()
             .filter(matter_permitted_user::Column::MatterId.eq(g.matter_id))
             .filter(matter_permitted_user::Column::UserId.eq(g.user_id))
-            .exec(db)
+            .exec(txn)
             .await?;
     }
+    reassignment::Entity::update_many()
+        .col_expr(reassignment::Column::UndoneById, Expr::value(undo))
+        .filter(reassignment::Column::Id.eq(original))
+        .exec(txn)
+        .await?;
     Ok(())
 }
 
@@ -70,11 +91,13 @@ async fn take_back_grants<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> A
 /// reassignment is taken back.
 pub async fn undo(
     db: &DatabaseConnection,
+    live: &Live,
     viewer: &Viewer,
     reassignment_id: i64,
     cutoff: DateTime<Utc>,
 ) -> AppResult<Outcome<Applied>> {
-    retrying(|| undo_once(db, viewer, reassignment_id, cutoff)).await
+    let outcome = retrying(|| undo_once(db, viewer, reassignment_id, cutoff)).await?;
+    Ok(committed(live, outcome))
 }
 
 async fn undo_once(
@@ -94,59 +117,25 @@ async fn undo_once(
     let txn = begin_write(db).await?;
     let moved = moved_by(&txn, original.id).await?;
     let category = |kind: WorkKind| going_back(&moved, kind);
-    let spec = PlanSpec {
-        firm_id: viewer.firm_id(),
-        matters: category(WorkKind::Matter),
-        tasks: category(WorkKind::Task),
-        events: category(WorkKind::CalendarEvent),
-        matter_ids: None,
-        grant_access: false,
-        clock: clock_for(viewer, cutoff),
-    };
-
-    // Claim the original first: of two undos at once, exactly one proceeds.
-    let claimed = reassignment::Entity::update_many()
-        .col_expr(reassignment::Column::Status, Expr::value(ReassignmentStatus::Undone))
-        .filter(reassignment::Column::Id.eq(original.id))
-        .filter(reassignment::Column::Status.eq(ReassignmentStatus::Applied))
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected != 1 {
-        txn.rollback().await?;
-        return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
-    }
-
-    let plan = select::plan(&txn, &spec).await?;
-    let info = BatchInfo {
-        firm_id: viewer.firm_id(),
-        actor_id: viewer.user_id(),
-        from_user_id: spec
-            .matters
-            .as_ref()
-            .or(spec.tasks.as_ref())
-            .or(spec.events.as_ref())
-            .map_or(original.from_user_id, |c| c.from),
-        matter_ids: None,
+    let (matters, tasks, events) = (
+        category(WorkKind::Matter),
+        category(WorkKind::Task),
+        category(WorkKind::CalendarEvent),
+    );
+    let holder = [&matters, &tasks, &events]
+        .into_iter()
+        .find_map(|c| c.as_ref().map(|c| c.from))
+        .unwrap_or(original.from_user_id);
+    let order = Order {
+        matters,
+        tasks,
+        events,
         note: Some(format!(
             "Undo of reassignment {}",
             crate::ids::encode(crate::ids::Kind::Reassignment, original.id)
         )),
-        idempotency_key: None,
-        fingerprint: format!("undo:{}", original.id),
         undo_of: Some(original.id),
+        ..Order::by(viewer, cutoff, holder)
     };
-    let (undo, notifications) = apply::execute(&txn, info, &spec, &plan).await?;
-
-    take_back_grants(&txn, original.id).await?;
-    reassignment::Entity::update_many()
-        .col_expr(reassignment::Column::UndoneById, Expr::value(undo.id))
-        .filter(reassignment::Column::Id.eq(original.id))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(Ok(Applied {
-        reassignment: undo,
-        replayed: false,
-        notifications,
-    }))
+    write(txn, &order).await
 }

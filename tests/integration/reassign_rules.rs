@@ -12,7 +12,9 @@ use entity::{
     ExclusionReason as R, ItemOutcome, WorkKind, calendar_event, event_attendee, matter, reassignment_item, task, user,
 };
 use handover::auth::Viewer;
-use handover::reassign::{self, CategoryChoice, Plan, Request};
+use handover::error::AppResult;
+use handover::notify::Live;
+use handover::reassign::{self, Applied, CategoryChoice, Outcome, Plan, Preview, Request};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,7 +27,26 @@ fn cutoff() -> DateTime<Utc> {
 
 pub struct Firm {
     pub db: DatabaseConnection,
+    pub live: Live,
     _dir: tempfile::TempDir,
+}
+
+/// The value of an accepted outcome; a refusal or an error fails the test, saying which.
+fn accepted<T>(outcome: AppResult<Outcome<T>>, what: &str) -> T {
+    match outcome {
+        Ok(Ok(value)) => value,
+        Ok(Err(refusals)) => panic!("{what} was refused: {refusals:?}"),
+        Err(e) => panic!("{what} failed: {} ({})", e.code(), e.detail()),
+    }
+}
+
+/// The refusals of an outcome; an acceptance or an error fails the test, saying which.
+fn refused<T>(outcome: AppResult<Outcome<T>>, what: &str) -> Vec<reassign::UserError> {
+    match outcome {
+        Ok(Ok(_)) => panic!("{what} was accepted; it must be refused"),
+        Ok(Err(refusals)) => refusals,
+        Err(e) => panic!("{what} failed: {} ({})", e.code(), e.detail()),
+    }
 }
 
 pub async fn rules_firm(backend: Backend) -> Firm {
@@ -37,10 +58,46 @@ pub async fn rules_firm(backend: Backend) -> Firm {
     handover::import::import_text(&db, OTHER_FIRM, false)
         .await
         .expect("other firm");
-    Firm { db, _dir: dir }
+    let live = Live::start(&db, Default::default());
+    Firm { db, live, _dir: dir }
 }
 
 impl Firm {
+    /// A preview at the pinned clock.
+    pub async fn try_preview(&self, viewer: &Viewer, request: &Request) -> AppResult<Outcome<Preview>> {
+        reassign::preview(&self.db, viewer, request, cutoff()).await
+    }
+
+    /// A preview that must be accepted.
+    pub async fn preview(&self, viewer: &Viewer, request: &Request) -> Preview {
+        accepted(self.try_preview(viewer, request).await, "preview")
+    }
+
+    /// An apply at `at`.
+    pub async fn try_reassign(
+        &self,
+        viewer: &Viewer,
+        request: &Request,
+        at: DateTime<Utc>,
+    ) -> AppResult<Outcome<Applied>> {
+        reassign::reassign(&self.db, &self.live, viewer, request, at).await
+    }
+
+    /// An apply at the pinned clock that must be accepted.
+    pub async fn reassign(&self, viewer: &Viewer, request: &Request) -> Applied {
+        accepted(self.try_reassign(viewer, request, cutoff()).await, "reassignment")
+    }
+
+    /// An undo at the pinned clock.
+    pub async fn try_undo(&self, viewer: &Viewer, reassignment_id: i64) -> AppResult<Outcome<Applied>> {
+        reassign::undo(&self.db, &self.live, viewer, reassignment_id, cutoff()).await
+    }
+
+    /// An undo that must be accepted.
+    pub async fn undo(&self, viewer: &Viewer, reassignment_id: i64) -> Applied {
+        accepted(self.try_undo(viewer, reassignment_id).await, "undo")
+    }
+
     pub async fn viewer(&self, email: &str) -> Viewer {
         let user = user::Entity::find()
             .filter(user::Column::Email.eq(email))
@@ -196,10 +253,7 @@ async fn preview_reports_every_rule_and_reason(backend: Backend) {
     let firm = rules_firm(backend).await;
     let before = snapshot(&firm.db).await;
     let ada = firm.viewer("ada@rules.test").await;
-    let preview = reassign::preview(&firm.db, &ada, &firm.sam_to_tia().await, cutoff())
-        .await
-        .unwrap()
-        .unwrap();
+    let preview = firm.preview(&ada, &firm.sam_to_tia().await).await;
     let [m, t, e] = outlines(&firm, &preview.plan).await;
     assert_eq!(m, expected_matters());
     assert_eq!(t, expected_tasks());
@@ -217,15 +271,9 @@ async fn apply_moves_exactly_what_the_preview_showed(backend: Backend) {
         firm.user("ada").await,
     );
     let mut request = firm.sam_to_tia().await;
-    let preview = reassign::preview(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap();
+    let preview = firm.preview(&ada, &request).await;
     request.preview_token = Some(preview.token.clone());
-    let applied = reassign::reassign(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap();
+    let applied = firm.reassign(&ada, &request).await;
     let batch = applied.reassignment;
     assert_eq!(
         (
@@ -357,10 +405,7 @@ async fn grant_matter_access_moves_group_work_and_adds_the_target(backend: Backe
     let tia = firm.user("tia").await;
     let mut request = firm.sam_to_tia().await;
     request.grant_matter_access = true;
-    let preview = reassign::preview(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap();
+    let preview = firm.preview(&ada, &request).await;
     let [m, t, e] = outlines(&firm, &preview.plan).await;
     assert!(m.moving.contains("m-group-out") && !m.excluded.contains_key(&R::TargetNoAccess));
     assert!(t.moving.contains("t-group-out"));
@@ -371,10 +416,7 @@ async fn grant_matter_access_moves_group_work_and_adds_the_target(backend: Backe
         set(&["t-private-otto", "t-private-sam", "t-single-group"])
     );
 
-    reassign::reassign(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap();
+    firm.reassign(&ada, &request).await;
     let group_out = matter::Entity::find()
         .filter(matter::Column::Key.eq("m-group-out"))
         .one(&firm.db)
@@ -409,11 +451,7 @@ async fn per_category_targets_and_left_out_categories(backend: Backend) {
         },
         ..Default::default()
     };
-    let batch = reassign::reassign(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap()
-        .reassignment;
+    let batch = firm.reassign(&ada, &request).await.reassignment;
     assert_eq!(
         (
             batch.matters_to_user_id,
@@ -448,10 +486,7 @@ async fn restricting_to_matters(backend: Backend) {
         .unwrap();
     let mut request = firm.sam_to_tia().await;
     request.matter_ids = Some(vec![Ok(pending.id)]);
-    let preview = reassign::preview(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap();
+    let preview = firm.preview(&ada, &request).await;
     let [m, t, e] = outlines(&firm, &preview.plan).await;
     assert_eq!(
         m,
@@ -483,13 +518,9 @@ async fn invalid_input_is_refused_and_changes_nothing(backend: Backend) {
     let (sam, nina, dee) = (firm.user("sam").await, firm.user("nina").await, firm.user("dee").await);
     let oscar = firm.user("oscar").await; // another firm's attorney
     let codes = |r: &Request| {
-        let db = firm.db.clone();
-        let ada = ada.clone();
-        let r = r.clone();
+        let (firm, ada, r) = (&firm, &ada, r.clone());
         async move {
-            let outcome = reassign::reassign(&db, &ada, &r, cutoff()).await.unwrap();
-            outcome
-                .expect_err("must be refused")
+            refused(firm.try_reassign(ada, &r, cutoff()).await, "invalid input")
                 .into_iter()
                 .map(|e| e.code)
                 .collect::<Vec<_>>()
@@ -596,13 +627,15 @@ async fn invalid_input_is_refused_and_changes_nothing(backend: Backend) {
 
     // Only an enabled administrator of the firm may act.
     let tia_viewer = firm.viewer("tia@rules.test").await;
-    let err = reassign::reassign(&firm.db, &tia_viewer, &firm.sam_to_tia().await, cutoff())
+    let err = firm
+        .try_reassign(&tia_viewer, &firm.sam_to_tia().await, cutoff())
         .await
-        .unwrap_err();
+        .expect_err("not an administrator");
     assert_eq!(err.code(), "FORBIDDEN");
-    let err = reassign::preview(&firm.db, &tia_viewer, &firm.sam_to_tia().await, cutoff())
+    let err = firm
+        .try_preview(&tia_viewer, &firm.sam_to_tia().await)
         .await
-        .unwrap_err();
+        .expect_err("not an administrator");
     assert_eq!(err.code(), "FORBIDDEN");
     assert_eq!(snapshot(&firm.db).await, before);
 }
@@ -611,10 +644,7 @@ async fn stale_preview_token_changes_nothing(backend: Backend) {
     let firm = rules_firm(backend).await;
     let ada = firm.viewer("ada@rules.test").await;
     let mut request = firm.sam_to_tia().await;
-    let preview = reassign::preview(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap();
+    let preview = firm.preview(&ada, &request).await;
     // Meanwhile someone completes a task that was going to move.
     task::Entity::update_many()
         .col_expr(task::Column::Status, Expr::value(entity::TaskStatus::Complete))
@@ -624,24 +654,15 @@ async fn stale_preview_token_changes_nothing(backend: Backend) {
         .unwrap();
     let before = snapshot(&firm.db).await;
     request.preview_token = Some(preview.token);
-    let errors = reassign::reassign(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap_err();
+    let errors = refused(firm.try_reassign(&ada, &request, cutoff()).await, "reassignment");
     assert_eq!(errors[0].code, "PREVIEW_STALE");
     assert_eq!(snapshot(&firm.db).await, before, "a stale token changes nothing");
     // Time alone can make a plan stale: an event that has started since.
     let mut request = firm.sam_to_tia().await;
-    let preview = reassign::preview(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap();
+    let preview = firm.preview(&ada, &request).await;
     request.preview_token = Some(preview.token);
     let later = cutoff() + chrono::Duration::hours(1);
-    let errors = reassign::reassign(&firm.db, &ada, &request, later)
-        .await
-        .unwrap()
-        .unwrap_err();
+    let errors = refused(firm.try_reassign(&ada, &request, later).await, "reassignment");
     assert_eq!(errors[0].code, "PREVIEW_STALE");
 }
 
@@ -650,24 +671,15 @@ async fn idempotency_key_returns_the_first_result(backend: Backend) {
     let ada = firm.viewer("ada@rules.test").await;
     let mut request = firm.sam_to_tia().await;
     request.idempotency_key = Some("offboard-sam".into());
-    let first = reassign::reassign(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap();
+    let first = firm.reassign(&ada, &request).await;
     assert!(!first.replayed);
     let after_first = snapshot(&firm.db).await;
-    let again = reassign::reassign(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap();
+    let again = firm.reassign(&ada, &request).await;
     assert!(again.replayed);
     assert_eq!(again.reassignment.id, first.reassignment.id);
     assert_eq!(snapshot(&firm.db).await, after_first, "a retry changes nothing");
     request.note = Some("a different input".into());
-    let errors = reassign::reassign(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap_err();
+    let errors = refused(firm.try_reassign(&ada, &request, cutoff()).await, "reassignment");
     assert_eq!(errors[0].code, "IDEMPOTENCY_KEY_REUSED");
     assert_eq!(snapshot(&firm.db).await, after_first);
 }
@@ -678,11 +690,7 @@ async fn undo_returns_what_is_unchanged_and_reports_the_rest(backend: Backend) {
     let (sam, tia, otto) = (firm.user("sam").await, firm.user("tia").await, firm.user("otto").await);
     let mut request = firm.sam_to_tia().await;
     request.grant_matter_access = true;
-    let batch = reassign::reassign(&firm.db, &ada, &request, cutoff())
-        .await
-        .unwrap()
-        .unwrap()
-        .reassignment;
+    let batch = firm.reassign(&ada, &request).await.reassignment;
 
     // Since then: one moved task was given to Otto, another was completed.
     task::Entity::update_many()
@@ -698,11 +706,7 @@ async fn undo_returns_what_is_unchanged_and_reports_the_rest(backend: Backend) {
         .await
         .unwrap();
 
-    let undo = reassign::undo(&firm.db, &ada, batch.id, cutoff())
-        .await
-        .unwrap()
-        .unwrap()
-        .reassignment;
+    let undo = firm.undo(&ada, batch.id).await.reassignment;
     assert_eq!(undo.undo_of_id, Some(batch.id));
     // Everything else goes back to Sam, deactivated as he is.
     assert_eq!(firm.task_assignee("t-due-today").await, sam);
@@ -786,10 +790,7 @@ async fn undo_returns_what_is_unchanged_and_reports_the_rest(backend: Backend) {
     assert_eq!(original.status, entity::ReassignmentStatus::Undone);
     assert_eq!(original.undone_by_id, Some(undo.id));
     let before = snapshot(&firm.db).await;
-    let errors = reassign::undo(&firm.db, &ada, batch.id, cutoff())
-        .await
-        .unwrap()
-        .unwrap_err();
+    let errors = refused(firm.try_undo(&ada, batch.id).await, "second undo");
     assert_eq!(errors[0].code, "ALREADY_UNDONE");
     assert_eq!(snapshot(&firm.db).await, before);
 }
@@ -804,8 +805,8 @@ async fn concurrent_applies_never_move_a_record_twice(backend: Backend) {
         ..to_tia.clone()
     };
     let run = |r: Request| {
-        let (db, ada) = (firm.db.clone(), ada.clone());
-        tokio::spawn(async move { reassign::reassign(&db, &ada, &r, cutoff()).await })
+        let (db, live, ada) = (firm.db.clone(), firm.live.clone(), ada.clone());
+        tokio::spawn(async move { reassign::reassign(&db, &live, &ada, &r, cutoff()).await })
     };
     let (a, b) = tokio::join!(run(to_tia), run(to_otto));
     let a = a
@@ -864,14 +865,10 @@ async fn concurrent_applies_never_move_a_record_twice(backend: Backend) {
 async fn concurrent_undos_only_one_wins(backend: Backend) {
     let firm = rules_firm(backend).await;
     let ada = firm.viewer("ada@rules.test").await;
-    let batch = reassign::reassign(&firm.db, &ada, &firm.sam_to_tia().await, cutoff())
-        .await
-        .unwrap()
-        .unwrap()
-        .reassignment;
+    let batch = firm.reassign(&ada, &firm.sam_to_tia().await).await.reassignment;
     let run = || {
-        let (db, ada) = (firm.db.clone(), ada.clone());
-        tokio::spawn(async move { reassign::undo(&db, &ada, batch.id, cutoff()).await })
+        let (db, live, ada) = (firm.db.clone(), firm.live.clone(), ada.clone());
+        tokio::spawn(async move { reassign::undo(&db, &live, &ada, batch.id, cutoff()).await })
     };
     let (a, b) = tokio::join!(run(), run());
     let outcomes = [a.unwrap().unwrap(), b.unwrap().unwrap()];

@@ -1,25 +1,14 @@
 //! The mutation root. Business rejections come back as `userErrors`; FORBIDDEN and
 //! UNAUTHENTICATED as errors.
 
-use crate::graphql::context::{db, now, viewer};
+use crate::graphql::context::{db, live, now, viewer};
 use crate::graphql::types::{ReassignWorkInput, ReassignWorkPayload, UserError};
 use crate::ids::{self, Kind};
-use crate::notify::Live;
 use crate::reassign;
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 #[derive(Default)]
 pub struct Mutation;
-
-/// After a commit (not a replay): metrics and live delivery, as on every path that commits.
-fn committed(ctx: &Context<'_>, outcome: reassign::Outcome<reassign::Applied>) -> reassign::Outcome<reassign::Applied> {
-    if let (Ok(applied), Ok(live)) = (&outcome, ctx.data::<Live>())
-        && !applied.replayed
-    {
-        live.after_commit(&applied.reassignment, &applied.notifications);
-    }
-    outcome
-}
 
 /// `RATE_LIMITED` when the administrator is over the per-minute cap.
 fn rate_limited(ctx: &Context<'_>, user_id: i64) -> Option<ReassignWorkPayload> {
@@ -56,8 +45,8 @@ impl Mutation {
         if let Some(refused) = rate_limited(ctx, v.user_id()) {
             return Ok(refused);
         }
-        let outcome = reassign::reassign(db(ctx)?, v, &input.to_request(), now(ctx)?).await?;
-        Ok(ReassignWorkPayload::from_outcome(committed(ctx, outcome)))
+        let outcome = reassign::reassign(db(ctx)?, live(ctx)?, v, &input.to_request(), now(ctx)?).await?;
+        Ok(ReassignWorkPayload::from_outcome(outcome))
     }
 
     /// Mark your notifications read: those listed, or with `all: true` every one.
@@ -113,7 +102,7 @@ impl Mutation {
         if let Some(refused) = rate_limited(ctx, v.user_id()) {
             return Ok(refused);
         }
-        let outcome = reassign::undo(db(ctx)?, v, id, now(ctx)?).await?;
-        Ok(ReassignWorkPayload::from_outcome(committed(ctx, outcome)))
+        let outcome = reassign::undo(db(ctx)?, live(ctx)?, v, id, now(ctx)?).await?;
+        Ok(ReassignWorkPayload::from_outcome(outcome))
     }
 }

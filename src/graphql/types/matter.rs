@@ -1,6 +1,5 @@
 use super::{CalendarEventConnection, TaskConnection};
 use super::{MatterStatus, User, load_user};
-use crate::firm::access::Permission;
 use crate::firm::work;
 use crate::graphql::connection::*;
 use crate::graphql::context::{db, load_failed, loaders, request};
@@ -117,13 +116,13 @@ impl Matter {
         if self.0.permission_everyone {
             return Ok(false);
         }
-        let lists = loaders(ctx)?
+        let permission = loaders(ctx)?
             .permissions
             .load_one(self.0.id)
             .await
             .map_err(load_failed)?
             .unwrap_or_default();
-        Ok(Permission::of(&self.0, lists).is_private())
+        Ok(permission.is_private())
     }
 
     /// Tasks on this matter that are not complete.
@@ -204,13 +203,22 @@ impl MatterPermission {
     }
 
     async fn groups(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Group>> {
-        let p = loaders(ctx)?
+        let l = loaders(ctx)?;
+        let p = l
             .permissions
             .load_one(self.matter_id)
             .await
             .map_err(load_failed)?
             .unwrap_or_default();
-        Ok(p.groups.into_iter().map(Group).collect())
+        let groups = l
+            .groups
+            .load_many(p.groups.iter().copied())
+            .await
+            .map_err(load_failed)?;
+        Ok(p.groups
+            .iter()
+            .filter_map(|id| groups.get(id).cloned().map(Group))
+            .collect())
     }
 }
 

@@ -239,25 +239,27 @@ pub struct ReassignmentPreview(pub Arc<Preview>);
 #[Object]
 impl ReassignmentPreview {
     #[allow(clippy::wrong_self_convention)]
-    async fn from_user(&self) -> User {
-        User(self.0.valid.from.clone())
+    async fn from_user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        load_user(ctx, Some(self.0.order.from_user_id))
+            .await?
+            .ok_or_else(|| AppError::internal("the source of a validated order is gone").into())
     }
 
     /// The instant "upcoming" and "past due" were measured at.
     async fn cutoff(&self) -> DateTime<Utc> {
-        self.0.clock.cutoff
+        self.0.order.clock.cutoff
     }
 
     /// The firm's time zone, in which "today" was taken.
     async fn time_zone(&self) -> &str {
-        self.0.clock.time_zone.name()
+        self.0.order.clock.time_zone.name()
     }
 
     async fn matters(&self) -> CategoryPreview {
         CategoryPreview::new(
             entity::WorkKind::Matter,
             self.0.plan.matters.as_ref(),
-            &self.0.valid.matters_to,
+            self.0.order.matters.as_ref().map(|c| c.to),
         )
     }
 
@@ -265,7 +267,7 @@ impl ReassignmentPreview {
         CategoryPreview::new(
             entity::WorkKind::Task,
             self.0.plan.tasks.as_ref(),
-            &self.0.valid.tasks_to,
+            self.0.order.tasks.as_ref().map(|c| c.to),
         )
     }
 
@@ -273,7 +275,7 @@ impl ReassignmentPreview {
         CategoryPreview::new(
             entity::WorkKind::CalendarEvent,
             self.0.plan.events.as_ref(),
-            &self.0.valid.events_to,
+            self.0.order.events.as_ref().map(|c| c.to),
         )
     }
 
@@ -284,13 +286,13 @@ impl ReassignmentPreview {
 }
 
 pub struct CategoryPreview {
-    to: Option<entity::user::Model>,
+    to: Option<i64>,
     moving: Vec<WorkItem>,
     excluded: Vec<(entity::ExclusionReason, Vec<WorkItem>)>,
 }
 
 impl CategoryPreview {
-    fn new(kind: entity::WorkKind, plan: Option<&reassign::CategoryPlan>, to: &Option<entity::user::Model>) -> Self {
+    fn new(kind: entity::WorkKind, plan: Option<&reassign::CategoryPlan>, to: Option<i64>) -> Self {
         match plan {
             None => CategoryPreview {
                 to: None,
@@ -298,7 +300,7 @@ impl CategoryPreview {
                 excluded: Vec::new(),
             },
             Some(p) => CategoryPreview {
-                to: to.clone(),
+                to,
                 moving: work_items(kind, &p.moving().collect::<Vec<_>>()),
                 excluded: p
                     .excluded()
@@ -313,8 +315,8 @@ impl CategoryPreview {
 #[Object]
 impl CategoryPreview {
     /// The target; null when the category is left out.
-    async fn to_user(&self) -> Option<User> {
-        self.to.clone().map(User)
+    async fn to_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        load_user(ctx, self.to).await
     }
 
     /// How many records would move.
