@@ -207,13 +207,9 @@ async fn exactly_the_firms_administrators(backend: Backend) {
 
     let sub = app.keys.verify(&admin).unwrap().sub;
     let lee_sub = handover::ids::encode(handover::ids::Kind::User, {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        entity::user::Entity::find()
-            .filter(entity::user::Column::Email.eq("lee@demo.test"))
-            .one(&app.db)
+        use sea_orm::ColumnTrait;
+        one::<entity::user::Entity>(&app.db, entity::user::Column::Email.eq("lee@demo.test"))
             .await
-            .unwrap()
-            .unwrap()
             .id
     });
     let none_alg = format!(

@@ -207,6 +207,30 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// `reassignmentPreview(input)` selecting `fields`: the preview.
+    pub async fn preview(&self, token: &str, input: &Value, fields: &str) -> Value {
+        let query = format!("query($i: ReassignWorkInput!) {{ reassignmentPreview(input: $i) {{ {fields} }} }}");
+        self.data(token, &query, json!({ "i": input })).await["reassignmentPreview"].take()
+    }
+
+    /// `reassignWork(input)`: the payload, `replayed`, `userErrors` and `reassignment { fields }`.
+    pub async fn reassign(&self, token: &str, input: &Value, fields: &str) -> Value {
+        let query = format!(
+            "mutation($i: ReassignWorkInput!) {{ reassignWork(input: $i) {{ {} }} }}",
+            payload(fields)
+        );
+        self.data(token, &query, json!({ "i": input })).await["reassignWork"].take()
+    }
+
+    /// `undoReassignment(id)`: the payload, as for `reassign`.
+    pub async fn undo(&self, token: &str, id: &Value, fields: &str) -> Value {
+        let query = format!(
+            "mutation($id: ID!) {{ undoReassignment(id: $id) {{ {} }} }}",
+            payload(fields)
+        );
+        self.data(token, &query, json!({ "id": id })).await["undoReassignment"].take()
+    }
+
     pub fn reset_statements(&self) {
         self.statements.store(0, Ordering::SeqCst);
     }
@@ -234,9 +258,40 @@ impl TestApp {
     }
 }
 
+/// The selection of a `ReassignWorkPayload`, with `reassignment { fields }`.
+fn payload(fields: &str) -> String {
+    format!("replayed userErrors {{ field code message }} reassignment {{ {fields} }}")
+}
+
+/// The codes of a payload's `userErrors`, in order.
+pub fn user_error_codes(payload: &Value) -> Vec<&str> {
+    payload["userErrors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no userErrors in {payload}"))
+        .iter()
+        .map(|e| e["code"].as_str().unwrap_or("<no code>"))
+        .collect()
+}
+
 /// The first error's `extensions.code`.
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+/// The one row of `E` that `filter` selects; fails the test saying what was looked for.
+pub async fn one<E: sea_orm::EntityTrait>(
+    db: &DatabaseConnection,
+    filter: impl sea_orm::sea_query::IntoCondition,
+) -> E::Model {
+    use sea_orm::QueryFilter;
+    let filter = filter.into_condition();
+    let what = format!("{} where {filter:?}", E::default().table_name());
+    E::find()
+        .filter(filter)
+        .one(db)
+        .await
+        .unwrap_or_else(|e| panic!("loading {what}: {e}"))
+        .unwrap_or_else(|| panic!("no {what}"))
 }
 
 /// Every row of every firm table, in a stable order: equal snapshots mean nothing changed.

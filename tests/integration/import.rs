@@ -89,21 +89,13 @@ async fn rebased_demo_keeps_its_shape_relative_to_today(backend: Backend) {
     let db = fresh_database(backend, dir.path()).await;
     import_text(&db, DEMO, true).await.unwrap();
     use entity::task;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use sea_orm::ColumnTrait;
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::America::New_York)
         .date_naive();
     let due = |key: &'static str| {
         let db = db.clone();
-        async move {
-            task::Entity::find()
-                .filter(task::Column::Key.eq(key))
-                .one(&db)
-                .await
-                .unwrap()
-                .unwrap()
-                .due_date
-        }
+        async move { one::<task::Entity>(&db, task::Column::Key.eq(key)).await.due_date }
     };
     assert_eq!(due("t-smith-today").await, Some(today));
     assert_eq!(due("t-garcia-late").await, Some(today.pred_opt().unwrap()));

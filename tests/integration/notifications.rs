@@ -9,8 +9,7 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const APPLY: &str = "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code }
-  reassignment { id matters { reassigned } tasks { reassigned } calendarEvents { reassigned } } } }";
+const APPLIED: &str = "id matters { reassigned } tasks { reassigned } calendarEvents { reassigned }";
 const MINE: &str =
     "query($u: Boolean! = false) { notifications(unreadOnly: $u) { totalCount nodes { id title body matters tasks
   calendarEvents note read actor { name } fromUser { name } } } }";
@@ -77,7 +76,7 @@ async fn each_new_assignee_is_told_once(backend: Backend) {
     let input = json!({ "fromUserId": lee, "toUserId": bob, "tasks": { "toUserId": carol },
                         "calendarEvents": { "toUserId": app.user_id(&admin, "alice@demo.test").await },
                         "note": "Lee has left" });
-    let r = app.data(&admin, APPLY, json!({ "i": input })).await["reassignWork"]["reassignment"].clone();
+    let r = app.reassign(&admin, &input, APPLIED).await["reassignment"].take();
 
     let bob_token = app.token("bob@demo.test").await;
     let mine = app.data(&bob_token, MINE, json!({})).await["notifications"].clone();
@@ -110,8 +109,7 @@ async fn each_new_assignee_is_told_once(backend: Backend) {
     assert_eq!(to, ["bob@demo.test", "carol@demo.test"]);
 
     // Undo sends the work back to Lee, who is deactivated: nobody new is told.
-    let undo = "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code } } }";
-    app.data(&admin, undo, json!({ "id": r["id"] })).await;
+    app.undo(&admin, &r["id"], "id").await;
     assert_eq!(outbox_email::Entity::find().all(&app.db).await.unwrap().len(), 2);
 
     // Read marks.
@@ -150,13 +148,13 @@ async fn live_delivery_reaches_only_the_assignee(backend: Backend) {
     let mut carol_socket = subscribe(&app, &app.token("carol@demo.test").await).await;
 
     let r = app
-        .data(
+        .reassign(
             &admin,
-            APPLY,
-            json!({ "i": { "fromUserId": lee, "toUserId": bob, "note": "welcome" } }),
+            &json!({ "fromUserId": lee, "toUserId": bob, "note": "welcome" }),
+            APPLIED,
         )
         .await;
-    let r = &r["reassignWork"]["reassignment"];
+    let r = &r["reassignment"];
 
     let msg = next_json(&mut bob_socket, Duration::from_secs(5))
         .await
@@ -220,7 +218,7 @@ async fn a_subscriber_on_another_instance_is_told() {
     let mut bob_on_b = subscribe_at(&other, &app.token("bob@demo.test").await).await;
     let mut bob_on_a = subscribe(&app, &app.token("bob@demo.test").await).await;
     let r = app
-        .data(&admin, APPLY, json!({ "i": { "fromUserId": lee, "toUserId": bob } }))
+        .reassign(&admin, &json!({ "fromUserId": lee, "toUserId": bob }), APPLIED)
         .await;
     for socket in [&mut bob_on_b, &mut bob_on_a] {
         let msg = next_json(socket, Duration::from_secs(5))
@@ -228,7 +226,7 @@ async fn a_subscriber_on_another_instance_is_told() {
             .expect("told on every instance");
         assert_eq!(
             msg["payload"]["data"]["workAssigned"]["tasks"],
-            r["reassignWork"]["reassignment"]["tasks"]["reassigned"]
+            r["reassignment"]["tasks"]["reassigned"]
         );
         assert!(
             next_json(socket, Duration::from_millis(500)).await.is_none(),

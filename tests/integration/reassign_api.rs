@@ -5,16 +5,17 @@ use crate::common::*;
 use crate::on_both_databases;
 use serde_json::{Value, json};
 
-const PREVIEW: &str = "query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) { previewToken timeZone
+const PREVIEWED: &str = "previewToken timeZone
   matters { count toUser { name } items(first: 100) { nodes { id kind title } } excluded { reason count items { nodes { id } } } }
   tasks { count items(first: 100) { nodes { id } } excluded { reason count } }
-  calendarEvents { count items(first: 100) { nodes { id } } excluded { reason count } } } }";
+  calendarEvents { count items(first: 100) { nodes { id } } excluded { reason count } }";
+const PREVIEW: &str = "query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) { previewToken } }";
 
-const APPLY: &str =
-    "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { replayed userErrors { field code message }
-  reassignment { id status reportUrl matters { reassigned } tasks { reassigned } calendarEvents { reassigned } skipped
+const APPLIED: &str =
+    "id status reportUrl matters { reassigned } tasks { reassigned } calendarEvents { reassigned } skipped
     fromUser { name } actor { name }
-    moved: items(outcome: REASSIGNED, first: 100) { totalCount nodes { kind record { id } } } } } }";
+    moved: items(outcome: REASSIGNED, first: 100) { totalCount nodes { kind record { id } } }";
+const APPLY: &str = "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code } } }";
 
 fn ids(list: &Value) -> Vec<String> {
     let mut v: Vec<String> = list
@@ -33,7 +34,7 @@ async fn preview_then_apply_moves_the_same_records(backend: Backend) {
     let lee = app.user_id(&admin, "lee@demo.test").await;
     let bob = app.user_id(&admin, "bob@demo.test").await;
     let input = json!({ "fromUserId": lee, "toUserId": bob, "note": "Lee has left the firm" });
-    let preview = app.data(&admin, PREVIEW, json!({ "i": input })).await["reassignmentPreview"].clone();
+    let preview = app.preview(&admin, &input, PREVIEWED).await;
     assert_eq!(preview["timeZone"], "America/New_York");
     assert_eq!(preview["matters"]["toUser"]["name"], "Bob Barrister");
     // The demo shows every reason.
@@ -65,8 +66,8 @@ async fn preview_then_apply_moves_the_same_records(backend: Backend) {
 
     let mut with_token = input.clone();
     with_token["previewToken"] = preview["previewToken"].clone();
-    let payload = app.data(&admin, APPLY, json!({ "i": with_token })).await["reassignWork"].clone();
-    assert_eq!(payload["userErrors"], json!([]));
+    let payload = app.reassign(&admin, &with_token, APPLIED).await;
+    assert_eq!(user_error_codes(&payload), Vec::<&str>::new());
     let r = &payload["reassignment"];
     assert_eq!(r["status"], "APPLIED");
     assert_eq!(r["fromUser"]["name"], "Lee Leaver");
@@ -124,16 +125,12 @@ async fn preview_then_apply_moves_the_same_records(backend: Backend) {
     assert!(list["nodes"][0]["skipped"]["totalCount"].as_i64().unwrap() > 0);
 
     // Undo through the API; a second undo is refused with a code.
-    let undo = "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code } reassignment { undoOf { status } tasks { reassigned } } } }";
-    let id = r["id"].clone();
-    let data = app.data(&admin, undo, json!({ "id": id })).await;
-    assert_eq!(data["undoReassignment"]["reassignment"]["undoOf"]["status"], "UNDONE");
-    assert_eq!(
-        data["undoReassignment"]["reassignment"]["tasks"]["reassigned"],
-        preview["tasks"]["count"]
-    );
-    let data = app.data(&admin, undo, json!({ "id": id })).await;
-    assert_eq!(data["undoReassignment"]["userErrors"][0]["code"], "ALREADY_UNDONE");
+    let undone = "undoOf { status } tasks { reassigned }";
+    let undo = app.undo(&admin, &r["id"], undone).await;
+    assert_eq!(undo["reassignment"]["undoOf"]["status"], "UNDONE");
+    assert_eq!(undo["reassignment"]["tasks"]["reassigned"], preview["tasks"]["count"]);
+    let again = app.undo(&admin, &r["id"], undone).await;
+    assert_eq!(user_error_codes(&again)[0], "ALREADY_UNDONE");
 }
 
 async fn only_the_firms_administrators_may_reassign(backend: Backend) {
@@ -142,8 +139,7 @@ async fn only_the_firms_administrators_may_reassign(backend: Backend) {
     let lee = app.user_id(&admin, "lee@demo.test").await;
     let bob_id = app.user_id(&admin, "bob@demo.test").await;
     let input = json!({ "fromUserId": lee, "toUserId": bob_id });
-    let applied = app.data(&admin, APPLY, json!({ "i": input })).await;
-    let batch = applied["reassignWork"]["reassignment"]["id"].clone();
+    let batch = app.reassign(&admin, &input, "id").await["reassignment"]["id"].take();
     let before = snapshot(&app.db).await;
 
     // A member of the firm: FORBIDDEN everywhere, nothing read or changed.
@@ -185,10 +181,10 @@ async fn only_the_firms_administrators_may_reassign(backend: Backend) {
         body["errors"][0]["extensions"]["userErrors"][0]["field"],
         json!(["input", "fromUserId"])
     );
-    let data = app
-        .data(&olga, APPLY, json!({ "i": { "fromUserId": lee, "toUserId": oscar } }))
+    let refused = app
+        .reassign(&olga, &json!({ "fromUserId": lee, "toUserId": oscar }), "id")
         .await;
-    assert_eq!(data["reassignWork"]["userErrors"][0]["code"], "NOT_FOUND");
+    assert_eq!(user_error_codes(&refused)[0], "NOT_FOUND");
     let (_, body) = app
         .gql(
             &olga,
@@ -197,14 +193,7 @@ async fn only_the_firms_administrators_may_reassign(backend: Backend) {
         )
         .await;
     assert_eq!(error_code(&body), "NOT_FOUND");
-    let data = app
-        .data(
-            &olga,
-            "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code } } }",
-            json!({ "id": batch }),
-        )
-        .await;
-    assert_eq!(data["undoReassignment"]["userErrors"][0]["code"], "NOT_FOUND");
+    assert_eq!(user_error_codes(&app.undo(&olga, &batch, "id").await)[0], "NOT_FOUND");
     let data = app.data(&olga, "{ reassignments { totalCount } }", json!({})).await;
     assert_eq!(data["reassignments"]["totalCount"], 0);
 
@@ -219,14 +208,14 @@ async fn mutation_input_errors_come_back_as_user_errors(backend: Backend) {
     let bob = app.user_id(&admin, "bob@demo.test").await;
     let before = snapshot(&app.db).await;
     let data = app
-        .data(
+        .reassign(
             &admin,
-            APPLY,
-            json!({ "i": { "fromUserId": lee, "toUserId": erin, "tasks": { "toUserId": "nonsense" } } }),
+            &json!({ "fromUserId": lee, "toUserId": erin, "tasks": { "toUserId": "nonsense" } }),
+            "id",
         )
         .await;
-    let errors = &data["reassignWork"]["userErrors"];
-    assert_eq!(data["reassignWork"]["reassignment"], Value::Null);
+    let errors = &data["userErrors"];
+    assert_eq!(data["reassignment"], Value::Null);
     assert_eq!(
         errors[0],
         json!({ "field": ["input", "toUserId"], "code": "TARGET_NOT_ATTORNEY",
@@ -236,13 +225,13 @@ async fn mutation_input_errors_come_back_as_user_errors(backend: Backend) {
     assert_eq!(errors[1]["code"], "NOT_FOUND");
     // Stale token.
     let data = app
-        .data(
+        .reassign(
             &admin,
-            APPLY,
-            json!({ "i": { "fromUserId": lee, "toUserId": bob, "previewToken": "stale" } }),
+            &json!({ "fromUserId": lee, "toUserId": bob, "previewToken": "stale" }),
+            "id",
         )
         .await;
-    assert_eq!(data["reassignWork"]["userErrors"][0]["code"], "PREVIEW_STALE");
+    assert_eq!(user_error_codes(&data)[0], "PREVIEW_STALE");
     assert_eq!(snapshot(&app.db).await, before);
 }
 

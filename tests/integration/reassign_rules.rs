@@ -99,12 +99,7 @@ impl Firm {
     }
 
     pub async fn viewer(&self, email: &str) -> Viewer {
-        let user = user::Entity::find()
-            .filter(user::Column::Email.eq(email))
-            .one(&self.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let user = one::<user::Entity>(&self.db, user::Column::Email.eq(email)).await;
         let firm = entity::firm::Entity::find_by_id(user.firm_id)
             .one(&self.db)
             .await
@@ -114,13 +109,7 @@ impl Firm {
     }
 
     pub async fn user(&self, key: &str) -> i64 {
-        user::Entity::find()
-            .filter(user::Column::Key.eq(key))
-            .one(&self.db)
-            .await
-            .unwrap()
-            .unwrap()
-            .id
+        one::<user::Entity>(&self.db, user::Column::Key.eq(key)).await.id
     }
 
     async fn keys(&self) -> BTreeMap<(WorkKind, i64), String> {
@@ -147,12 +136,8 @@ impl Firm {
     }
 
     pub async fn task_assignee(&self, key: &str) -> i64 {
-        task::Entity::find()
-            .filter(task::Column::Key.eq(key))
-            .one(&self.db)
+        one::<task::Entity>(&self.db, task::Column::Key.eq(key))
             .await
-            .unwrap()
-            .unwrap()
             .assignee_id
     }
 }
@@ -353,12 +338,7 @@ async fn apply_moves_exactly_what_the_preview_showed(backend: Backend) {
         assert_eq!(t.assignee_id, expected, "{}", t.key);
     }
     // Status, due date and assigner are left as they were.
-    let moved_task = task::Entity::find()
-        .filter(task::Column::Key.eq("t-due-tomorrow"))
-        .one(&firm.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let moved_task = one::<task::Entity>(&firm.db, task::Column::Key.eq("t-due-tomorrow")).await;
     assert_eq!(moved_task.status, entity::TaskStatus::InProgress);
     assert_eq!(moved_task.due_date, chrono::NaiveDate::from_ymd_opt(2026, 12, 1));
     assert_eq!(moved_task.assigner_id, Some(ada_id));
@@ -371,12 +351,7 @@ async fn apply_moves_exactly_what_the_preview_showed(backend: Backend) {
     let attendees = |key: &'static str| {
         let db = firm.db.clone();
         async move {
-            let e = calendar_event::Entity::find()
-                .filter(calendar_event::Column::Key.eq(key))
-                .one(&db)
-                .await
-                .unwrap()
-                .unwrap();
+            let e = one::<calendar_event::Entity>(&db, calendar_event::Column::Key.eq(key)).await;
             let mut a: Vec<i64> = event_attendee::Entity::find()
                 .filter(event_attendee::Column::EventId.eq(e.id))
                 .all(&db)
@@ -417,12 +392,7 @@ async fn grant_matter_access_moves_group_work_and_adds_the_target(backend: Backe
     );
 
     firm.reassign(&ada, &request).await;
-    let group_out = matter::Entity::find()
-        .filter(matter::Column::Key.eq("m-group-out"))
-        .one(&firm.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let group_out = one::<matter::Entity>(&firm.db, matter::Column::Key.eq("m-group-out")).await;
     assert_eq!(group_out.responsible_attorney_id, Some(tia));
     let granted = entity::matter_permitted_user::Entity::find()
         .filter(entity::matter_permitted_user::Column::MatterId.eq(group_out.id))
@@ -478,12 +448,7 @@ async fn per_category_targets_and_left_out_categories(backend: Backend) {
 async fn restricting_to_matters(backend: Backend) {
     let firm = rules_firm(backend).await;
     let ada = firm.viewer("ada@rules.test").await;
-    let pending = matter::Entity::find()
-        .filter(matter::Column::Key.eq("m-pending"))
-        .one(&firm.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let pending = one::<matter::Entity>(&firm.db, matter::Column::Key.eq("m-pending")).await;
     let mut request = firm.sam_to_tia().await;
     request.matter_ids = Some(vec![Ok(pending.id)]);
     let preview = firm.preview(&ada, &request).await;
@@ -531,98 +496,102 @@ async fn invalid_input_is_refused_and_changes_nothing(backend: Backend) {
         ..Default::default()
     };
     let tia = firm.user("tia").await;
-    assert_eq!(
-        codes(&Request {
-            from_user_id: Some(Ok(tia)),
-            to_user_id: Some(Ok(tia)),
-            ..Default::default()
-        })
-        .await,
-        ["SAME_USER"; 3]
-    );
-    // Sam is deactivated as well as the source: both are said.
-    assert_eq!(
-        codes(&Request {
-            to_user_id: Some(Ok(sam)),
-            tasks: none_choice(),
-            calendar_events: none_choice(),
-            ..base.clone()
-        })
-        .await,
-        ["TARGET_DISABLED", "SAME_USER"]
-    );
-    assert_eq!(
-        codes(&Request {
-            to_user_id: Some(Ok(dee)),
-            ..base.clone()
-        })
-        .await,
-        ["TARGET_DISABLED"; 3]
-    );
-    assert_eq!(
-        codes(&Request {
-            to_user_id: Some(Ok(nina)),
-            ..base.clone()
-        })
-        .await,
-        ["TARGET_NOT_ATTORNEY"]
-    );
-    assert_eq!(
-        codes(&Request {
-            to_user_id: Some(Ok(oscar)),
-            ..base.clone()
-        })
-        .await,
-        ["NOT_FOUND"]
-    );
-    assert_eq!(
-        codes(&Request {
-            from_user_id: Some(Ok(oscar)),
-            to_user_id: Some(Ok(nina)),
-            ..Default::default()
-        })
-        .await,
-        ["NOT_FOUND", "TARGET_NOT_ATTORNEY"]
-    );
-    assert_eq!(codes(&base).await, ["NO_TARGET"; 3]);
     let none = CategoryChoice {
         include: false,
         to_user_id: None,
     };
-    assert_eq!(
-        codes(&Request {
-            to_user_id: Some(Ok(nina)),
-            matters: none,
-            tasks: none,
-            calendar_events: none,
-            ..base.clone()
-        })
-        .await,
-        ["NO_CATEGORY"]
-    );
-    assert_eq!(
-        codes(&Request {
-            to_user_id: Some(Err(())),
-            ..base.clone()
-        })
-        .await,
-        ["NOT_FOUND"]
-    );
     let other_matter = matter::Entity::find()
         .filter(matter::Column::Key.eq("om1"))
         .one(&firm.db)
         .await
         .unwrap()
-        .unwrap();
-    assert_eq!(
-        codes(&Request {
-            to_user_id: Some(Ok(tia)),
-            matter_ids: Some(vec![Ok(other_matter.id)]),
-            ..base.clone()
-        })
-        .await,
-        ["NOT_FOUND"]
-    );
+        .expect("the other firm's matter om1");
+    let cases: Vec<(&str, Request, &[&str])> = vec![
+        (
+            "the target is the source, in every category",
+            Request {
+                from_user_id: Some(Ok(tia)),
+                to_user_id: Some(Ok(tia)),
+                ..Default::default()
+            },
+            &["SAME_USER"; 3],
+        ),
+        (
+            "Sam is deactivated as well as the source: both are said",
+            Request {
+                to_user_id: Some(Ok(sam)),
+                tasks: none_choice(),
+                calendar_events: none_choice(),
+                ..base.clone()
+            },
+            &["TARGET_DISABLED", "SAME_USER"],
+        ),
+        (
+            "a deactivated target",
+            Request {
+                to_user_id: Some(Ok(dee)),
+                ..base.clone()
+            },
+            &["TARGET_DISABLED"; 3],
+        ),
+        (
+            "matters to a paralegal",
+            Request {
+                to_user_id: Some(Ok(nina)),
+                ..base.clone()
+            },
+            &["TARGET_NOT_ATTORNEY"],
+        ),
+        (
+            "a target in another firm",
+            Request {
+                to_user_id: Some(Ok(oscar)),
+                ..base.clone()
+            },
+            &["NOT_FOUND"],
+        ),
+        (
+            "a source in another firm",
+            Request {
+                from_user_id: Some(Ok(oscar)),
+                to_user_id: Some(Ok(nina)),
+                ..Default::default()
+            },
+            &["NOT_FOUND", "TARGET_NOT_ATTORNEY"],
+        ),
+        ("no target at all", base.clone(), &["NO_TARGET"; 3]),
+        (
+            "every category left out",
+            Request {
+                to_user_id: Some(Ok(nina)),
+                matters: none,
+                tasks: none,
+                calendar_events: none,
+                ..base.clone()
+            },
+            &["NO_CATEGORY"],
+        ),
+        (
+            "a target ID that names no user",
+            Request {
+                to_user_id: Some(Err(())),
+                ..base.clone()
+            },
+            &["NOT_FOUND"],
+        ),
+        (
+            "another firm's matter",
+            Request {
+                to_user_id: Some(Ok(tia)),
+                matter_ids: Some(vec![Ok(other_matter.id)]),
+                ..base.clone()
+            },
+            &["NOT_FOUND"],
+        ),
+    ];
+    for (case, request, expected) in cases {
+        assert_eq!(codes(&request).await, expected, "{case}");
+    }
     assert_eq!(snapshot(&firm.db).await, before);
 
     // Only an enabled administrator of the firm may act.
@@ -740,23 +709,13 @@ async fn undo_returns_what_is_unchanged_and_reports_the_rest(backend: Backend) {
     }
     // Matters and events went back too; Sam is an attendee again where Tia had replaced him,
     // and Tia keeps her own place where she attended already... as one row.
-    let m = matter::Entity::find()
-        .filter(matter::Column::Key.eq("m-open"))
-        .one(&firm.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let m = one::<matter::Entity>(&firm.db, matter::Column::Key.eq("m-open")).await;
     assert_eq!(m.responsible_attorney_id, Some(sam));
     let sam_calendar = handover::firm::work::personal_calendar(&firm.db, ada.firm_id(), sam)
         .await
         .unwrap()
         .unwrap();
-    let e = calendar_event::Entity::find()
-        .filter(calendar_event::Column::Key.eq("e-later"))
-        .one(&firm.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let e = one::<calendar_event::Entity>(&firm.db, calendar_event::Column::Key.eq("e-later")).await;
     assert_eq!(e.calendar_id, sam_calendar);
     let attendees: BTreeSet<i64> = event_attendee::Entity::find()
         .filter(event_attendee::Column::EventId.eq(e.id))
@@ -768,12 +727,7 @@ async fn undo_returns_what_is_unchanged_and_reports_the_rest(backend: Backend) {
         .collect();
     assert!(attendees.contains(&sam) && !attendees.contains(&tia), "{attendees:?}");
     // The access granted for the group matter is taken back.
-    let group_out = matter::Entity::find()
-        .filter(matter::Column::Key.eq("m-group-out"))
-        .one(&firm.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let group_out = one::<matter::Entity>(&firm.db, matter::Column::Key.eq("m-group-out")).await;
     let still = entity::matter_permitted_user::Entity::find()
         .filter(entity::matter_permitted_user::Column::MatterId.eq(group_out.id))
         .filter(entity::matter_permitted_user::Column::UserId.eq(tia))
