@@ -5,7 +5,7 @@ use super::page::{self, Page, PageRequest};
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
-use entity::{Licence, MatterStatus, TaskStatus, calendar, calendar_event, matter, task, user};
+use entity::{Licence, MatterStatus, calendar, calendar_event, matter, task, user};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
@@ -100,18 +100,7 @@ pub async fn workloads<C: ConnectionTrait>(
     for (id, n) in matters {
         out.entry(id).or_default().open_matters = n;
     }
-    let tasks: Vec<(i64, i64)> = task::Entity::find()
-        .select_only()
-        .column(task::Column::AssigneeId)
-        .column_as(task::Column::Id.count(), "n")
-        .filter(task::Column::FirmId.eq(firm_id))
-        .filter(task::Column::AssigneeId.is_in(user_ids.iter().copied()))
-        .filter(task::Column::Status.ne(TaskStatus::Complete))
-        .group_by(task::Column::AssigneeId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (id, n) in tasks {
+    for (id, n) in super::work::open_tasks_by(db, firm_id, task::Column::AssigneeId, user_ids).await? {
         out.entry(id).or_default().open_tasks = n;
     }
     let events: Vec<(i64, i64)> = calendar_event::Entity::find()

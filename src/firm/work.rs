@@ -119,18 +119,7 @@ pub async fn matter_counts<C: ConnectionTrait>(
     today_start: DateTime<Utc>,
 ) -> AppResult<HashMap<i64, MatterCounts>> {
     let mut out: HashMap<i64, MatterCounts> = matter_ids.iter().map(|id| (*id, MatterCounts::default())).collect();
-    let tasks: Vec<(i64, i64)> = task::Entity::find()
-        .select_only()
-        .column(task::Column::MatterId)
-        .column_as(task::Column::Id.count(), "n")
-        .filter(task::Column::FirmId.eq(firm_id))
-        .filter(task::Column::MatterId.is_in(matter_ids.iter().copied()))
-        .filter(task::Column::Status.ne(TaskStatus::Complete))
-        .group_by(task::Column::MatterId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (id, n) in tasks {
+    for (id, n) in open_tasks_by(db, firm_id, task::Column::MatterId, matter_ids).await? {
         out.entry(id).or_default().open_tasks = n;
     }
     let events: Vec<(i64, i64)> = calendar_event::Entity::find()
@@ -148,6 +137,26 @@ pub async fn matter_counts<C: ConnectionTrait>(
         out.entry(id).or_default().upcoming_events = n;
     }
     Ok(out)
+}
+
+/// Tasks not complete, counted per value of `by` (the assignee, the matter) among `ids`.
+pub async fn open_tasks_by<C: ConnectionTrait>(
+    db: &C,
+    firm_id: i64,
+    by: task::Column,
+    ids: &[i64],
+) -> AppResult<Vec<(i64, i64)>> {
+    Ok(task::Entity::find()
+        .select_only()
+        .column(by)
+        .column_as(task::Column::Id.count(), "n")
+        .filter(task::Column::FirmId.eq(firm_id))
+        .filter(by.is_in(ids.iter().copied()))
+        .filter(task::Column::Status.ne(TaskStatus::Complete))
+        .group_by(by)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// A user's personal calendar (every user has one).
