@@ -155,6 +155,11 @@ impl Params {
         format!("${}", self.0.len())
     }
 
+    /// The values, in order, for `statement`.
+    pub fn values(self) -> Vec<Value> {
+        self.0
+    }
+
     /// A list of ids as one parameter, read back as rows of `id`.
     pub fn ids(&mut self, backend: DatabaseBackend, ids: &BTreeSet<i64>) -> String {
         let list: Vec<i64> = ids.iter().copied().collect();

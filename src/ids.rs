@@ -17,6 +17,7 @@ pub enum Kind {
     Reassignment,
     ReassignmentItem,
     Notification,
+    PlannedHandover,
 }
 
 impl Kind {
@@ -32,6 +33,7 @@ impl Kind {
             Kind::Reassignment => "Reassignment",
             Kind::ReassignmentItem => "ReassignmentItem",
             Kind::Notification => "Notification",
+            Kind::PlannedHandover => "PlannedHandover",
         }
     }
 
@@ -48,6 +50,7 @@ impl Kind {
             Kind::Reassignment => "reassignment",
             Kind::ReassignmentItem => "reassignment item",
             Kind::Notification => "notification",
+            Kind::PlannedHandover => "planned handover",
         }
     }
 }

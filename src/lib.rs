@@ -17,6 +17,7 @@ pub mod ids;
 pub mod import;
 pub mod metrics;
 pub mod notify;
+pub mod planned;
 pub mod reassign;
 pub mod report;
 

@@ -147,3 +147,44 @@ pub enum OutboxState {
     #[sea_orm(string_value = "FAILED")]
     Failed,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PlannedHandoverStatus {
+    /// Waiting for its start.
+    #[sea_orm(string_value = "SCHEDULED")]
+    Scheduled,
+    /// Started; a cover waiting for its return.
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    /// Started, with no return.
+    #[sea_orm(string_value = "DONE")]
+    Done,
+    /// The cover's work went back.
+    #[sea_orm(string_value = "RETURNED")]
+    Returned,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+    /// The start or the return could not run; see `failure`.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NotificationKind {
+    /// Work is now yours (a reassignment, a planned start, a return).
+    #[sea_orm(string_value = "WORK_ASSIGNED")]
+    WorkAssigned,
+    /// A planned handover will give you work (sent when it is planned).
+    #[sea_orm(string_value = "HANDOVER_PLANNED")]
+    HandoverPlanned,
+    /// A cover ended: what left you and what stays with you.
+    #[sea_orm(string_value = "COVER_ENDED")]
+    CoverEnded,
+    /// A planned start or return could not run (to the firm's administrators).
+    #[sea_orm(string_value = "HANDOVER_FAILED")]
+    HandoverFailed,
+}

@@ -13,6 +13,7 @@ pub mod matter_permitted_group;
 pub mod matter_permitted_user;
 pub mod notification;
 pub mod outbox_email;
+pub mod planned_handover;
 pub mod reassignment;
 pub mod reassignment_grant;
 pub mod reassignment_item;

@@ -7,6 +7,7 @@ mod m0001_firm_data;
 mod m0002_reassignments;
 mod m0003_notifications;
 mod m0004_folded_search;
+mod m0005_planned_handovers;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_reassignments::Migration),
             Box::new(m0003_notifications::Migration),
             Box::new(m0004_folded_search::Migration),
+            Box::new(m0005_planned_handovers::Migration),
         ]
     }
 }

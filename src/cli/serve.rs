@@ -71,6 +71,11 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
             "GraphiQL's assets are not installed (run `npm ci` in web/graphiql): /graphiql explains how to install them"
         );
     }
+    // Planned starts and returns: the schedule is in the database; every instance ticks.
+    let (stop_schedule, schedule_stopped) = tokio::sync::oneshot::channel::<()>();
+    let scheduler = tokio::spawn(crate::planned::schedule::run(db.clone(), state.live.clone(), async {
+        let _ = schedule_stopped.await;
+    }));
     let mail = &args.mail;
     let mailer = crate::notify::mailer::Mailer::new(
         db,
@@ -89,7 +94,9 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
     crate::http::server::serve(listener, state, shutdown_signal()).await;
     // The outbox worker stops between messages.
     let _ = stop_tx.send(());
+    let _ = stop_schedule.send(());
     let _ = worker.await;
+    let _ = scheduler.await;
     tracing::info!("handover stopped");
     Ok(())
 }

@@ -13,7 +13,7 @@ pub mod work;
 
 pub use page::{Page, PageRequest};
 
-use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// The firm's time zone; an unparsable name (impossible after import validation) falls back to
@@ -25,9 +25,17 @@ pub fn firm_tz(name: &str) -> Tz {
 /// Midnight at the start of `now`'s day in `tz`, as an instant. All-day events of today count
 /// as upcoming until the day is over.
 pub fn start_of_day(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
-    let date = now.with_timezone(&tz).date_naive();
-    tz.from_local_datetime(&date.and_time(NaiveTime::MIN))
-        .earliest()
+    midnight(now.with_timezone(&tz).date_naive(), tz)
+}
+
+/// 00:00 of `date` in `tz`, as an instant (the first instant of the day where a clock change
+/// skips midnight).
+pub fn midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    (0..=3)
+        .find_map(|hour| {
+            tz.from_local_datetime(&date.and_time(NaiveTime::from_hms_opt(hour, 0, 0)?))
+                .earliest()
+        })
         .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(now)
+        .unwrap_or_else(|| date.and_time(NaiveTime::MIN).and_utc())
 }

@@ -22,7 +22,7 @@ pub use context::RequestContext;
 pub type AppSchema = Schema<query::Query, Mutation, SubscriptionRoot>;
 
 fn builder(limits: &QueryLimits) -> SchemaBuilder<query::Query, Mutation, SubscriptionRoot> {
-    let mut b = Schema::build(query::Query::default(), Mutation, SubscriptionRoot)
+    let mut b = Schema::build(query::Query::default(), Mutation::default(), SubscriptionRoot)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)

@@ -15,13 +15,38 @@ use std::time::Duration;
 
 pub const CHANNEL: &str = "handover_work_assigned";
 
-/// Inside the reassignment's transaction: wake every instance once it commits.
-pub async fn announce<C: ConnectionTrait>(txn: &C, reassignment_id: i64) -> Result<(), sea_orm::DbErr> {
+/// Whose notifications a wake-up is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// Those written with a reassignment (payload: its id).
+    Reassignment(i64),
+    /// Those written about a planned handover without a reassignment (payload: `p:` and its id).
+    PlannedHandover(i64),
+}
+
+impl Topic {
+    fn payload(self) -> String {
+        match self {
+            Topic::Reassignment(id) => id.to_string(),
+            Topic::PlannedHandover(id) => format!("p:{id}"),
+        }
+    }
+
+    fn parse(payload: &str) -> Option<Topic> {
+        match payload.strip_prefix("p:") {
+            Some(id) => id.parse().ok().map(Topic::PlannedHandover),
+            None => payload.parse().ok().map(Topic::Reassignment),
+        }
+    }
+}
+
+/// Inside the writing transaction: wake every instance once it commits.
+pub async fn announce<C: ConnectionTrait>(txn: &C, topic: Topic) -> Result<(), sea_orm::DbErr> {
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_raw(sea_orm::Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
             "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), reassignment_id.to_string().into()],
+            [CHANNEL.into(), topic.payload().into()],
         ))
         .await?;
     }
@@ -46,10 +71,16 @@ async fn newest_id(db: &DatabaseConnection) -> i64 {
         .unwrap_or(0)
 }
 
-async fn publish_after(db: &DatabaseConnection, hub: &Hub, after: i64, reassignment: Option<i64>) -> Option<i64> {
+async fn publish_after(db: &DatabaseConnection, hub: &Hub, after: i64, topic: Option<Topic>) -> Option<i64> {
     let mut select = notification::Entity::find().filter(notification::Column::Id.gt(after));
-    if let Some(r) = reassignment {
-        select = select.filter(notification::Column::ReassignmentId.eq(r));
+    match topic {
+        Some(Topic::Reassignment(id)) => select = select.filter(notification::Column::ReassignmentId.eq(id)),
+        Some(Topic::PlannedHandover(id)) => {
+            select = select
+                .filter(notification::Column::PlannedHandoverId.eq(id))
+                .filter(notification::Column::ReassignmentId.is_null())
+        }
+        None => {}
     }
     let rows = select
         .order_by_asc(notification::Column::Id)
@@ -91,10 +122,10 @@ pub async fn listen(db: DatabaseConnection, hub: Hub) {
         loop {
             match listener.recv().await {
                 Ok(n) => {
-                    let Ok(reassignment) = n.payload().parse::<i64>() else {
+                    let Some(topic) = Topic::parse(n.payload()) else {
                         continue;
                     };
-                    if let Some(last) = publish_after(&db, &hub, 0, Some(reassignment)).await {
+                    if let Some(last) = publish_after(&db, &hub, 0, Some(topic)).await {
                         last_seen = last_seen.max(last);
                     }
                 }

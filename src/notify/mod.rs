@@ -39,6 +39,16 @@ impl Live {
         Live { hub, metrics, local }
     }
 
+    /// Notifications written without a reassignment (a heads-up, a failure) have committed.
+    pub fn wake(&self, notifications: &[Published]) {
+        self.metrics
+            .notifications
+            .fetch_add(notifications.len() as u64, Relaxed);
+        if self.local {
+            self.hub.publish(notifications.iter().cloned());
+        }
+    }
+
     /// A reassignment (or undo) has committed: count it, and wake its recipients' subscriptions.
     pub fn after_commit(&self, batch: &reassignment::Model, notifications: &[Published]) {
         let m = &self.metrics;

@@ -6,7 +6,7 @@ use crate::auth::Viewer;
 use crate::error::AppResult;
 use crate::firm::page::{self, Page, PageRequest};
 use chrono::{DateTime, Utc};
-use entity::{OutboxState, notification, outbox_email, reassignment, user};
+use entity::{NotificationKind, OutboxState, notification, outbox_email, reassignment, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -25,7 +25,7 @@ fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn summary(d: &Delivery) -> String {
+pub fn summary(d: &Delivery) -> String {
     let parts: Vec<String> = [
         (d.matters, "matter", "matters"),
         (d.tasks, "task", "tasks"),
@@ -86,47 +86,85 @@ pub async fn record_for_batch<C: ConnectionTrait>(
         if let Some(note) = &batch.note {
             body.push_str(&format!("\n\nNote from {actor}: {note}"));
         }
-        let row = notification::ActiveModel {
-            firm_id: Set(batch.firm_id),
-            user_id: Set(user_id),
-            reassignment_id: Set(batch.id),
-            actor_user_id: Set(batch.actor_user_id),
-            from_user_id: Set(batch.from_user_id),
-            matters: Set(delivery.matters),
-            tasks: Set(delivery.tasks),
-            calendar_events: Set(delivery.calendar_events),
-            title: Set(title.clone()),
-            body: Set(body.clone()),
-            note: Set(batch.note.clone()),
-            created_at: Set(now),
-            read_at: Set(None),
-            ..Default::default()
-        }
-        .insert(db)
+        let told = tell(
+            db,
+            Message {
+                kind: NotificationKind::WorkAssigned,
+                recipient,
+                reassignment_id: Some(batch.id),
+                planned_handover_id: None,
+                actor_user_id: batch.actor_user_id,
+                from_user_id: batch.from_user_id,
+                delivery: *delivery,
+                title,
+                body,
+                note: batch.note.clone(),
+            },
+            now,
+        )
         .await?;
-        let id = row.id;
-        outbox_email::Entity::insert(outbox_email::ActiveModel {
-            firm_id: Set(batch.firm_id),
-            notification_id: Set(id),
-            to_address: Set(recipient.email.clone()),
-            subject: Set(title),
-            body: Set(format!(
-                "Hello {},\n\n{body}\n\nOpen handover to see your work.\n",
-                recipient.name
-            )),
-            state: Set(OutboxState::Pending),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_error: Set(None),
-            sent_at: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        })
-        .exec(db)
-        .await?;
-        published.push(Published(std::sync::Arc::new(row)));
+        published.push(told);
     }
     Ok(published)
+}
+
+/// What to tell one person, and about what.
+pub struct Message<'a> {
+    pub kind: NotificationKind,
+    pub recipient: &'a user::Model,
+    pub reassignment_id: Option<i64>,
+    pub planned_handover_id: Option<i64>,
+    pub actor_user_id: i64,
+    pub from_user_id: i64,
+    pub delivery: Delivery,
+    pub title: String,
+    pub body: String,
+    pub note: Option<String>,
+}
+
+/// One durable notification and its outbox email, in the caller's transaction.
+pub async fn tell<C: ConnectionTrait>(db: &C, message: Message<'_>, now: DateTime<Utc>) -> AppResult<Published> {
+    let recipient = message.recipient;
+    let row = notification::ActiveModel {
+        firm_id: Set(recipient.firm_id),
+        user_id: Set(recipient.id),
+        kind: Set(message.kind),
+        reassignment_id: Set(message.reassignment_id),
+        planned_handover_id: Set(message.planned_handover_id),
+        actor_user_id: Set(message.actor_user_id),
+        from_user_id: Set(message.from_user_id),
+        matters: Set(message.delivery.matters),
+        tasks: Set(message.delivery.tasks),
+        calendar_events: Set(message.delivery.calendar_events),
+        title: Set(message.title.clone()),
+        body: Set(message.body.clone()),
+        note: Set(message.note),
+        created_at: Set(now),
+        read_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    outbox_email::Entity::insert(outbox_email::ActiveModel {
+        firm_id: Set(recipient.firm_id),
+        notification_id: Set(row.id),
+        to_address: Set(recipient.email.clone()),
+        subject: Set(message.title),
+        body: Set(format!(
+            "Hello {},\n\n{}\n\nOpen handover to see your work.\n",
+            recipient.name, message.body
+        )),
+        state: Set(OutboxState::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(Published(std::sync::Arc::new(row)))
 }
 
 /// The viewer's notifications, newest first.

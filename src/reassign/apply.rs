@@ -130,7 +130,7 @@ pub async fn execute(
 
     let published = record_for_batch(txn, &batch, &deliveries, now).await?;
     if !published.is_empty() {
-        crate::notify::fanout::announce(txn, batch.id).await?;
+        crate::notify::fanout::announce(txn, crate::notify::fanout::Topic::Reassignment(batch.id)).await?;
     }
     Ok((batch, published))
 }

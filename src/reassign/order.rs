@@ -57,6 +57,8 @@ pub struct Order {
     pub preview_token: Option<String>,
     /// The reassignment this order takes back.
     pub undo_of: Option<i64>,
+    /// A cover's return (SPEC.md section 8): past-due tasks go back too.
+    pub returning: bool,
 }
 
 impl Order {
@@ -80,6 +82,7 @@ impl Order {
             idempotency_key: None,
             preview_token: None,
             undo_of: None,
+            returning: false,
         }
     }
 

@@ -109,6 +109,18 @@ pub fn task(task: &TaskFacts, clock: &Clock, grant_access: bool) -> Verdict {
     matter_verdict(matter, grant_access)
 }
 
+/// Section 8, a cover's return: a task goes back to the person it covered even when it is now
+/// past due (they are back; it is theirs). Otherwise as rule 2, with no access granted.
+pub fn returning_task(facts: &TaskFacts, clock: &Clock) -> Verdict {
+    match task(facts, clock, false) {
+        Verdict::Skip(ExclusionReason::PastDue) => facts
+            .matter
+            .as_ref()
+            .map_or(Verdict::Skip(ExclusionReason::NoMatter), |m| matter_verdict(m, false)),
+        other => other,
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct EventFacts {
     /// The event is on the source's personal calendar (rather than on another user's or the

@@ -204,7 +204,11 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                     verdict: if assignee != c.from {
                         Verdict::Skip(Reason::Changed)
                     } else {
-                        rules::task(&facts, &clock, spec.grant_access)
+                        if spec.returning {
+                            rules::returning_task(&facts, &clock)
+                        } else {
+                            rules::task(&facts, &clock, spec.grant_access)
+                        }
                     },
                     source_attends: false,
                 }

@@ -115,7 +115,22 @@ async fn undo_once(
     }
 
     let txn = begin_write(db).await?;
-    let moved = moved_by(&txn, original.id).await?;
+    let order = Order {
+        note: Some(format!(
+            "Undo of reassignment {}",
+            crate::ids::encode(crate::ids::Kind::Reassignment, original.id)
+        )),
+        undo_of: Some(original.id),
+        ..reversal(&txn, &original, Order::by(viewer, cutoff, original.from_user_id)).await?
+    };
+    write(txn, &order).await
+}
+
+/// `order` with the categories of `original` reversed: exactly the records it moved go back
+/// from whoever they were moved to, to their previous holder; the order's source becomes the
+/// one who holds them now. Undo and a cover's return both start here.
+pub async fn reversal<C: ConnectionTrait>(db: &C, original: &reassignment::Model, order: Order) -> AppResult<Order> {
+    let moved = moved_by(db, original.id).await?;
     let category = |kind: WorkKind| going_back(&moved, kind);
     let (matters, tasks, events) = (
         category(WorkKind::Matter),
@@ -126,16 +141,11 @@ async fn undo_once(
         .into_iter()
         .find_map(|c| c.as_ref().map(|c| c.from))
         .unwrap_or(original.from_user_id);
-    let order = Order {
+    Ok(Order {
+        from_user_id: holder,
         matters,
         tasks,
         events,
-        note: Some(format!(
-            "Undo of reassignment {}",
-            crate::ids::encode(crate::ids::Kind::Reassignment, original.id)
-        )),
-        undo_of: Some(original.id),
-        ..Order::by(viewer, cutoff, holder)
-    };
-    write(txn, &order).await
+        ..order
+    })
 }

@@ -50,6 +50,8 @@ pub struct TestApp {
     /// The database URL, for a second server instance on the same database.
     pub url: String,
     pub db: DatabaseConnection,
+    /// The server's live delivery, for domain calls made beside it (the scheduler's tick).
+    pub live: handover::notify::Live,
     pub keys: JwtKeys,
     pub client: reqwest::Client,
     /// SQL statements executed through the app's connection pool.
@@ -146,6 +148,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         .with_cors_origins(options.cors_origins.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let live = state.live.clone();
     tokio::spawn(async move {
         handover::http::server::serve(listener, state, std::future::pending()).await;
     });
@@ -153,6 +156,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         base,
         url,
         db,
+        live,
         keys,
         client: reqwest::Client::new(),
         statements,

@@ -15,6 +15,7 @@ mod import_fuzz;
 mod limits;
 mod notifications;
 mod operations;
+mod planned;
 mod read_api;
 mod reassign_api;
 mod reassign_rules;

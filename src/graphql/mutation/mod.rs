@@ -7,8 +7,14 @@ use crate::ids::{self, Kind};
 use crate::reassign;
 use async_graphql::{Context, ID, Object, SimpleObject};
 
+mod planned;
+
+/// The mutation root, one object per domain, merged.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Mutation(WorkMutation, planned::PlannedMutation);
+
 #[derive(Default)]
-pub struct Mutation;
+pub struct WorkMutation;
 
 /// `RATE_LIMITED` when the administrator is over the per-minute cap.
 fn rate_limited(ctx: &Context<'_>, user_id: i64) -> Option<ReassignWorkPayload> {
@@ -33,7 +39,7 @@ pub struct MarkNotificationsReadPayload {
 }
 
 #[Object]
-impl Mutation {
+impl WorkMutation {
     /// Move the work in one atomic step. Administrators only.
     async fn reassign_work(
         &self,

@@ -3,6 +3,7 @@
 mod matters;
 mod notifications;
 mod people;
+mod planned;
 mod reassignments;
 
 use async_graphql::MergedObject;
@@ -13,4 +14,5 @@ pub struct Query(
     matters::MattersQuery,
     reassignments::ReassignmentsQuery,
     notifications::NotificationsQuery,
+    planned::PlannedQuery,
 );

@@ -81,3 +81,34 @@ pub enum ReassignmentStatus {
     /// Applied, then undone.
     Undone,
 }
+
+/// What a notification tells of.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::NotificationKind")]
+pub enum NotificationKind {
+    /// Work is now yours: a reassignment, a planned start, or your own work given back.
+    WorkAssigned,
+    /// A planned handover will give you work when it starts (a heads-up).
+    HandoverPlanned,
+    /// A cover you held has ended: what went back and what stays with you, and why.
+    CoverEnded,
+    /// A planned start or return could not run (administrators).
+    HandoverFailed,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::PlannedHandoverStatus")]
+pub enum PlannedHandoverStatus {
+    /// Waiting for its start.
+    Scheduled,
+    /// Started; a cover waiting for its return.
+    Active,
+    /// Started, with no return.
+    Done,
+    /// The cover's work went back.
+    Returned,
+    /// Cancelled before its start: nothing moved.
+    Cancelled,
+    /// The start or the return could not run; see `failure`.
+    Failed,
+}

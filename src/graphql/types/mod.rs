@@ -3,16 +3,21 @@
 mod enums;
 mod matter;
 mod notification;
+mod planned;
 mod reassignment;
 mod scalars;
 mod user;
 mod work;
 
 pub use enums::{
-    CalendarKind, ExclusionReason, ItemOutcome, Licence, MatterStatus, ReassignmentStatus, TaskStatus, WorkKind,
+    CalendarKind, ExclusionReason, ItemOutcome, Licence, MatterStatus, NotificationKind, PlannedHandoverStatus,
+    ReassignmentStatus, TaskStatus, WorkKind,
 };
 pub use matter::{Group, Matter, MatterConnection, MatterPermission, prime_page as prime_matter_page};
 pub use notification::{NotificationConnection, WorkAssignedNotification};
+pub use planned::{
+    DeactivateUserPayload, OpenWork, PlanHandoverInput, PlanHandoverPayload, PlannedHandover, PlannedHandoverConnection,
+};
 pub use reassignment::{
     CategoryInput, CategoryPreview, Exclusion, ReassignWorkInput, ReassignWorkPayload, Reassignment,
     ReassignmentConnection, ReassignmentItem, ReassignmentItemConnection, ReassignmentPreview, UserError, WorkItem,

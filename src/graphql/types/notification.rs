@@ -1,11 +1,12 @@
-use super::{User, load_user};
+use super::{NotificationKind, User, load_user};
 use crate::graphql::connection::connection;
 use crate::ids::{self, Kind};
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::notification;
 
-/// "Work was assigned to you": one per new assignee per reassignment, a digest.
+/// A notification: "work was assigned to you" (one per new assignee per reassignment, a digest),
+/// or about a planned handover (see `kind`).
 #[derive(Clone)]
 pub struct WorkAssignedNotification(pub notification::Model);
 
@@ -51,9 +52,22 @@ impl WorkAssignedNotification {
         self.0.note.as_deref()
     }
 
-    /// The reassignment's ID (its details are for administrators).
-    async fn reassignment_id(&self) -> ID {
-        ID(ids::encode(Kind::Reassignment, self.0.reassignment_id))
+    /// What this notification tells of.
+    async fn kind(&self) -> NotificationKind {
+        self.0.kind.into()
+    }
+
+    /// The planned handover it tells of (a heads-up, a failure, a cover that ended).
+    async fn planned_handover_id(&self) -> Option<ID> {
+        self.0
+            .planned_handover_id
+            .map(|id| ID(ids::encode(Kind::PlannedHandover, id)))
+    }
+
+    /// The reassignment's ID (its details are for administrators); none for a heads-up or a
+    /// failure.
+    async fn reassignment_id(&self) -> Option<ID> {
+        self.0.reassignment_id.map(|id| ID(ids::encode(Kind::Reassignment, id)))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -292,7 +292,7 @@ pub struct CategoryPreview {
 }
 
 impl CategoryPreview {
-    fn new(kind: entity::WorkKind, plan: Option<&reassign::CategoryPlan>, to: Option<i64>) -> Self {
+    pub(super) fn new(kind: entity::WorkKind, plan: Option<&reassign::CategoryPlan>, to: Option<i64>) -> Self {
         match plan {
             None => CategoryPreview {
                 to: None,
