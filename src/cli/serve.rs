@@ -31,7 +31,8 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
 
     let db = crate::db::connect(&database.database_url).await?;
     crate::db::migrate(&db).await?;
-    if args.demo && firm::Entity::find().count(&db).await? == 0 {
+    let fresh_demo = args.demo && firm::Entity::find().count(&db).await? == 0;
+    if fresh_demo {
         match import_text(&db, DEMO_FIRM_JSON, true).await {
             Ok(summary) => tracing::info!(records = summary.changed(), "demo firm imported, dates moved to today"),
             Err(ImportError::Invalid(problems)) => {
@@ -65,6 +66,9 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
     let (state, graphiql_local) = AppState::new(db.clone(), keys, args.limits.clone())
         .with_cors_origins(args.cors_origins.clone())
         .with_graphiql_assets(&args.graphiql_assets);
+    if fresh_demo {
+        crate::demo::plan_leave(&db, &state.live, chrono::Utc::now()).await?;
+    }
     if !graphiql_local {
         tracing::warn!(
             assets = %args.graphiql_assets.display(),

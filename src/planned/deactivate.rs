@@ -6,7 +6,7 @@ use super::is_last_admin;
 use crate::auth::Viewer;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
-use crate::notify::Live;
+use crate::notify::{Delivery, Live};
 use crate::reassign::{self, CategorySpec, Order, Preview, Request, Run, UserError, input};
 use chrono::{DateTime, Utc};
 use entity::user;
@@ -35,7 +35,7 @@ fn refused(user: Option<user::Model>, error: UserError) -> Deactivation {
 /// category, to themselves, access granted (so no target's access excludes anything).
 pub async fn open_work(
     db: &DatabaseConnection,
-    viewer: &Viewer,
+    firm: &entity::firm::Model,
     user_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<Preview> {
@@ -45,7 +45,7 @@ pub async fn open_work(
         tasks: Some(all.clone()),
         events: Some(all),
         grant_access: true,
-        ..Order::by(viewer, now, user_id)
+        ..Order::in_firm(firm, user_id, now, user_id)
     };
     let ran = reassign::run(&order, Run::DryRun(db))
         .await?
@@ -57,11 +57,43 @@ pub async fn open_work(
     })
 }
 
+/// How much of each category would move.
+fn moving(preview: &Preview) -> Delivery {
+    let n = |c: &Option<reassign::CategoryPlan>| c.as_ref().map_or(0, |c| c.moving().count() as i64);
+    Delivery {
+        matters: n(&preview.plan.matters),
+        tasks: n(&preview.plan.tasks),
+        calendar_events: n(&preview.plan.events),
+    }
+}
+
 fn holds_work(preview: &Preview) -> bool {
-    [&preview.plan.matters, &preview.plan.tasks, &preview.plan.events]
-        .into_iter()
-        .flatten()
-        .any(|c| c.moving().next().is_some())
+    moving(preview) != Delivery::default()
+}
+
+/// Of `user_ids` (enabled before an import), those now deactivated who still hold work that
+/// would move, with how much: the import goes through and the operator is warned.
+pub async fn left_holding_work(
+    db: &DatabaseConnection,
+    user_ids: &[i64],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<(user::Model, Delivery)>> {
+    let deactivated = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids.iter().copied()))
+        .filter(user::Column::Enabled.eq(false))
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for user in deactivated {
+        let Some(firm) = entity::firm::Entity::find_by_id(user.firm_id).one(db).await? else {
+            continue;
+        };
+        let held = moving(&open_work(db, &firm, user.id, now).await?);
+        if held != Delivery::default() {
+            out.push((user, held));
+        }
+    }
+    Ok(out)
 }
 
 /// Deactivate `id`: refused for yourself (`SELF`), for the last enabled administrator
@@ -107,7 +139,7 @@ pub async fn deactivate(
     let order = match handover {
         None => {
             if !force && target.enabled {
-                let preview = open_work(db, viewer, id, now).await?;
+                let preview = open_work(db, &viewer.firm, id, now).await?;
                 if holds_work(&preview) {
                     return Ok(Deactivation {
                         user: Some(target),

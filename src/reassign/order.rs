@@ -7,7 +7,7 @@ use super::rules::Clock;
 use crate::auth::Viewer;
 use crate::firm::firm_tz;
 use chrono::{DateTime, Utc};
-use entity::WorkKind;
+use entity::{WorkKind, firm};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
@@ -65,12 +65,17 @@ impl Order {
     /// An order on behalf of `viewer`, measured at `cutoff` in the firm's time zone, moving
     /// nothing yet.
     pub fn by(viewer: &Viewer, cutoff: DateTime<Utc>, from_user_id: i64) -> Self {
+        Order::in_firm(&viewer.firm, viewer.user_id(), cutoff, from_user_id)
+    }
+
+    /// As [`Order::by`], for an actor known only by id (the command line, a check).
+    pub fn in_firm(firm: &firm::Model, actor_id: i64, cutoff: DateTime<Utc>, from_user_id: i64) -> Self {
         Order {
-            firm_id: viewer.firm_id(),
-            actor_id: viewer.user_id(),
+            firm_id: firm.id,
+            actor_id,
             clock: Clock {
                 cutoff,
-                time_zone: firm_tz(&viewer.firm.time_zone),
+                time_zone: firm_tz(&firm.time_zone),
             },
             from_user_id,
             matters: None,

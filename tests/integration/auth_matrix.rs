@@ -129,6 +129,23 @@ async fn exactly_the_firms_administrators(backend: Backend) {
         .unwrap()
         .to_string();
     let input = json!({ "fromUserId": lee, "toUserId": bob_id });
+    let next_week = (chrono::Utc::now() + chrono::Duration::days(7))
+        .date_naive()
+        .to_string();
+    let (carol, dan) = (
+        app.user_id(&admin, "carol@demo.test").await,
+        app.user_id(&admin, "dan@demo.test").await,
+    );
+    let plan_q =
+        "mutation($i: PlanHandoverInput!) { planHandover(input: $i) { userErrors { code } plannedHandover { id } } }";
+    let plan = app
+        .data(
+            &admin,
+            plan_q,
+            json!({ "i": { "work": { "fromUserId": carol, "toUserId": dan }, "startsOn": next_week } }),
+        )
+        .await["planHandover"]["plannedHandover"]["id"]
+        .clone();
 
     let ops: Vec<(&str, Op, bool)> = vec![
         // (name, operation, administrators only)
@@ -193,6 +210,48 @@ async fn exactly_the_firms_administrators(backend: Backend) {
         (
             "report.json",
             Op::Get(format!("/reassignments/{batch}/report.json")),
+            true,
+        ),
+        (
+            "planHandover",
+            Op::Gql(plan_q, json!({ "i": { "work": input, "startsOn": next_week } })),
+            true,
+        ),
+        (
+            "plannedHandovers",
+            Op::Gql("{ plannedHandovers { totalCount } }", json!({})),
+            true,
+        ),
+        (
+            "plannedHandover(id)",
+            Op::Gql(
+                "query($id: ID!) { plannedHandover(id: $id) { status } }",
+                json!({ "id": plan }),
+            ),
+            true,
+        ),
+        (
+            "cancelPlannedHandover",
+            Op::Gql(
+                "mutation($id: ID!) { cancelPlannedHandover(id: $id) { userErrors { code } } }",
+                json!({ "id": plan }),
+            ),
+            true,
+        ),
+        (
+            "deactivateUser",
+            Op::Gql(
+                "mutation($id: ID!) { deactivateUser(id: $id) { userErrors { code } } }",
+                json!({ "id": lee }),
+            ),
+            true,
+        ),
+        (
+            "reactivateUser",
+            Op::Gql(
+                "mutation($id: ID!) { reactivateUser(id: $id) { userErrors { code } } }",
+                json!({ "id": lee }),
+            ),
             true,
         ),
         (
@@ -287,7 +346,13 @@ async fn exactly_the_firms_administrators(backend: Backend) {
     let olga = app.token("olga@other.test").await;
     for (name, op, _) in &ops {
         let want = match *name {
-            "viewer" | "users" | "matters" | "reassignments" | "notifications" | "markNotificationsRead" => "OK",
+            "viewer"
+            | "users"
+            | "matters"
+            | "reassignments"
+            | "plannedHandovers"
+            | "notifications"
+            | "markNotificationsRead" => "OK",
             _ => "NOT_FOUND",
         };
         check("other firm's admin", name, outcome(&app, &olga, op).await, want);

@@ -117,3 +117,83 @@ fn nonsense_limits_are_refused_at_start_naming_the_flag() {
         assert!(stderr.contains(flag), "{flag} {value}: {stderr}");
     }
 }
+
+/// The first of the README's two commands: a demo that shows every capability out of the box,
+/// a scheduled plan included (Carol's leave, from next Monday for three weeks).
+#[tokio::test]
+async fn the_demo_server_shows_a_scheduled_plan() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/demo.db", dir.path().display());
+    let mut server = handover()
+        .args(["serve", "--demo", "--database-url", &db, "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let (mut base, mut token) = (None, None);
+    while let Some(Ok(line)) = lines.next() {
+        if let Some(url) = line.strip_prefix("GraphiQL: ") {
+            base = Some(url.trim_end_matches("/graphiql").to_string());
+        }
+        if line.starts_with("Demo administrator") {
+            token = lines.next().and_then(Result::ok).map(|t| t.trim().to_string());
+            break;
+        }
+    }
+    let (base, token) = (base.expect("address printed"), token.expect("token printed"));
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "query":
+            "{ plannedHandovers { nodes { status fromUser { name } returnsAt startsAt previewNow { matters { count toUser { name } } } } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    server.kill().unwrap();
+    let plan = &body["data"]["plannedHandovers"]["nodes"][0];
+    assert_eq!(plan["status"], "SCHEDULED", "{body}");
+    assert_eq!(plan["fromUser"]["name"], "Carol Counsel");
+    assert_eq!(plan["previewNow"]["matters"]["toUser"]["name"], "Dan Defender");
+    let starts = chrono::DateTime::parse_from_rfc3339(plan["startsAt"].as_str().unwrap()).unwrap();
+    let returns = chrono::DateTime::parse_from_rfc3339(plan["returnsAt"].as_str().unwrap()).unwrap();
+    assert_eq!((returns - starts).num_days(), 21, "three weeks");
+    assert!(starts > chrono::Utc::now(), "from next Monday");
+}
+
+/// An import that deactivates someone who still holds work goes through, and says so per user.
+#[test]
+fn an_import_that_deactivates_a_holder_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/demo-firm.json");
+    let out = handover()
+        .args(["import", demo, "--database-url", &db])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+    let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(demo).unwrap()).unwrap();
+    for user in doc["users"].as_array_mut().unwrap() {
+        if user["key"] == "carol" {
+            user["enabled"] = serde_json::json!(false);
+        }
+    }
+    let file = dir.path().join("carol-leaves.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = handover()
+        .args(["import", file.to_str().unwrap(), "--database-url", &db])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the import goes through");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "warning: Carol Counsel <carol@demo.test> is now deactivated and still holds work that would move: 1 matter"
+        ),
+        "{stderr}"
+    );
+}

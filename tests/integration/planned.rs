@@ -575,3 +575,101 @@ on_both_databases!(
     planning_refuses_overlaps_and_impossible_dates,
     deactivation_is_guarded,
 );
+
+/// The same, through the API: a plan made, listed with its preview, started by the scheduler,
+/// ended early, and the deactivation guard, as an administrator's client sees them.
+async fn planned_handovers_through_the_api(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.token("alice@demo.test").await;
+    let carol = app.user_id(&admin, "carol@demo.test").await;
+    let bob = app.user_id(&admin, "bob@demo.test").await;
+    let starts = Utc::now() + chrono::Duration::days(2);
+    let work = serde_json::json!({ "fromUserId": carol, "toUserId": bob, "note": "parental leave" });
+    let data = app
+        .data(
+            &admin,
+            "mutation($i: PlanHandoverInput!) { planHandover(input: $i) { userErrors { code field }
+               plannedHandover { id status startsAt returnsAt fromUser { name } createdBy { name } } } }",
+            serde_json::json!({ "i": { "work": work, "startsAt": starts.to_rfc3339(),
+                                      "returnsAt": (starts + chrono::Duration::days(7)).to_rfc3339() } }),
+        )
+        .await;
+    let plan = &data["planHandover"]["plannedHandover"];
+    assert_eq!(data["planHandover"]["userErrors"], serde_json::json!([]));
+    assert_eq!(plan["status"], "SCHEDULED");
+    assert_eq!(plan["fromUser"]["name"], "Carol Counsel");
+    let id = plan["id"].clone();
+
+    // Listed, with what would move if it started now: the preview of its work.
+    let listed = app
+        .data(
+            &admin,
+            "{ plannedHandovers(status: [SCHEDULED]) { totalCount nodes { id previewNow { tasks { count } matters { count } } } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(listed["plannedHandovers"]["totalCount"], 1);
+    let preview = app.preview(&admin, &work, "tasks { count } matters { count }").await;
+    assert!(
+        preview["tasks"]["count"].as_i64().unwrap() > 0,
+        "Carol holds tasks: {preview}"
+    );
+    assert_eq!(listed["plannedHandovers"]["nodes"][0]["previewNow"], preview);
+
+    // Bob was told in advance.
+    let bob_token = app.token("bob@demo.test").await;
+    let mine = app
+        .data(
+            &bob_token,
+            "{ notifications { nodes { kind title plannedHandoverId reassignmentId } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let heads_up = &mine["notifications"]["nodes"][0];
+    assert_eq!(heads_up["kind"], "HANDOVER_PLANNED");
+    assert_eq!(heads_up["plannedHandoverId"], id);
+    assert_eq!(heads_up["reassignmentId"], serde_json::Value::Null);
+
+    // The scheduler starts it; an administrator ends the cover early.
+    let ran = schedule::tick(&app.db, &app.live, starts + chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(ran, 1);
+    let started = app
+        .data(
+            &admin,
+            "query($id: ID!) { plannedHandover(id: $id) { status startReassignment { tasks { reassigned } } } }",
+            serde_json::json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(started["plannedHandover"]["status"], "ACTIVE");
+    assert_eq!(
+        started["plannedHandover"]["startReassignment"]["tasks"]["reassigned"],
+        preview["tasks"]["count"]
+    );
+    let ended = app
+        .data(
+            &admin,
+            "mutation($id: ID!) { cancelPlannedHandover(id: $id) { userErrors { code }
+               plannedHandover { status returnReassignment { id } } } }",
+            serde_json::json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(ended["cancelPlannedHandover"]["plannedHandover"]["status"], "RETURNED");
+
+    // Carol holds her work again: deactivating her is refused with what she holds.
+    let refused = app
+        .data(
+            &admin,
+            "mutation($id: ID!) { deactivateUser(id: $id) { userErrors { code } user { enabled }
+               openWork { tasks { count excluded { reason count } } } } }",
+            serde_json::json!({ "id": carol }),
+        )
+        .await;
+    let payload = &refused["deactivateUser"];
+    assert_eq!(payload["userErrors"][0]["code"], "HOLDS_WORK");
+    assert_eq!(payload["user"]["enabled"], true);
+    assert_eq!(payload["openWork"]["tasks"]["count"], preview["tasks"]["count"]);
+}
+
+on_both_databases!(planned_handovers_through_the_api);

@@ -30,6 +30,9 @@ impl PlannedQuery {
         let v = viewer(ctx)?;
         v.require_admin()?;
         let id = ids::decode(Kind::PlannedHandover, &id)?;
-        Ok(planned::find(db(ctx)?, v.firm_id(), id).await?.map(PlannedHandover))
+        let plan = planned::find(db(ctx)?, v.firm_id(), id)
+            .await?
+            .ok_or(crate::error::AppError::NotFound("planned handover"))?;
+        Ok(Some(PlannedHandover(plan)))
     }
 }
