@@ -154,6 +154,7 @@ async fn the_demo_server_shows_a_scheduled_plan() {
         .await
         .unwrap();
     server.kill().unwrap();
+    server.wait().unwrap();
     let plan = &body["data"]["plannedHandovers"]["nodes"][0];
     assert_eq!(plan["status"], "SCHEDULED", "{body}");
     assert_eq!(plan["fromUser"]["name"], "Carol Counsel");
