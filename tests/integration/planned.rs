@@ -673,3 +673,88 @@ async fn planned_handovers_through_the_api(backend: Backend) {
 }
 
 on_both_databases!(planned_handovers_through_the_api);
+
+/// Exactly once: two `handover serve` processes on one PostgreSQL, 200 plans due in the same
+/// second. Both schedulers tick with the wall clock; every start runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set HANDOVER_TEST_POSTGRES_URL (.ci/run starts a throwaway cluster)"]
+async fn two_instances_run_each_of_200_due_starts_once() {
+    use sea_orm::{ActiveValue::Set, PaginatorTrait};
+    let dir = tempfile::tempdir().unwrap();
+    let (url, db) = fresh_database_url(Backend::Postgres, dir.path()).await;
+    handover::import::import_text(&db, COVER_FIRM, false).await.unwrap();
+    let (ada, bob) = (
+        one::<user::Entity>(&db, user::Column::Key.eq("ada")).await,
+        one::<user::Entity>(&db, user::Column::Key.eq("bob")).await,
+    );
+    let pat = one::<user::Entity>(&db, user::Column::Key.eq("pat")).await;
+    let work = serde_json::json!({ "from": pat.id, "matters_to": bob.id, "tasks_to": bob.id,
+        "events_to": bob.id, "matter_ids": null, "grant_matter_access": false, "note": null });
+    // The plans are written as planning would write them (planning refuses overlaps, so the
+    // rows go in directly), all due the same second.
+    let due = Utc::now() + chrono::Duration::seconds(3);
+    let rows: Vec<planned_handover::ActiveModel> = (0..200)
+        .map(|_| planned_handover::ActiveModel {
+            firm_id: Set(ada.firm_id),
+            created_by_user_id: Set(ada.id),
+            from_user_id: Set(pat.id),
+            work: Set(work.to_string()),
+            starts_at: Set(due),
+            returns_at: Set(None),
+            deactivate_source: Set(false),
+            status: Set(Status::Scheduled),
+            start_reassignment_id: Set(None),
+            return_reassignment_id: Set(None),
+            failure: Set(None),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        })
+        .collect();
+    planned_handover::Entity::insert_many(rows).exec(&db).await.unwrap();
+
+    let serve = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_handover"))
+            .args(["serve", "--database-url", &url, "--listen", "127.0.0.1:0"])
+            .env("HANDOVER_JWT_SECRET", "a-test-secret-a-test-secret-a-test-secret")
+            .env("HANDOVER_LOG", "warn")
+            .env("HANDOVER_MAIL_DIR", dir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("serve")
+    };
+    let mut servers = [serve(), serve()];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let left = planned_handover::Entity::find()
+            .filter(planned_handover::Column::Status.eq(Status::Scheduled))
+            .count(&db)
+            .await
+            .unwrap();
+        if left == 0 || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for s in &mut servers {
+        s.kill().unwrap();
+        s.wait().unwrap();
+    }
+    let plans = planned_handover::Entity::find().all(&db).await.unwrap();
+    let done = plans.iter().filter(|p| p.status == Status::Done).count();
+    assert_eq!(
+        done,
+        200,
+        "every start ran: {:?}",
+        plans.iter().map(|p| p.status).collect::<Vec<_>>()
+    );
+    let starts: BTreeSet<i64> = plans.iter().filter_map(|p| p.start_reassignment_id).collect();
+    assert_eq!(starts.len(), 200, "each plan has a reassignment of its own");
+    let batches = entity::reassignment::Entity::find().count(&db).await.unwrap();
+    assert_eq!(batches, 200, "and no start ran twice");
+    let moved = reassignment_item::Entity::find()
+        .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(moved, 9, "Pat's work moved once, by the first start");
+}
