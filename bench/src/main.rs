@@ -9,6 +9,7 @@ mod floor;
 mod generate;
 mod hostile;
 mod live;
+mod scheduled;
 mod soak;
 
 use chrono::Utc;
@@ -61,6 +62,11 @@ struct BenchArgs {
     /// reads and subscriptions on overlapping work, then consistency checks.
     #[arg(long)]
     soak: Option<u64>,
+    /// Planned handovers instead: the same work applied at once and as a scheduled cover (its
+    /// start and its return each timed as one scheduler step). With --crash: kill the server in
+    /// the middle of scheduled starts and returns instead of the immediate apply.
+    #[arg(long)]
+    scheduled: bool,
     /// With --soak: the most the hostile client may slow the normal clients' p99 (a ratio).
     #[arg(long, default_value_t = 2.0)]
     max_slowdown: f64,
@@ -203,7 +209,13 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
         return live::run(&database.database_url, connections).await;
     }
     if let Some(times) = args.crash {
+        if args.scheduled {
+            return scheduled::crash(&database.database_url, args.scale, times).await;
+        }
         return crash::run(&database.database_url, args.scale, times).await;
+    }
+    if args.scheduled {
+        return scheduled::run(&database.database_url, args.scale).await;
     }
     if let Some(seconds) = args.soak {
         return soak::run(&database.database_url, args.scale, seconds, args.max_slowdown).await;
