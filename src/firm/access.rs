@@ -36,7 +36,7 @@ impl Permission {
     }
 }
 
-/// The permission of each of the matters `ids` of the firm, in three set-based statements (a
+/// The permission of each of the matters `ids` of the firm, in two set-based statements (a
 /// matter with no row here is visible to nobody). The one SQL that resolves permissions: the
 /// read API's loader and the rules both call it.
 pub async fn permissions<C: ConnectionTrait>(
@@ -55,34 +55,34 @@ pub async fn permissions<C: ConnectionTrait>(
     let (open_from, open_params) = bound(|firm, list| {
         format!("matter WHERE firm_id = {firm} AND permission_everyone = TRUE AND id IN (SELECT id FROM {list} l)")
     });
-    let (users_from, users_params) = bound(|firm, list| {
-        format!("matter_permitted_user WHERE firm_id = {firm} AND matter_id IN (SELECT id FROM {list} l)")
-    });
-    let (groups_from, groups_params) = bound(|firm, list| {
+    // Listed users (no group), and listed groups with each of their members (none for an
+    // empty group).
+    let (lists_from, lists_params) = bound(|firm, list| {
         format!(
-            "matter_permitted_group g LEFT JOIN group_member m ON m.group_id = g.group_id
-             WHERE g.firm_id = {firm} AND g.matter_id IN (SELECT id FROM {list} l)"
+            "(SELECT matter_id, user_id, CAST(NULL AS BIGINT) AS group_id FROM matter_permitted_user
+                WHERE firm_id = {firm} AND matter_id IN (SELECT id FROM {list} l)
+              UNION ALL
+              SELECT g.matter_id, m.user_id, g.group_id FROM matter_permitted_group g
+                LEFT JOIN group_member m ON m.group_id = g.group_id
+                WHERE g.firm_id = {firm} AND g.matter_id IN (SELECT id FROM {list} l2)) lists"
         )
     });
-    let (open, listed, via_groups) = tokio::try_join!(
+    let (open, lists) = tokio::try_join!(
         json_rows::<(i64,), _>(db, "id", &open_from, open_params),
-        json_rows::<(i64, i64), _>(db, "matter_id, user_id", &users_from, users_params),
-        json_rows::<(i64, i64, Option<i64>), _>(db, "g.matter_id, g.group_id, m.user_id", &groups_from, groups_params),
+        json_rows::<(i64, Option<i64>, Option<i64>), _>(db, "matter_id, user_id, group_id", &lists_from, lists_params),
     )?;
 
     let mut out: HashMap<i64, Permission> = HashMap::new();
     for (matter_id,) in open {
         out.entry(matter_id).or_default().everyone = true;
     }
-    for (matter_id, user_id) in listed {
+    for (matter_id, user_id, group_id) in lists {
         let p = out.entry(matter_id).or_default();
-        p.users.push(user_id);
-        p.resolved_users.insert(user_id);
-    }
-    for (matter_id, group_id, member) in via_groups {
-        let p = out.entry(matter_id).or_default();
-        p.groups.push(group_id);
-        p.resolved_users.extend(member);
+        match group_id {
+            None => p.users.extend(user_id),
+            Some(group_id) => p.groups.push(group_id),
+        }
+        p.resolved_users.extend(user_id);
     }
     for p in out.values_mut() {
         p.users.sort_unstable();

@@ -20,21 +20,25 @@ pub const CHANNEL: &str = "handover_work_assigned";
 pub enum Topic {
     /// Those written with a reassignment (payload: its id).
     Reassignment(i64),
-    /// Those written about a planned handover without a reassignment (payload: `p:` and its id).
-    PlannedHandover(i64),
+    /// Notifications written without a reassignment (a heads-up, a failure), by id (payload:
+    /// `n:FIRST-LAST`).
+    Notifications(i64, i64),
 }
 
 impl Topic {
     fn payload(self) -> String {
         match self {
             Topic::Reassignment(id) => id.to_string(),
-            Topic::PlannedHandover(id) => format!("p:{id}"),
+            Topic::Notifications(first, last) => format!("n:{first}-{last}"),
         }
     }
 
     fn parse(payload: &str) -> Option<Topic> {
-        match payload.strip_prefix("p:") {
-            Some(id) => id.parse().ok().map(Topic::PlannedHandover),
+        match payload.strip_prefix("n:") {
+            Some(range) => {
+                let (first, last) = range.split_once('-')?;
+                Some(Topic::Notifications(first.parse().ok()?, last.parse().ok()?))
+            }
             None => payload.parse().ok().map(Topic::Reassignment),
         }
     }
@@ -51,6 +55,16 @@ pub async fn announce<C: ConnectionTrait>(txn: &C, topic: Topic) -> Result<(), s
         .await?;
     }
     Ok(())
+}
+
+/// Inside the writing transaction: wake every instance for these notifications (written without
+/// a reassignment) once it commits.
+pub async fn announce_notifications<C: ConnectionTrait>(txn: &C, told: &[Published]) -> Result<(), sea_orm::DbErr> {
+    let ids = told.iter().map(|p| p.0.id);
+    match (ids.clone().min(), ids.max()) {
+        (Some(first), Some(last)) => announce(txn, Topic::Notifications(first, last)).await,
+        _ => Ok(()),
+    }
 }
 
 /// Whether mutations publish to the local hub themselves (SQLite) or leave it to the listener.
@@ -75,10 +89,10 @@ async fn publish_after(db: &DatabaseConnection, hub: &Hub, after: i64, topic: Op
     let mut select = notification::Entity::find().filter(notification::Column::Id.gt(after));
     match topic {
         Some(Topic::Reassignment(id)) => select = select.filter(notification::Column::ReassignmentId.eq(id)),
-        Some(Topic::PlannedHandover(id)) => {
+        Some(Topic::Notifications(first, last)) => {
             select = select
-                .filter(notification::Column::PlannedHandoverId.eq(id))
-                .filter(notification::Column::ReassignmentId.is_null())
+                .filter(notification::Column::Id.gte(first))
+                .filter(notification::Column::Id.lte(last))
         }
         None => {}
     }

@@ -419,9 +419,7 @@ async fn heads_up<C: ConnectionTrait>(
             .await?,
         );
     }
-    if !told.is_empty() {
-        crate::notify::fanout::announce(db, crate::notify::fanout::Topic::PlannedHandover(plan.id)).await?;
-    }
+    crate::notify::fanout::announce_notifications(db, &told).await?;
     Ok(told)
 }
 
@@ -520,17 +518,21 @@ pub fn failure(plan: &planned_handover::Model) -> Vec<UserError> {
 
 /// Stored codes back to the `'static` codes `UserError` carries.
 fn failure_code(code: &str) -> &'static str {
+    // Every code a start or a return can fail with: its own, and `reassignWork`'s validation.
     const KNOWN: &[&str] = &[
         "PLANNER_NOT_ADMIN",
         "SOURCE_DISABLED",
+        "LAST_ADMIN",
         "TARGET_DISABLED",
         "TARGET_NOT_ATTORNEY",
         "NOT_FOUND",
+        "REQUIRED",
         "SAME_USER",
         "NO_TARGET",
         "NO_CATEGORY",
         "EMPTY",
-        "LAST_ADMIN",
+        "TOO_MANY",
+        "TOO_LONG",
     ];
     KNOWN.iter().find(|k| **k == code).copied().unwrap_or("FAILED")
 }

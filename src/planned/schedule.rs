@@ -281,9 +281,7 @@ async fn fail(
             .await?,
         );
     }
-    if !told.is_empty() {
-        crate::notify::fanout::announce(txn, crate::notify::fanout::Topic::PlannedHandover(plan.id)).await?;
-    }
+    crate::notify::fanout::announce_notifications(txn, &told).await?;
     tracing::warn!(plan = plan.id, step, reasons = %why.join("; "), "planned handover failed");
     Ok(Committed { batch: None, told })
 }

@@ -240,3 +240,46 @@ on_both_databases!(
     live_delivery_reaches_only_the_assignee,
     websocket_needs_a_valid_token
 );
+
+/// A heads-up (no reassignment) made on instance A reaches a subscriber on instance B, once,
+/// also when later notifications wake the instances again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set HANDOVER_TEST_POSTGRES_URL (.ci/run starts a throwaway cluster)"]
+async fn a_heads_up_reaches_another_instance_once() {
+    let app = spawn_app(Backend::Postgres).await;
+    let other = app.second_instance().await;
+    let admin = app.token("alice@demo.test").await;
+    let (carol, bob) = (
+        app.user_id(&admin, "carol@demo.test").await,
+        app.user_id(&admin, "bob@demo.test").await,
+    );
+    let mut bob_on_b = subscribe_at(&other, &app.token("bob@demo.test").await).await;
+    let starts = chrono::Utc::now() + chrono::Duration::days(3);
+    let plan = |note: &str| {
+        json!({ "i": { "work": { "fromUserId": carol, "toUserId": bob, "note": note },
+                       "startsAt": starts.to_rfc3339(),
+                       "returnsAt": (starts + chrono::Duration::days(7)).to_rfc3339() } })
+    };
+    let q =
+        "mutation($i: PlanHandoverInput!) { planHandover(input: $i) { userErrors { code } plannedHandover { id } } }";
+    app.data(&admin, q, plan("first")).await;
+    let msg = next_json(&mut bob_on_b, Duration::from_secs(5))
+        .await
+        .expect("told on B");
+    assert_eq!(
+        msg["payload"]["data"]["workAssigned"]["title"]
+            .as_str()
+            .map(|t| t.contains("you will cover")),
+        Some(true),
+        "{msg}"
+    );
+    // Another plan, with a heads-up for Carol, wakes the instances again.
+    let dan = app.user_id(&admin, "dan@demo.test").await;
+    let other_plan =
+        json!({ "i": { "work": { "fromUserId": dan, "toUserId": carol }, "startsAt": starts.to_rfc3339() } });
+    app.data(&admin, q, other_plan).await;
+    assert!(
+        next_json(&mut bob_on_b, Duration::from_millis(700)).await.is_none(),
+        "Bob's heads-up is not delivered twice"
+    );
+}

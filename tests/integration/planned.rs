@@ -585,6 +585,16 @@ async fn planned_handovers_through_the_api(backend: Backend) {
     let bob = app.user_id(&admin, "bob@demo.test").await;
     let starts = Utc::now() + chrono::Duration::days(2);
     let work = serde_json::json!({ "fromUserId": carol, "toUserId": bob, "note": "parental leave" });
+    // Bob is in the app: the heads-up reaches him live.
+    let mut socket = connect(&app).await;
+    init(&mut socket, &app.token("bob@demo.test").await).await;
+    send(
+        &mut socket,
+        serde_json::json!({ "id": "1", "type": "subscribe",
+            "payload": { "query": "subscription { workAssigned { kind title } }" } }),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let data = app
         .data(
             &admin,
@@ -599,6 +609,11 @@ async fn planned_handovers_through_the_api(backend: Backend) {
     assert_eq!(plan["status"], "SCHEDULED");
     assert_eq!(plan["fromUser"]["name"], "Carol Counsel");
     let id = plan["id"].clone();
+    let live = next(&mut socket).await;
+    assert_eq!(
+        live["payload"]["data"]["workAssigned"]["kind"], "HANDOVER_PLANNED",
+        "{live}"
+    );
 
     // Listed, with what would move if it started now: the preview of its work.
     let listed = app
