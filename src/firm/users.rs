@@ -66,6 +66,22 @@ pub async fn require_in_firm<C: ConnectionTrait>(db: &C, firm_id: i64, id: i64) 
     found.map(|_| ()).ok_or(AppError::NotFound("user"))
 }
 
+/// The firm's users among `ids`, by id (an id of another firm, or of no one, is simply absent).
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    firm_id: i64,
+    ids: impl IntoIterator<Item = i64>,
+) -> AppResult<HashMap<i64, user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::FirmId.eq(firm_id))
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
+}
+
 /// What a person holds: counted the way the reassignment rules count work in motion.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Workload {

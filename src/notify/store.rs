@@ -11,7 +11,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What one new assignee received.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,14 +53,7 @@ pub async fn record_for_batch<C: ConnectionTrait>(
 ) -> AppResult<Vec<Published>> {
     let mut wanted: Vec<i64> = deliveries.keys().copied().collect();
     wanted.extend([batch.actor_user_id, batch.from_user_id]);
-    let people: HashMap<i64, user::Model> = user::Entity::find()
-        .filter(user::Column::FirmId.eq(batch.firm_id))
-        .filter(user::Column::Id.is_in(wanted))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let people = crate::firm::users::by_ids(db, batch.firm_id, wanted).await?;
     let name = |id: i64| {
         people
             .get(&id)

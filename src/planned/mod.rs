@@ -370,14 +370,7 @@ async fn heads_up<C: ConnectionTrait>(
 ) -> AppResult<Vec<Published>> {
     let mut wanted = work.targets();
     wanted.push(work.from);
-    let people: std::collections::HashMap<i64, user::Model> = user::Entity::find()
-        .filter(user::Column::FirmId.eq(plan.firm_id))
-        .filter(user::Column::Id.is_in(wanted))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let people = crate::firm::users::by_ids(db, plan.firm_id, wanted).await?;
     let tz = firm_tz(&viewer.firm.time_zone);
     let from = people.get(&work.from).map_or("someone", |u| u.name.as_str());
     let day = plan.starts_at.with_timezone(&tz).format("%-d %B %Y");

@@ -19,9 +19,9 @@ use entity::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter,
+    QueryFilter, QuerySelect,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// How often `serve` looks for due steps (SPEC: within 5 seconds of the instant).
@@ -349,12 +349,15 @@ async fn take_back_whole_matters(txn: &DatabaseTransaction, start_id: i64, retur
         return Ok(());
     }
     let stayed: BTreeSet<Option<i64>> = reassignment_item::Entity::find()
+        .select_only()
+        .column(reassignment_item::Column::MatterId)
+        .distinct()
         .filter(reassignment_item::Column::ReassignmentId.eq(return_id))
         .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Skipped))
+        .into_tuple()
         .all(txn)
         .await?
         .into_iter()
-        .map(|i| i.matter_id)
         .collect();
     for g in grants {
         if stayed.contains(&Some(g.matter_id)) {
@@ -376,39 +379,45 @@ async fn tell_delegates(
     batch: &reassignment::Model,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Published>> {
-    let items = reassignment_item::Entity::find()
+    // Counted by the database: a return can hold 100,000 items.
+    type Group = (i64, ItemOutcome, Option<entity::ExclusionReason>, WorkKind, i64);
+    let groups: Vec<Group> = reassignment_item::Entity::find()
+        .select_only()
+        .column(reassignment_item::Column::PreviousHolderId)
+        .column(reassignment_item::Column::Outcome)
+        .column(reassignment_item::Column::Reason)
+        .column(reassignment_item::Column::Kind)
+        .column_as(reassignment_item::Column::Id.count(), "n")
         .filter(reassignment_item::Column::ReassignmentId.eq(batch.id))
+        .group_by(reassignment_item::Column::PreviousHolderId)
+        .group_by(reassignment_item::Column::Outcome)
+        .group_by(reassignment_item::Column::Reason)
+        .group_by(reassignment_item::Column::Kind)
+        .into_tuple()
         .all(txn)
         .await?;
     // Per delegate: what went back, and what stays per reason.
     let mut left: BTreeMap<i64, Delivery> = BTreeMap::new();
     let mut stays: BTreeMap<i64, BTreeMap<String, i64>> = BTreeMap::new();
-    for item in &items {
-        let holder = item.previous_holder_id;
-        match (item.outcome, item.reason) {
-            (ItemOutcome::Reassigned, _) => {
+    for (holder, outcome, reason, kind, n) in groups {
+        match outcome {
+            ItemOutcome::Reassigned => {
                 let d = left.entry(holder).or_default();
-                match item.kind {
-                    WorkKind::Matter => d.matters += 1,
-                    WorkKind::Task => d.tasks += 1,
-                    WorkKind::CalendarEvent => d.calendar_events += 1,
+                match kind {
+                    WorkKind::Matter => d.matters += n,
+                    WorkKind::Task => d.tasks += n,
+                    WorkKind::CalendarEvent => d.calendar_events += n,
                 }
             }
-            (ItemOutcome::Skipped, reason) => {
+            ItemOutcome::Skipped => {
                 let reason = reason.map_or_else(|| "OTHER".to_string(), |r| r.to_value());
-                *stays.entry(holder).or_default().entry(reason).or_default() += 1;
+                *stays.entry(holder).or_default().entry(reason).or_default() += n;
             }
         }
     }
     let delegates: BTreeSet<i64> = left.keys().chain(stays.keys()).copied().collect();
-    let people: HashMap<i64, user::Model> = user::Entity::find()
-        .filter(user::Column::FirmId.eq(batch.firm_id))
-        .filter(user::Column::Id.is_in(delegates.iter().copied().chain([plan.from_user_id])))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let everyone = delegates.iter().copied().chain([plan.from_user_id]);
+    let people = crate::firm::users::by_ids(txn, batch.firm_id, everyone).await?;
     let source = people.get(&plan.from_user_id).map_or("someone", |u| u.name.as_str());
     let mut told = Vec::new();
     for id in delegates {

@@ -7,7 +7,7 @@ use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use entity::{Licence, matter, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// A business rejection, shown to the client as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,14 +93,7 @@ pub async fn validate<C: ConnectionTrait>(
     {
         wanted.insert(id);
     }
-    let users: HashMap<i64, user::Model> = user::Entity::find()
-        .filter(user::Column::FirmId.eq(firm_id))
-        .filter(user::Column::Id.is_in(wanted))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let users = crate::firm::users::by_ids(db, firm_id, wanted).await?;
     let lookup = |id: Option<Result<i64, ()>>| -> Option<Option<&user::Model>> {
         id.map(|r| r.ok().and_then(|id| users.get(&id)))
     };

@@ -282,6 +282,17 @@ pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
 }
 
+/// The `Viewer` a token of the user `filter` selects would give: the user and their firm.
+pub async fn viewer_where(
+    db: &DatabaseConnection,
+    filter: impl sea_orm::sea_query::IntoCondition,
+) -> handover::auth::Viewer {
+    use sea_orm::ColumnTrait;
+    let user = one::<entity::user::Entity>(db, filter).await;
+    let firm = one::<entity::firm::Entity>(db, entity::firm::Column::Id.eq(user.firm_id)).await;
+    handover::auth::Viewer { user, firm }
+}
+
 /// The one row of `E` that `filter` selects; fails the test saying what was looked for.
 pub async fn one<E: sea_orm::EntityTrait>(
     db: &DatabaseConnection,

@@ -59,9 +59,7 @@ impl Firm {
     }
 
     async fn viewer(&self, key: &str) -> Viewer {
-        let user = self.user(key).await;
-        let firm = one::<entity::firm::Entity>(&self.db, entity::firm::Column::Id.eq(user.firm_id)).await;
-        Viewer { user, firm }
+        viewer_where(&self.db, user::Column::Key.eq(key)).await
     }
 
     async fn assignee(&self, key: &str) -> String {
@@ -410,83 +408,53 @@ async fn planning_refuses_overlaps_and_impossible_dates(backend: Backend) {
     let firm = cover_firm(backend).await;
     firm.planned(&firm.leave().await).await;
     let work = firm.pat_to("cat").await;
-    let refused = |request: PlanRequest| {
-        let firm = &firm;
-        async move { codes(&firm.plan(&request, today()).await.expect_err("refused")) }
-    };
-    assert_eq!(
-        refused(PlanRequest {
-            work: work.clone(),
-            starts_on: Some(day(2026, 12, 20)),
-            returns_on: Some(day(2027, 1, 5)),
-            ..Default::default()
-        })
-        .await,
-        ["OVERLAPS"]
-    );
-    assert_eq!(
-        refused(PlanRequest {
-            work: work.clone(),
-            starts_on: Some(day(2026, 12, 20)),
-            ..Default::default()
-        })
-        .await,
-        ["OVERLAPS"],
-        "a handover for good overlaps every later period"
-    );
-    assert_eq!(
-        refused(PlanRequest {
-            work: work.clone(),
-            starts_on: Some(day(2026, 11, 30)),
-            ..Default::default()
-        })
-        .await,
-        ["IN_PAST"]
-    );
-    assert_eq!(
-        refused(PlanRequest {
-            work: work.clone(),
-            starts_on: Some(day(2027, 2, 1)),
-            returns_on: Some(day(2027, 2, 1)),
-            ..Default::default()
-        })
-        .await,
-        ["RETURN_BEFORE_START"]
-    );
-    assert_eq!(
-        refused(PlanRequest {
-            work: work.clone(),
-            ..Default::default()
-        })
-        .await,
-        ["REQUIRED"]
-    );
-    assert_eq!(
-        refused(PlanRequest {
-            work: Request {
-                preview_token: Some("t".into()),
-                ..work.clone()
-            },
-            starts_on: Some(day(2027, 2, 1)),
-            ..Default::default()
-        })
-        .await,
-        ["NOT_ACCEPTED"]
-    );
-    let disabled = Request {
+    let same_user = Request {
         to_user_id: Some(Ok(firm.user("pat").await.id)),
         ..work.clone()
     };
-    assert_eq!(
-        refused(PlanRequest {
-            work: disabled,
-            starts_on: Some(day(2027, 2, 1)),
-            ..Default::default()
-        })
-        .await,
-        ["SAME_USER"; 3],
-        "the work is validated as reassignWork's"
-    );
+    let with_token = Request {
+        preview_token: Some("t".into()),
+        ..work.clone()
+    };
+    let on = |starts: Option<NaiveDate>, returns: Option<NaiveDate>, work: &Request| PlanRequest {
+        work: work.clone(),
+        starts_on: starts,
+        returns_on: returns,
+        ..Default::default()
+    };
+    let cases: Vec<(&str, PlanRequest, &[&str])> = vec![
+        (
+            "a cover inside Bob's cover of Pat",
+            on(Some(day(2026, 12, 20)), Some(day(2027, 1, 5)), &work),
+            &["OVERLAPS"],
+        ),
+        (
+            "a handover for good overlaps every later period",
+            on(Some(day(2026, 12, 20)), None, &work),
+            &["OVERLAPS"],
+        ),
+        ("yesterday", on(Some(day(2026, 11, 30)), None, &work), &["IN_PAST"]),
+        (
+            "a return at the start",
+            on(Some(day(2027, 2, 1)), Some(day(2027, 2, 1)), &work),
+            &["RETURN_BEFORE_START"],
+        ),
+        ("no start", on(None, None, &work), &["REQUIRED"]),
+        (
+            "a preview token",
+            on(Some(day(2027, 2, 1)), None, &with_token),
+            &["NOT_ACCEPTED"],
+        ),
+        (
+            "the work is validated as reassignWork's",
+            on(Some(day(2027, 2, 1)), None, &same_user),
+            &["SAME_USER"; 3],
+        ),
+    ];
+    for (case, request, expected) in cases {
+        let refused = firm.plan(&request, today()).await.expect_err(case);
+        assert_eq!(codes(&refused), expected, "{case}");
+    }
     // Right after the cover returns is free; today starts at once.
     let next = firm
         .plan(

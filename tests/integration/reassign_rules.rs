@@ -99,13 +99,7 @@ impl Firm {
     }
 
     pub async fn viewer(&self, email: &str) -> Viewer {
-        let user = one::<user::Entity>(&self.db, user::Column::Email.eq(email)).await;
-        let firm = entity::firm::Entity::find_by_id(user.firm_id)
-            .one(&self.db)
-            .await
-            .unwrap()
-            .unwrap();
-        Viewer { user, firm }
+        viewer_where(&self.db, user::Column::Email.eq(email)).await
     }
 
     pub async fn user(&self, key: &str) -> i64 {
