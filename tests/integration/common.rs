@@ -282,6 +282,24 @@ pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
 }
 
+/// A fixture firm imported beside the other firm on a fresh database of `backend`, with the
+/// live delivery the domain's writes report to. Keep the directory as long as the database.
+pub async fn fixture_firm(
+    backend: Backend,
+    firm_json: &str,
+) -> (DatabaseConnection, handover::notify::Live, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = fresh_database(backend, dir.path()).await;
+    handover::import::import_text(&db, firm_json, false)
+        .await
+        .expect("fixture firm");
+    handover::import::import_text(&db, OTHER_FIRM, false)
+        .await
+        .expect("other firm");
+    let live = handover::notify::Live::start(&db, Default::default());
+    (db, live, dir)
+}
+
 /// The `Viewer` a token of the user `filter` selects would give: the user and their firm.
 pub async fn viewer_where(
     db: &DatabaseConnection,

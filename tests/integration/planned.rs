@@ -41,15 +41,7 @@ struct Firm {
 }
 
 async fn cover_firm(backend: Backend) -> Firm {
-    let dir = tempfile::tempdir().unwrap();
-    let db = fresh_database(backend, dir.path()).await;
-    handover::import::import_text(&db, COVER_FIRM, false)
-        .await
-        .expect("cover firm");
-    handover::import::import_text(&db, OTHER_FIRM, false)
-        .await
-        .expect("other firm");
-    let live = Live::start(&db, Default::default());
+    let (db, live, dir) = fixture_firm(backend, COVER_FIRM).await;
     Firm { db, live, _dir: dir }
 }
 
@@ -653,6 +645,44 @@ async fn planned_handovers_through_the_api(backend: Backend) {
     assert_eq!(payload["userErrors"][0]["code"], "HOLDS_WORK");
     assert_eq!(payload["user"]["enabled"], true);
     assert_eq!(payload["openWork"]["tasks"]["count"], preview["tasks"]["count"]);
+
+    // IDs that name nothing (garbage, another kind, NUL-free nonsense) are NOT_FOUND, with a code.
+    for garbage in ["nonsense", "", carol.as_str()] {
+        let data = app
+            .data(
+                &admin,
+                "mutation($id: ID!) { cancelPlannedHandover(id: $id) { userErrors { code } } }",
+                serde_json::json!({ "id": garbage }),
+            )
+            .await;
+        assert_eq!(
+            user_error_codes(&data["cancelPlannedHandover"]),
+            ["NOT_FOUND"],
+            "{garbage}"
+        );
+        let (_, body) = app
+            .gql(
+                &admin,
+                "query($id: ID!) { plannedHandover(id: $id) { id } }",
+                serde_json::json!({ "id": garbage }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "NOT_FOUND", "{garbage}");
+    }
+    for mutation in ["deactivateUser", "reactivateUser"] {
+        let data = app
+            .data(
+                &admin,
+                &format!("mutation($id: ID!) {{ {mutation}(id: $id) {{ userErrors {{ code }} }} }}"),
+                serde_json::json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(
+            user_error_codes(&data[mutation]),
+            ["NOT_FOUND"],
+            "{mutation} with a plan's ID"
+        );
+    }
 }
 
 on_both_databases!(planned_handovers_through_the_api);

@@ -50,15 +50,7 @@ fn refused<T>(outcome: AppResult<Outcome<T>>, what: &str) -> Vec<reassign::UserE
 }
 
 pub async fn rules_firm(backend: Backend) -> Firm {
-    let dir = tempfile::tempdir().unwrap();
-    let db = fresh_database(backend, dir.path()).await;
-    handover::import::import_text(&db, RULES_FIRM, false)
-        .await
-        .expect("rules firm");
-    handover::import::import_text(&db, OTHER_FIRM, false)
-        .await
-        .expect("other firm");
-    let live = Live::start(&db, Default::default());
+    let (db, live, dir) = fixture_firm(backend, RULES_FIRM).await;
     Firm { db, live, _dir: dir }
 }
 

@@ -15,6 +15,15 @@ fn not_found(what: &str) -> UserError {
     UserError::new(&["id"], "NOT_FOUND", format!("no such {what} in this firm"))
 }
 
+/// The answer to a user ID that names no one.
+fn no_such_user() -> DeactivateUserPayload {
+    deactivate::Deactivation {
+        user_errors: vec![not_found("user")],
+        ..Default::default()
+    }
+    .into()
+}
+
 #[Object]
 impl PlannedMutation {
     /// Hand work over on a date, for good or for a period (the work then goes back by itself).
@@ -52,11 +61,7 @@ impl PlannedMutation {
         let v = viewer(ctx)?;
         v.require_admin()?;
         let Ok(id) = ids::decode(Kind::User, &id) else {
-            return Ok(deactivate::Deactivation {
-                user_errors: vec![not_found("user")],
-                ..Default::default()
-            }
-            .into());
+            return Ok(no_such_user());
         };
         let request = handover.map(|h| h.to_request());
         let done = deactivate::deactivate(db(ctx)?, live(ctx)?, v, id, request.as_ref(), force, now(ctx)?).await?;
@@ -68,11 +73,7 @@ impl PlannedMutation {
         let v = viewer(ctx)?;
         v.require_admin()?;
         let Ok(id) = ids::decode(Kind::User, &id) else {
-            return Ok(deactivate::Deactivation {
-                user_errors: vec![not_found("user")],
-                ..Default::default()
-            }
-            .into());
+            return Ok(no_such_user());
         };
         Ok(deactivate::reactivate(db(ctx)?, v, id).await?.into())
     }
