@@ -15,7 +15,7 @@ pub async fn plan_leave(
     now: chrono::DateTime<chrono::Utc>,
 ) -> crate::error::AppResult<()> {
     use chrono::Datelike;
-    use entity::{firm, user};
+    use entity::user;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let by_email = |email: &'static str| async move {
         user::Entity::find()
@@ -29,13 +29,13 @@ pub async fn plan_leave(
         by_email("carol@demo.test").await?,
         by_email("dan@demo.test").await?,
     );
-    let firm = firm::Entity::find_by_id(alice.firm_id)
-        .one(db)
+    let viewer = crate::auth::Viewer::load(db, alice.id)
         .await?
-        .ok_or_else(|| crate::error::AppError::internal("no demo firm"))?;
-    let today = now.with_timezone(&crate::firm::firm_tz(&firm.time_zone)).date_naive();
+        .ok_or_else(|| crate::error::AppError::internal("no demo administrator"))?;
+    let today = now
+        .with_timezone(&crate::firm::firm_tz(&viewer.firm.time_zone))
+        .date_naive();
     let monday = today + chrono::Days::new(7 - u64::from(today.weekday().num_days_from_monday()));
-    let viewer = crate::auth::Viewer { user: alice, firm };
     let request = crate::planned::PlanRequest {
         work: crate::reassign::Request {
             from_user_id: Some(Ok(carol.id)),

@@ -33,15 +33,9 @@ fn secret() -> String {
 }
 
 async fn admin(db: &DatabaseConnection, people: &generate::People) -> AppResult<Viewer> {
-    let user = entity::user::Entity::find_by_id(people.admin)
-        .one(db)
+    Viewer::load(db, people.admin)
         .await?
-        .ok_or_else(|| AppError::internal("no bench administrator"))?;
-    let firm = entity::firm::Entity::find_by_id(people.firm_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal("no bench firm"))?;
-    Ok(Viewer { user, firm })
+        .ok_or_else(|| AppError::internal("no bench administrator"))
 }
 
 /// The source's work to the target, for good or until `returns`, starting at `starts`.

@@ -6,7 +6,7 @@ use super::JwtKeys;
 use crate::error::{AppError, AppResult};
 use crate::ids::{self, Kind};
 use entity::{firm, user};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 #[derive(Debug, Clone)]
 pub struct Viewer {
@@ -26,6 +26,19 @@ impl Viewer {
     /// Enabled account administrator (enabled is already guaranteed by authentication).
     pub fn is_admin(&self) -> bool {
         self.user.account_admin && self.user.enabled
+    }
+
+    /// The user `user_id` and their firm, as a request of theirs would see them (for work done
+    /// on someone's behalf without a request: a scheduled start, the demo). `None`: no such user.
+    pub async fn load<C: ConnectionTrait>(db: &C, user_id: i64) -> AppResult<Option<Viewer>> {
+        let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
+            return Ok(None);
+        };
+        let firm = firm::Entity::find_by_id(user.firm_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::internal(format!("user {user_id} has no firm")))?;
+        Ok(Some(Viewer { user, firm }))
     }
 
     pub fn require_admin(&self) -> AppResult<()> {

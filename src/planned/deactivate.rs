@@ -220,13 +220,8 @@ pub async fn deactivate(
 }
 
 /// A validation error of the handover, placed under `handover` instead of `input`.
-fn under_handover(mut e: UserError) -> UserError {
-    if let Some(field) = &mut e.field
-        && field.first().is_some_and(|f| f == "input")
-    {
-        field[0] = "handover".into();
-    }
-    e
+fn under_handover(e: UserError) -> UserError {
+    e.nested_at(&["handover"])
 }
 
 /// Let a deactivated user log in again. Their work is not given back: that is a reassignment.

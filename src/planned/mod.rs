@@ -105,13 +105,8 @@ impl Work {
 }
 
 /// A validation error of the work, placed under `input.work`.
-fn under_work(mut e: UserError) -> UserError {
-    if let Some(field) = &mut e.field
-        && field.first().is_some_and(|f| f == "input")
-    {
-        field.insert(1, "work".into());
-    }
-    e
+fn under_work(e: UserError) -> UserError {
+    e.nested_at(&["input", "work"])
 }
 
 /// Exactly one of an instant and a day (00:00 in the firm's time zone); `required` says whether
@@ -440,7 +435,7 @@ pub async fn cancel(
             "no such planned handover in this firm",
         )]));
     };
-    match plan.status {
+    let moved_on = match plan.status {
         Status::Scheduled => {
             let cancelled = planned_handover::Entity::update_many()
                 .col_expr(planned_handover::Column::Status, Expr::value(Status::Cancelled))
@@ -448,22 +443,19 @@ pub async fn cancel(
                 .filter(planned_handover::Column::Status.eq(Status::Scheduled))
                 .exec(db)
                 .await?;
-            if cancelled.rows_affected != 1 {
-                // It started meanwhile.
-                let now_status = find(db, viewer.firm_id(), id).await?.map_or(plan.status, |p| p.status);
-                return not_cancellable(now_status);
-            }
+            cancelled.rows_affected == 1
         }
-        Status::Active => {
-            if !schedule::return_now(db, live, plan.id, now).await? {
-                return not_cancellable(Status::Returned);
-            }
-        }
+        Status::Active => schedule::return_now(db, live, plan.id, now).await?,
         other => return not_cancellable(other),
-    }
-    Ok(Ok(find(db, viewer.firm_id(), id)
+    };
+    let after = find(db, viewer.firm_id(), id)
         .await?
-        .ok_or(AppError::NotFound("planned handover"))?))
+        .ok_or(AppError::NotFound("planned handover"))?;
+    if !moved_on {
+        // It started, returned or failed meanwhile.
+        return not_cancellable(after.status);
+    }
+    Ok(Ok(after))
 }
 
 /// A plan of the firm, if there is one with this id.

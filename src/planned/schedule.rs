@@ -13,8 +13,8 @@ use crate::notify::{Delivery, Live, Published, store};
 use crate::reassign::{self, Order, Run, UserError, input, undo};
 use chrono::{DateTime, Utc};
 use entity::{
-    ItemOutcome, NotificationKind, PlannedHandoverStatus as Status, WorkKind, firm, matter_permitted_user,
-    planned_handover, reassignment, reassignment_grant, reassignment_item, user,
+    ItemOutcome, NotificationKind, PlannedHandoverStatus as Status, WorkKind, matter_permitted_user, planned_handover,
+    reassignment, reassignment_grant, reassignment_item, user,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -173,15 +173,9 @@ async fn transition(
 
 /// The planning administrator, on whose behalf the plan runs.
 async fn planner(txn: &DatabaseTransaction, plan: &planned_handover::Model) -> AppResult<Viewer> {
-    let user = user::Entity::find_by_id(plan.created_by_user_id)
-        .one(txn)
+    Viewer::load(txn, plan.created_by_user_id)
         .await?
-        .ok_or_else(|| AppError::internal("a plan's administrator is gone"))?;
-    let firm = firm::Entity::find_by_id(plan.firm_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::internal("a plan's firm is gone"))?;
-    Ok(Viewer { user, firm })
+        .ok_or_else(|| AppError::internal("a plan's administrator is gone"))
 }
 
 /// The start: the work validated again and planned afresh at `now`, applied as the planning
@@ -190,7 +184,7 @@ async fn planner(txn: &DatabaseTransaction, plan: &planned_handover::Model) -> A
 async fn start(txn: &DatabaseTransaction, plan: &planned_handover::Model, now: DateTime<Utc>) -> AppResult<Committed> {
     let viewer = planner(txn, plan).await?;
     let mut refused = Vec::new();
-    if !viewer.is_admin() || !viewer.user.enabled {
+    if !viewer.is_admin() {
         refused.push(UserError::new(
             &["createdBy"],
             "PLANNER_NOT_ADMIN",

@@ -26,6 +26,17 @@ impl UserError {
             code,
         }
     }
+
+    /// The same error for a request nested in another input: a field path starting at `input`
+    /// starts at `at` instead (`["input", "work"]` in a plan, `["handover"]` in a deactivation).
+    pub fn nested_at(mut self, at: &[&str]) -> Self {
+        if let Some(field) = &mut self.field
+            && field.first().is_some_and(|f| f == "input")
+        {
+            field.splice(0..1, at.iter().map(|s| s.to_string()));
+        }
+        self
+    }
 }
 
 /// One category of work: included or not, and an optional target of its own.
