@@ -9,7 +9,6 @@ use sea_orm::{
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 use serde::de::DeserializeOwned;
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// Normalise a database setting: a bare file name means a SQLite file; SQLite files are created
@@ -161,8 +160,8 @@ impl Params {
     }
 
     /// A list of ids as one parameter, read back as rows of `id`.
-    pub fn ids(&mut self, backend: DatabaseBackend, ids: &BTreeSet<i64>) -> String {
-        let list: Vec<i64> = ids.iter().copied().collect();
+    pub fn ids<'a>(&mut self, backend: DatabaseBackend, ids: impl IntoIterator<Item = &'a i64>) -> String {
+        let list: Vec<i64> = ids.into_iter().copied().collect();
         let (rows, value) = id_rows(backend, self.0.len() + 1, &list);
         self.0.push(value);
         rows

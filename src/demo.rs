@@ -39,6 +39,7 @@ pub async fn plan_leave(
     let request = crate::planned::PlanRequest {
         work: crate::reassign::Request {
             from_user_id: Some(Ok(carol.id)),
+            acknowledge_risks: true,
             to_user_id: Some(Ok(dan.id)),
             note: Some("Carol is on parental leave; Dan covers until she is back.".into()),
             ..Default::default()

@@ -44,7 +44,7 @@ pub async fn run(database_url: &str, scale: f64, times: usize) -> AppResult<()> 
     let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
     let token = JwtKeys::hs256(secret.as_bytes(), None, None).sign(&ids::encode(Kind::User, people.admin), 3600)?;
     let client = reqwest::Client::new();
-    let input = json!({ "fromUserId": ids::encode(Kind::User, people.source), "toUserId": ids::encode(Kind::User, people.target) });
+    let input = json!({ "fromUserId": ids::encode(Kind::User, people.source), "acknowledgeRisks": true, "toUserId": ids::encode(Kind::User, people.target) });
 
     // Calibrate: how long does the apply take when nobody kills it?
     let (mut server, port) = Server::start(database_url, &secret).await?;

@@ -244,7 +244,7 @@ pub async fn run(database_url: &str, connections: usize) -> AppResult<()> {
     let started = Instant::now();
     for (source, assignee) in sources.iter().zip(assignees.iter()) {
         let input = json!({
-            "fromUserId": ids::encode(Kind::User, *source), "toUserId": ids::encode(Kind::User, *assignee),
+            "fromUserId": ids::encode(Kind::User, *source), "acknowledgeRisks": true, "toUserId": ids::encode(Kind::User, *assignee),
             "matters": { "include": false }, "calendarEvents": { "include": false },
         });
         let (data, _) = post(&client, &url, &token, APPLY, json!({ "i": input })).await?;

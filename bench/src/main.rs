@@ -243,7 +243,7 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
     let token = JwtKeys::hs256(secret.as_bytes(), None, None).sign(&ids::encode(Kind::User, people.admin), 3600)?;
     let url = format!("{base}/graphql");
     let input = json!({
-        "fromUserId": ids::encode(Kind::User, people.source),
+        "fromUserId": ids::encode(Kind::User, people.source), "acknowledgeRisks": true,
         "toUserId": ids::encode(Kind::User, people.target),
         "note": "benchmark",
     });

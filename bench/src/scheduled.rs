@@ -51,6 +51,7 @@ async fn plan(
     let request = PlanRequest {
         work: handover::reassign::Request {
             from_user_id: Some(Ok(people.source)),
+            acknowledge_risks: true,
             to_user_id: Some(Ok(people.target)),
             note: Some("benchmark cover".into()),
             ..Default::default()
@@ -100,7 +101,7 @@ async fn immediate(database_url: &str, people: &generate::People) -> AppResult<(
     let token = JwtKeys::hs256(secret.as_bytes(), None, None).sign(&ids::encode(Kind::User, people.admin), 3600)?;
     let url = format!("http://127.0.0.1:{port}/graphql");
     let client = reqwest::Client::new();
-    let input = json!({ "fromUserId": ids::encode(Kind::User, people.source),
+    let input = json!({ "fromUserId": ids::encode(Kind::User, people.source), "acknowledgeRisks": true,
                         "toUserId": ids::encode(Kind::User, people.target) });
     let (data, apply) = post(&client, &url, &token, APPLY, json!({ "i": input })).await?;
     let batch = &data["reassignWork"]["reassignment"];

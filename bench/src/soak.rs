@@ -216,7 +216,7 @@ async fn clients(base: &str, admin: &str, attorneys: &[i64], deadline: Instant, 
                 n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let pick = |k: u64| attorneys[((n >> (k * 8)) % attorneys.len() as u64) as usize];
                 let (from, to) = (pick(1), pick(2));
-                let input = json!({ "fromUserId": ids::encode(Kind::User, from), "toUserId": ids::encode(Kind::User, to) });
+                let input = json!({ "fromUserId": ids::encode(Kind::User, from), "acknowledgeRisks": true, "toUserId": ids::encode(Kind::User, to) });
                 let (query, vars) = match (n >> 40) % 6 {
                     0 => ("query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) { tasks { count } } }", json!({ "i": input })),
                     1 | 2 => ("mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code } reassignment { id } } }", json!({ "i": input })),

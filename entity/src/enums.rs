@@ -83,6 +83,25 @@ pub enum WorkKind {
     Task,
     #[sea_orm(string_value = "CALENDAR_EVENT")]
     CalendarEvent,
+    /// A task whose assigner changed (the assigner sweep); the task's assignee is untouched.
+    #[sea_orm(string_value = "TASK_ASSIGNER")]
+    TaskAssigner,
+}
+
+/// Why a moving record needs a second look before the reassignment is applied, in the order a
+/// record is listed under (first that applies).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RiskReason {
+    #[sea_orm(string_value = "STATUTE_OF_LIMITATIONS")]
+    StatuteOfLimitations,
+    #[sea_orm(string_value = "DUE_SOON")]
+    DueSoon,
+    #[sea_orm(string_value = "STARTS_SOON")]
+    StartsSoon,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]

@@ -34,6 +34,8 @@ pub struct Model {
     pub events_reassigned: i64,
     pub items_skipped: i64,
     pub created_at: DateTimeUtc,
+    /// The routes, sweeps and risk options it ran with, as JSON (SPEC.md section 9).
+    pub routing: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,4 @@
-use crate::{ExclusionReason, ItemOutcome, WorkKind};
+use crate::{ExclusionReason, ItemOutcome, RiskReason, WorkKind};
 use sea_orm::entity::prelude::*;
 
 /// One record considered by a reassignment, moved or not, with the reason.
@@ -20,6 +20,8 @@ pub struct Model {
     pub reason: Option<ExclusionReason>,
     /// Events: the source was an attendee and the new holder took that place.
     pub attendee_replaced: bool,
+    /// The risk it carried when it moved (SPEC.md section 9), if any.
+    pub risk: Option<RiskReason>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m0002_reassignments;
 mod m0003_notifications;
 mod m0004_folded_search;
 mod m0005_planned_handovers;
+mod m0006_routing_and_risk;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_notifications::Migration),
             Box::new(m0004_folded_search::Migration),
             Box::new(m0005_planned_handovers::Migration),
+            Box::new(m0006_routing_and_risk::Migration),
         ]
     }
 }

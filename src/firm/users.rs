@@ -93,16 +93,9 @@ pub struct Workload {
     pub upcoming_events: i64,
 }
 
-/// Workload of several users at once: three grouped statements whatever the number of users.
-pub async fn workloads<C: ConnectionTrait>(
-    db: &C,
-    firm_id: i64,
-    user_ids: &[i64],
-    now: DateTime<Utc>,
-    today_start: DateTime<Utc>,
-) -> AppResult<HashMap<i64, Workload>> {
-    let mut out: HashMap<i64, Workload> = user_ids.iter().map(|id| (*id, Workload::default())).collect();
-    let matters: Vec<(i64, i64)> = matter::Entity::find()
+/// (user, open or pending matters they are responsible attorney of), for those who have any.
+pub async fn open_matters_of<C: ConnectionTrait>(db: &C, firm_id: i64, user_ids: &[i64]) -> AppResult<Vec<(i64, i64)>> {
+    Ok(matter::Entity::find()
         .select_only()
         .column(matter::Column::ResponsibleAttorneyId)
         .column_as(matter::Column::Id.count(), "n")
@@ -112,8 +105,19 @@ pub async fn workloads<C: ConnectionTrait>(
         .group_by(matter::Column::ResponsibleAttorneyId)
         .into_tuple()
         .all(db)
-        .await?;
-    for (id, n) in matters {
+        .await?)
+}
+
+/// Workload of several users at once: three grouped statements whatever the number of users.
+pub async fn workloads<C: ConnectionTrait>(
+    db: &C,
+    firm_id: i64,
+    user_ids: &[i64],
+    now: DateTime<Utc>,
+    today_start: DateTime<Utc>,
+) -> AppResult<HashMap<i64, Workload>> {
+    let mut out: HashMap<i64, Workload> = user_ids.iter().map(|id| (*id, Workload::default())).collect();
+    for (id, n) in open_matters_of(db, firm_id, user_ids).await? {
         out.entry(id).or_default().open_matters = n;
     }
     for (id, n) in super::work::open_tasks_by(db, firm_id, task::Column::AssigneeId, user_ids).await? {

@@ -171,3 +171,25 @@ pub async fn personal_calendar<C: ConnectionTrait>(db: &C, firm_id: i64, user_id
         .one(db)
         .await?)
 }
+
+/// Each user's personal calendar, for several users at once.
+pub async fn personal_calendars<C: ConnectionTrait>(
+    db: &C,
+    firm_id: i64,
+    user_ids: impl IntoIterator<Item = i64>,
+) -> AppResult<std::collections::HashMap<i64, i64>> {
+    let rows: Vec<(Option<i64>, i64)> = calendar::Entity::find()
+        .select_only()
+        .column(calendar::Column::OwnerUserId)
+        .column(calendar::Column::Id)
+        .filter(calendar::Column::FirmId.eq(firm_id))
+        .filter(calendar::Column::Kind.eq(CalendarKind::Personal))
+        .filter(calendar::Column::OwnerUserId.is_in(user_ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(owner, id)| owner.map(|o| (o, id)))
+        .collect())
+}

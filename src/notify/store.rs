@@ -6,7 +6,7 @@ use crate::auth::Viewer;
 use crate::error::AppResult;
 use crate::firm::page::{self, Page, PageRequest};
 use chrono::{DateTime, Utc};
-use entity::{NotificationKind, OutboxState, notification, outbox_email, reassignment, user};
+use entity::{NotificationKind, OutboxState, RiskReason, WorkKind, notification, outbox_email, reassignment, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -19,6 +19,55 @@ pub struct Delivery {
     pub matters: i64,
     pub tasks: i64,
     pub calendar_events: i64,
+    /// Tasks of which they became the assigner (the assigner sweep).
+    pub assigner_of: i64,
+    /// Of what arrived, how much is at risk (SPEC.md section 9), by reason.
+    pub statute_of_limitations: i64,
+    pub due_soon: i64,
+    pub starts_soon: i64,
+}
+
+impl Delivery {
+    /// One more record of `kind`, carrying `risk`.
+    pub fn count(&mut self, kind: WorkKind, risk: Option<RiskReason>) {
+        match kind {
+            WorkKind::Matter => self.matters += 1,
+            WorkKind::Task => self.tasks += 1,
+            WorkKind::CalendarEvent => self.calendar_events += 1,
+            WorkKind::TaskAssigner => self.assigner_of += 1,
+        }
+        match risk {
+            Some(RiskReason::StatuteOfLimitations) => self.statute_of_limitations += 1,
+            Some(RiskReason::DueSoon) => self.due_soon += 1,
+            Some(RiskReason::StartsSoon) => self.starts_soon += 1,
+            None => {}
+        }
+    }
+
+    /// The risk marks of a digest: "2 tasks due within 7 days, 1 statute-of-limitations task".
+    pub fn risk_marks(&self, window_days: u16) -> Option<String> {
+        let marks: Vec<String> = [
+            (self.due_soon, "task due", "tasks due"),
+            (
+                self.statute_of_limitations,
+                "statute-of-limitations task",
+                "statute-of-limitations tasks",
+            ),
+            (self.starts_soon, "event starting", "events starting"),
+        ]
+        .into_iter()
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, one, many)| {
+            let text = plural(n, one, many);
+            if one.ends_with("task") {
+                text
+            } else {
+                format!("{text} within {window_days} days")
+            }
+        })
+        .collect();
+        (!marks.is_empty()).then(|| marks.join(", "))
+    }
 }
 
 fn plural(n: i64, one: &str, many: &str) -> String {
@@ -49,6 +98,7 @@ pub async fn record_for_batch<C: ConnectionTrait>(
     db: &C,
     batch: &reassignment::Model,
     deliveries: &BTreeMap<i64, Delivery>,
+    window_days: u16,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Published>> {
     let mut wanted: Vec<i64> = deliveries.keys().copied().collect();
@@ -71,11 +121,27 @@ pub async fn record_for_batch<C: ConnectionTrait>(
         }
         let title = format!("{actor} assigned you work from {from}");
         let total = delivery.matters + delivery.tasks + delivery.calendar_events;
-        let mut body = format!(
-            "{} {} now yours.",
-            summary(delivery),
-            if total == 1 { "is" } else { "are" }
-        );
+        let mut body = if total > 0 {
+            format!(
+                "{} {} now yours.",
+                summary(delivery),
+                if total == 1 { "is" } else { "are" }
+            )
+        } else {
+            String::new()
+        };
+        if let Some(marks) = delivery.risk_marks(window_days) {
+            body.push_str(&format!(" Needs attention first: {marks}."));
+        }
+        if delivery.assigner_of > 0 {
+            if !body.is_empty() {
+                body.push(' ');
+            }
+            body.push_str(&format!(
+                "You are now the assigner of {} (completion notices come to you).",
+                plural(delivery.assigner_of, "open task", "open tasks")
+            ));
+        }
         if let Some(note) = &batch.note {
             body.push_str(&format!("\n\nNote from {actor}: {note}"));
         }

@@ -64,6 +64,8 @@ fn moving(preview: &Preview) -> Delivery {
         matters: n(&preview.plan.matters),
         tasks: n(&preview.plan.tasks),
         calendar_events: n(&preview.plan.events),
+        assigner_of: n(&preview.plan.assigners),
+        ..Delivery::default()
     }
 }
 

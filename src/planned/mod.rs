@@ -39,6 +39,28 @@ pub struct PlanRequest {
     pub deactivate_source: bool,
 }
 
+/// A stored route as the request it came from, to be validated again at the start.
+fn route_request(route: &reassign::rules::route::Route) -> reassign::RouteRequest {
+    use reassign::rules::route::Receiver;
+    let names = |set: &Option<std::collections::BTreeSet<String>>| set.as_ref().map(|s| s.iter().cloned().collect());
+    let (to_user_id, pool, strategy) = match &route.to {
+        Receiver::User(id) => (Some(Ok(*id)), None, reassign::rules::route::Strategy::LeastLoaded),
+        Receiver::Pool { members, strategy } => (None, Some(members.iter().copied().map(Ok).collect()), *strategy),
+    };
+    reassign::RouteRequest {
+        practice_areas: names(&route.when.practice_areas),
+        clients: names(&route.when.clients),
+        matter_ids: route
+            .when
+            .matter_ids
+            .as_ref()
+            .map(|ids| ids.iter().copied().map(Ok).collect()),
+        to_user_id,
+        pool,
+        strategy,
+    }
+}
+
 /// The work of a plan as validated: whose, each included category's target, the options.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Work {
@@ -49,6 +71,16 @@ pub struct Work {
     pub matter_ids: Option<Vec<i64>>,
     pub grant_matter_access: bool,
     pub note: Option<String>,
+    /// Section 9: routes, sweeps, risks (absent in plans made before them).
+    #[serde(default)]
+    pub routing: reassign::order::Routing,
+    #[serde(default)]
+    pub assigner_to: Option<i64>,
+    /// Tasks, events: their category had no target of its own, so they follow their matter.
+    #[serde(default)]
+    pub tasks_follow: bool,
+    #[serde(default)]
+    pub events_follow: bool,
 }
 
 impl Work {
@@ -62,6 +94,10 @@ impl Work {
             matter_ids: order.matter_ids.as_ref().map(|ids| ids.iter().copied().collect()),
             grant_matter_access: order.grant_access,
             note: order.note.clone(),
+            routing: order.routing.clone(),
+            assigner_to: to(&order.assigners),
+            tasks_follow: order.tasks.as_ref().is_some_and(|c| c.follows_matter),
+            events_follow: order.events.as_ref().is_some_and(|c| c.follows_matter),
         }
     }
 
@@ -71,12 +107,26 @@ impl Work {
             include: to.is_some(),
             to_user_id: to.map(Ok),
         };
+        // A category that followed its matter had no target of its own: it took the default.
+        let follows = |to: Option<i64>, follow: bool| {
+            if follow {
+                CategoryChoice {
+                    include: to.is_some(),
+                    to_user_id: None,
+                }
+            } else {
+                choice(to)
+            }
+        };
+        let default = [(self.tasks_to, self.tasks_follow), (self.events_to, self.events_follow)]
+            .into_iter()
+            .find_map(|(to, follow)| to.filter(|_| follow));
         Request {
             from_user_id: Some(Ok(self.from)),
-            to_user_id: None,
+            to_user_id: default.map(Ok),
             matters: choice(self.matters_to),
-            tasks: choice(self.tasks_to),
-            calendar_events: choice(self.events_to),
+            tasks: follows(self.tasks_to, self.tasks_follow),
+            calendar_events: follows(self.events_to, self.events_follow),
             matter_ids: self
                 .matter_ids
                 .as_ref()
@@ -85,15 +135,28 @@ impl Work {
             note: self.note.clone(),
             idempotency_key: None,
             preview_token: None,
+            routes: self.routing.routes.iter().map(route_request).collect(),
+            follow_matter: Some(self.routing.follow_matter),
+            acknowledge_risks: self.routing.acknowledge_risks,
+            risk_window_days: Some(i64::from(self.routing.risk_window_days)),
+            past_due_tasks: self.routing.past_due_to.map(|to| choice(Some(to))),
+            assigner: self.assigner_to.map(|to| choice(Some(to))),
         }
     }
 
     /// The people the work goes to, each once.
     fn targets(&self) -> Vec<i64> {
-        let mut ids: Vec<i64> = [self.matters_to, self.tasks_to, self.events_to]
-            .into_iter()
-            .flatten()
-            .collect();
+        let mut ids: Vec<i64> = [
+            self.matters_to,
+            self.tasks_to,
+            self.events_to,
+            self.routing.past_due_to,
+            self.assigner_to,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.routing.routes.iter().flat_map(|r| r.receivers().iter().copied()))
+        .collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -292,18 +355,7 @@ pub async fn plan(
     // Counts for the heads-up, from a preview now (labelled "about": they are made afresh at
     // the start).
     let preview = reassign::run(&order, Run::DryRun(db)).await?;
-    let mut expected: std::collections::BTreeMap<i64, Delivery> = Default::default();
-    if let Ok(ran) = &preview {
-        for (kind, spec, plan) in ran.plan.categories(&order) {
-            let n = plan.moving().count() as i64;
-            let d = expected.entry(spec.to).or_default();
-            match kind {
-                entity::WorkKind::Matter => d.matters += n,
-                entity::WorkKind::Task => d.tasks += n,
-                entity::WorkKind::CalendarEvent => d.calendar_events += n,
-            }
-        }
-    }
+    let expected = preview.map(|ran| ran.plan.deliveries()).unwrap_or_default();
 
     let work = Work::of(&order);
     let txn = begin_write(db).await?;

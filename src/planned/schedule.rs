@@ -401,6 +401,7 @@ async fn tell_delegates(
                     WorkKind::Matter => d.matters += n,
                     WorkKind::Task => d.tasks += n,
                     WorkKind::CalendarEvent => d.calendar_events += n,
+                    WorkKind::TaskAssigner => d.assigner_of += n,
                 }
             }
             ItemOutcome::Skipped => {

@@ -2,7 +2,7 @@
 //! (a record someone else changed meanwhile is skipped as `CHANGED`, never clobbered); the batch
 //! and one item per record considered are recorded in the same transaction.
 
-use super::order::{CategorySpec, Order};
+use super::order::Order;
 use super::rules::Verdict;
 use super::select::{CHUNK, CategoryPlan, Plan};
 use crate::error::{AppError, AppResult};
@@ -10,13 +10,13 @@ use crate::firm::work::personal_calendar;
 use crate::notify::{Delivery, Published, record_for_batch};
 use chrono::Utc;
 use entity::{
-    ExclusionReason, ReassignmentStatus, WorkKind, event_attendee, matter_permitted_user, reassignment,
+    ExclusionReason, ReassignmentStatus, RiskReason, WorkKind, event_attendee, matter_permitted_user, reassignment,
     reassignment_grant,
 };
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Value,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, Value,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -39,6 +39,7 @@ pub async fn execute(
             .as_ref()
             .map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))),
         grant_matter_access: Set(order.grant_access),
+        routing: Set(routing_record(order)),
         note: Set(order.note.clone()),
         idempotency_key: Set(order.idempotency_key.clone()),
         input_fingerprint: Set(order.fingerprint()),
@@ -63,23 +64,21 @@ pub async fn execute(
     let mut skipped = 0i64;
     // Each new assignee is told once, in this same transaction.
     let mut deliveries: BTreeMap<i64, Delivery> = BTreeMap::new();
-    for (kind, spec, c) in plan.categories(order) {
-        let moved = match kind {
-            WorkKind::Matter => move_matters(txn, spec, c).await?,
-            WorkKind::Task => move_tasks(txn, spec, c).await?,
-            WorkKind::CalendarEvent => move_events(txn, order.firm_id, spec, c).await?,
-        };
+    for (kind, _, c) in plan.categories(order) {
+        let mut moved = HashSet::new();
+        for ((from, to), ids) in by_move(c) {
+            moved.extend(match kind {
+                WorkKind::Matter => move_matters(txn, from, to, &ids).await?,
+                WorkKind::Task => move_tasks(txn, from, to, &ids).await?,
+                WorkKind::CalendarEvent => move_events(txn, order.firm_id, from, to, c, &ids).await?,
+                WorkKind::TaskAssigner => move_assigners(txn, from, to, &ids).await?,
+            });
+        }
         tracing::debug!(elapsed = ?started.elapsed(), ?kind, "moved");
-        let (n, s) = record_items(txn, &mut grants, &batch, kind, spec, c, &moved).await?;
+        let (n, s) = record_items(txn, &mut grants, &mut deliveries, &batch, kind, c, &moved).await?;
         tracing::debug!(elapsed = ?started.elapsed(), ?kind, "items recorded");
         counts.insert(kind, n);
         skipped += s;
-        let delivery = deliveries.entry(spec.to).or_default();
-        match kind {
-            WorkKind::Matter => delivery.matters += n,
-            WorkKind::Task => delivery.tasks += n,
-            WorkKind::CalendarEvent => delivery.calendar_events += n,
-        }
     }
 
     // Access for the targets of work that moved on a matter they could not see.
@@ -128,7 +127,7 @@ pub async fn execute(
     batch.items_skipped = Set(skipped);
     let batch = batch.update(txn).await?;
 
-    let published = record_for_batch(txn, &batch, &deliveries, now).await?;
+    let published = record_for_batch(txn, &batch, &deliveries, order.routing.risk_window_days, now).await?;
     if !published.is_empty() {
         crate::notify::fanout::announce(txn, crate::notify::fanout::Topic::Reassignment(batch.id)).await?;
     }
@@ -136,18 +135,26 @@ pub async fn execute(
 }
 
 /// One item per record considered, written set-wise: the records are grouped by outcome,
-/// reason and attendee swap, and each group is one `INSERT … SELECT` over its id list passed as
-/// a single parameter. Returns (moved, skipped).
+/// reason, attendee swap, holders and risk, and each group is one `INSERT … SELECT` over its id
+/// list passed as a single parameter. Counts what each receiver got. Returns (moved, skipped).
 async fn record_items(
     txn: &DatabaseTransaction,
     grants: &mut BTreeSet<(i64, i64)>,
+    deliveries: &mut BTreeMap<i64, Delivery>,
     batch: &reassignment::Model,
     kind: WorkKind,
-    spec: &CategorySpec,
     plan: &CategoryPlan,
     moved: &HashSet<i64>,
 ) -> AppResult<(i64, i64)> {
-    let mut groups: BTreeMap<(Option<ExclusionReason>, bool), Vec<i64>> = BTreeMap::new();
+    type Group = (
+        bool,
+        Option<ExclusionReason>,
+        bool,
+        i64,
+        Option<i64>,
+        Option<RiskReason>,
+    );
+    let mut groups: BTreeMap<Group, Vec<i64>> = BTreeMap::new();
     let (mut n_moved, mut n_skipped) = (0, 0);
     for item in &plan.items {
         let reason = match item.verdict {
@@ -156,39 +163,35 @@ async fn record_items(
             // Planned to move, but no longer held as planned when the update ran.
             _ => Some(ExclusionReason::Changed),
         };
-        if reason.is_none() {
-            n_moved += 1;
-            if item.verdict == Verdict::MoveGrantingAccess
-                && let Some(m) = item.matter_id
-            {
-                grants.insert((m, spec.to));
+        let group = match (reason, item.to) {
+            (None, Some(to)) => {
+                n_moved += 1;
+                if item.verdict == Verdict::MoveGrantingAccess
+                    && let Some(m) = item.matter_id
+                {
+                    grants.insert((m, to));
+                }
+                deliveries.entry(to).or_default().count(kind, item.risk);
+                // A past-due task moved by the sweep keeps its reason in the report.
+                let reason = item.past_due.then_some(ExclusionReason::PastDue);
+                (true, reason, item.source_attends, item.from, Some(to), item.risk)
             }
-        } else {
-            n_skipped += 1;
-        }
-        groups
-            .entry((reason, reason.is_none() && item.source_attends))
-            .or_default()
-            .push(item.record_id);
+            _ => {
+                n_skipped += 1;
+                (false, reason, false, item.from, None, None)
+            }
+        };
+        groups.entry(group).or_default().push(item.record_id);
     }
-    let kind_name = match kind {
-        WorkKind::Matter => "MATTER",
-        WorkKind::Task => "TASK",
-        WorkKind::CalendarEvent => "CALENDAR_EVENT",
-    };
+    let kind_name = kind.to_value();
     // The matter each record is linked to, from the plan: no lookup of the records again.
     let matter_of: HashMap<i64, Option<i64>> = plan.items.iter().map(|i| (i.record_id, i.matter_id)).collect();
     let backend = txn.get_database_backend();
-    for ((reason, swapped), ids) in groups {
-        let (outcome, reason_sql) = match reason {
-            None => ("REASSIGNED", "NULL".to_string()),
-            Some(r) => ("SKIPPED", format!("'{}'", reason_code(r))),
-        };
-        let new_holder = if reason.is_none() {
-            Value::from(spec.to)
-        } else {
-            Value::BigInt(None)
-        };
+    for ((reassigned, reason, swapped, from, to, risk), ids) in groups {
+        let outcome = if reassigned { "REASSIGNED" } else { "SKIPPED" };
+        let code = |text: Option<String>| text.map_or("NULL".to_string(), |t| format!("'{t}'"));
+        let reason_sql = code(reason.map(|r| r.to_value()));
+        let risk_sql = code(risk.map(|r| r.to_value()));
         let pairs: Vec<(i64, Option<i64>)> = ids
             .iter()
             .map(|id| (*id, matter_of.get(id).copied().flatten()))
@@ -196,16 +199,16 @@ async fn record_items(
         let (rows, row_values) = crate::db::id_matter_rows(backend, 6, &pairs);
         let sql = format!(
             "INSERT INTO reassignment_item (reassignment_id, firm_id, kind, record_id, matter_id, previous_holder_id,
-               new_holder_id, outcome, reason, attendee_replaced)
+               new_holder_id, outcome, reason, attendee_replaced, risk)
              SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), '{kind_name}', r.id, r.matter_id, CAST($3 AS BIGINT),
-               CAST($4 AS BIGINT), '{outcome}', {reason_sql}, CAST($5 AS BOOLEAN)
+               CAST($4 AS BIGINT), '{outcome}', {reason_sql}, CAST($5 AS BOOLEAN), {risk_sql}
              FROM {rows} r"
         );
         let mut values = vec![
             Value::from(batch.id),
             Value::from(batch.firm_id),
-            Value::from(spec.from),
-            new_holder,
+            Value::from(from),
+            Value::BigInt(to),
             Value::from(swapped),
         ];
         values.extend(row_values);
@@ -214,14 +217,26 @@ async fn record_items(
     Ok((n_moved, n_skipped))
 }
 
-/// The stored code of a reason (the same string the entity writes).
-fn reason_code(r: ExclusionReason) -> String {
-    use sea_orm::ActiveEnum;
-    r.to_value()
+/// The section 9 options a reassignment ran with, as stored: `None` when it used none.
+fn routing_record(order: &Order) -> Option<String> {
+    let assigner_to = order.assigners.as_ref().map(|c| c.to);
+    if order.routing == super::order::Routing::default() && assigner_to.is_none() {
+        return None;
+    }
+    let mut value = serde_json::to_value(&order.routing).ok()?;
+    value["assignerTo"] = serde_json::json!(assigner_to);
+    Some(value.to_string())
 }
 
-fn moving_ids(plan: &CategoryPlan) -> Vec<i64> {
-    plan.moving().map(|i| i.record_id).collect()
+/// The moving records of a category, grouped by (holder, receiver): one guarded update each.
+fn by_move(plan: &CategoryPlan) -> BTreeMap<(i64, i64), Vec<i64>> {
+    let mut out: BTreeMap<(i64, i64), Vec<i64>> = BTreeMap::new();
+    for item in plan.moving() {
+        if let Some(to) = item.to {
+            out.entry((item.from, to)).or_default().push(item.record_id);
+        }
+    }
+    out
 }
 
 /// `{update} AND id IN (ids) RETURNING id`, in one statement: `update` is an UPDATE whose WHERE
@@ -256,49 +271,54 @@ async fn guarded_update(
     Ok(moved)
 }
 
-async fn move_matters(txn: &DatabaseTransaction, spec: &CategorySpec, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
+async fn move_matters(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<HashSet<i64>> {
     let sql = format!(
         "UPDATE matter SET responsible_attorney_id = $2
          WHERE responsible_attorney_id = $3 AND status IN ({})",
         entity::MatterStatus::active_sql()
     );
+    guarded_update(txn, ids, &sql, vec![Value::from(to), Value::from(from)]).await
+}
+
+async fn move_tasks(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<HashSet<i64>> {
     guarded_update(
         txn,
-        &moving_ids(plan),
-        &sql,
-        vec![Value::from(spec.to), Value::from(spec.from)],
+        ids,
+        "UPDATE task SET assignee_id = $2 WHERE assignee_id = $3 AND status <> 'COMPLETE'",
+        vec![Value::from(to), Value::from(from)],
     )
     .await
 }
 
-async fn move_tasks(txn: &DatabaseTransaction, spec: &CategorySpec, plan: &CategoryPlan) -> AppResult<HashSet<i64>> {
+/// The assigner sweep: only who assigned the task changes.
+async fn move_assigners(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<HashSet<i64>> {
     guarded_update(
         txn,
-        &moving_ids(plan),
-        "UPDATE task SET assignee_id = $2 WHERE assignee_id = $3 AND status <> 'COMPLETE'",
-        vec![Value::from(spec.to), Value::from(spec.from)],
+        ids,
+        "UPDATE task SET assigner_id = $2 WHERE assigner_id = $3 AND status <> 'COMPLETE'",
+        vec![Value::from(to), Value::from(from)],
     )
     .await
 }
-/// Events move to the target's personal calendar; where the source attends, the target takes
-/// that place (once: a target already attending keeps their own row).
+
+/// Events move to the receiver's personal calendar; where the source attends, the receiver
+/// takes that place (once: a receiver already attending keeps their own row).
 async fn move_events(
     txn: &DatabaseTransaction,
     firm_id: i64,
-    spec: &CategorySpec,
+    from: i64,
+    to: i64,
     plan: &CategoryPlan,
+    ids: &[i64],
 ) -> AppResult<HashSet<i64>> {
-    let from_calendar = personal_calendar(txn, firm_id, spec.from).await?;
-    let to_calendar = personal_calendar(txn, firm_id, spec.to).await?;
+    let from_calendar = personal_calendar(txn, firm_id, from).await?;
+    let to_calendar = personal_calendar(txn, firm_id, to).await?;
     let (Some(from_calendar), Some(to_calendar)) = (from_calendar, to_calendar) else {
-        if plan.moving().next().is_none() {
-            return Ok(HashSet::new());
-        }
         return Err(AppError::internal("a user without a personal calendar"));
     };
     let moved = guarded_update(
         txn,
-        &moving_ids(plan),
+        ids,
         "UPDATE calendar_event SET calendar_id = $2 WHERE calendar_id = $3",
         vec![Value::from(to_calendar), Value::from(from_calendar)],
     )
@@ -306,24 +326,24 @@ async fn move_events(
 
     let swap: Vec<i64> = plan
         .moving()
-        .filter(|i| i.source_attends && moved.contains(&i.record_id))
+        .filter(|i| i.source_attends && i.from == from && i.to == Some(to) && moved.contains(&i.record_id))
         .map(|i| i.record_id)
         .collect();
     for chunk in swap.chunks(CHUNK) {
         let target_attends = Query::select()
             .column(event_attendee::Column::EventId)
             .from(event_attendee::Entity)
-            .and_where(event_attendee::Column::UserId.eq(spec.to))
+            .and_where(event_attendee::Column::UserId.eq(to))
             .to_owned();
         event_attendee::Entity::delete_many()
-            .filter(event_attendee::Column::UserId.eq(spec.from))
+            .filter(event_attendee::Column::UserId.eq(from))
             .filter(event_attendee::Column::EventId.is_in(chunk.iter().copied()))
             .filter(event_attendee::Column::EventId.in_subquery(target_attends))
             .exec(txn)
             .await?;
         event_attendee::Entity::update_many()
-            .col_expr(event_attendee::Column::UserId, Expr::value(spec.to))
-            .filter(event_attendee::Column::UserId.eq(spec.from))
+            .col_expr(event_attendee::Column::UserId, Expr::value(to))
+            .filter(event_attendee::Column::UserId.eq(from))
             .filter(event_attendee::Column::EventId.is_in(chunk.iter().copied()))
             .exec(txn)
             .await?;

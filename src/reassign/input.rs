@@ -1,7 +1,8 @@
 //! What an administrator asks for, and its validation. Violations come back as `UserError`s
 //! (field, message, code) and nothing is changed.
 
-use super::order::{CategorySpec, Order};
+use super::order::{CategorySpec, Order, Routing};
+use super::rules::route::{Condition, Receiver, Route, Strategy};
 use crate::auth::Viewer;
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
@@ -69,7 +70,36 @@ pub struct Request {
     pub note: Option<String>,
     pub idempotency_key: Option<String>,
     pub preview_token: Option<String>,
+    /// Section 9: ordered routes for matters.
+    pub routes: Vec<RouteRequest>,
+    /// `None`: true (work follows its matter).
+    pub follow_matter: Option<bool>,
+    pub acknowledge_risks: bool,
+    /// `None`: 7.
+    pub risk_window_days: Option<i64>,
+    /// The past-due sweep (opt-in).
+    pub past_due_tasks: Option<CategoryChoice>,
+    /// The assigner sweep (opt-in).
+    pub assigner: Option<CategoryChoice>,
 }
+
+/// One route as asked: a condition and a receiver, IDs decoded.
+#[derive(Debug, Clone)]
+pub struct RouteRequest {
+    pub practice_areas: Option<Vec<String>>,
+    pub clients: Option<Vec<String>>,
+    pub matter_ids: Option<Vec<Result<i64, ()>>>,
+    pub to_user_id: Option<Result<i64, ()>>,
+    pub pool: Option<Vec<Result<i64, ()>>>,
+    pub strategy: Strategy,
+}
+
+pub const MAX_ROUTES: usize = 100;
+pub const MAX_POOL: usize = 100;
+/// Most names (practice areas, clients) or matters in one route's condition.
+pub const MAX_CRITERIA: usize = 1000;
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_RISK_WINDOW_DAYS: i64 = 366;
 
 pub const MAX_NOTE_CHARS: usize = 2000;
 /// Most matters one request may name.
@@ -97,11 +127,20 @@ pub async fn validate<C: ConnectionTrait>(
         req.matters.to_user_id,
         req.tasks.to_user_id,
         req.calendar_events.to_user_id,
+        req.past_due_tasks.and_then(|c| c.to_user_id),
+        req.assigner.and_then(|c| c.to_user_id),
     ]
     .into_iter()
+    .chain(req.routes.iter().take(MAX_ROUTES).map(|r| r.to_user_id))
     .flatten()
     .flatten()
-    {
+    .chain(
+        req.routes
+            .iter()
+            .take(MAX_ROUTES)
+            .flat_map(|r| r.pool.iter().flatten().take(MAX_POOL))
+            .filter_map(|id| id.ok()),
+    ) {
         wanted.insert(id);
     }
     let users = crate::firm::users::by_ids(db, firm_id, wanted).await?;
@@ -163,27 +202,9 @@ pub async fn validate<C: ConnectionTrait>(
                 None
             }
             Some(Some(t)) => {
-                let mut ok = true;
-                if !t.enabled {
-                    errors.push(UserError::new(
-                        &field,
-                        "TARGET_DISABLED",
-                        format!("{} is deactivated", t.name),
-                    ));
-                    ok = false;
-                }
-                if from.as_ref().is_some_and(|f| f.id == t.id) {
-                    errors.push(UserError::new(&field, "SAME_USER", "the target must not be the source"));
-                    ok = false;
-                }
-                if must_be_attorney && t.licence != Licence::Attorney {
-                    errors.push(UserError::new(
-                        &field,
-                        "TARGET_NOT_ATTORNEY",
-                        format!("{} cannot be responsible attorney: not an attorney", t.name),
-                    ));
-                    ok = false;
-                }
+                let found = check_target(t, from.as_ref(), must_be_attorney, &field);
+                let ok = found.is_empty();
+                errors.extend(found);
                 ok.then(|| t.clone())
             }
         }
@@ -191,6 +212,40 @@ pub async fn validate<C: ConnectionTrait>(
     let matters_to = target_for("matters", &req.matters, true);
     let tasks_to = target_for("tasks", &req.tasks, false);
     let events_to = target_for("calendarEvents", &req.calendar_events, false);
+    let past_due_to = req
+        .past_due_tasks
+        .filter(|c| c.include)
+        .and_then(|c| target_for("pastDueTasks", &c, false));
+    let assigner_to = req
+        .assigner
+        .filter(|c| c.include)
+        .and_then(|c| target_for("assigner", &c, false));
+    let ids_in_firm = known_matters(db, firm_id, req).await?;
+    let routes = routes(req, &users, from.as_ref(), &ids_in_firm, &mut errors);
+    if !req.routes.is_empty() && matters_to.is_none() && req.matters.include {
+        // Already reported: the matters' target is missing or refused.
+    } else if !req.routes.is_empty() && !req.matters.include {
+        errors.push(UserError::new(
+            &["input", "routes"],
+            "MATTERS_EXCLUDED",
+            "routes decide who receives matters: include matters, or give no routes",
+        ));
+    }
+    if past_due_to.is_some() && !req.tasks.include {
+        errors.push(UserError::new(
+            &["input", "pastDueTasks"],
+            "TASKS_EXCLUDED",
+            "the past-due sweep moves tasks: include tasks too",
+        ));
+    }
+    let risk_window_days = req.risk_window_days.unwrap_or(7);
+    if !(0..=MAX_RISK_WINDOW_DAYS).contains(&risk_window_days) {
+        errors.push(UserError::new(
+            &["input", "riskWindowDays"],
+            "OUT_OF_RANGE",
+            format!("riskWindowDays is from 0 to {MAX_RISK_WINDOW_DAYS}"),
+        ));
+    }
 
     if !req.matters.include && !req.tasks.include && !req.calendar_events.include {
         errors.push(UserError::new(
@@ -200,63 +255,10 @@ pub async fn validate<C: ConnectionTrait>(
         ));
     }
 
-    let matter_ids = match &req.matter_ids {
-        None => None,
-        Some(list) if list.len() > MAX_MATTER_IDS => {
-            errors.push(UserError::new(
-                &["input", "matterIds"],
-                "TOO_MANY",
-                format!("at most {MAX_MATTER_IDS} matters in one reassignment"),
-            ));
-            None
-        }
-        Some(list) => {
-            let ids: BTreeSet<i64> = list.iter().filter_map(|r| r.ok()).collect();
-            let found: BTreeSet<i64> = matter::Entity::find()
-                .select_only()
-                .column(matter::Column::Id)
-                .filter(matter::Column::FirmId.eq(firm_id))
-                .filter(matter::Column::Id.is_in(ids.iter().copied()))
-                .into_tuple::<i64>()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
-            let unknown: Vec<usize> = list
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| !r.is_ok_and(|id| found.contains(&id)))
-                .map(|(i, _)| i)
-                .collect();
-            for i in unknown.iter().take(MAX_REPORTED_IDS) {
-                let index = i.to_string();
-                errors.push(UserError::new(
-                    &["input", "matterIds", &index],
-                    "NOT_FOUND",
-                    "no such matter in this firm",
-                ));
-            }
-            if unknown.len() > MAX_REPORTED_IDS {
-                errors.push(UserError::new(
-                    &["input", "matterIds"],
-                    "NOT_FOUND",
-                    format!(
-                        "and {} more matterIds name no matter in this firm",
-                        unknown.len() - MAX_REPORTED_IDS
-                    ),
-                ));
-            }
-
-            if list.is_empty() {
-                errors.push(UserError::new(
-                    &["input", "matterIds"],
-                    "EMPTY",
-                    "matterIds, when given, names at least one matter",
-                ));
-            }
-            Some(found)
-        }
-    };
+    let matter_ids = req
+        .matter_ids
+        .as_ref()
+        .and_then(|list| matter_list(list, &ids_in_firm, &["input", "matterIds"], &mut errors));
 
     let note = req
         .note
@@ -290,10 +292,27 @@ pub async fn validate<C: ConnectionTrait>(
     }
     let from = from.expect("no errors").id;
     let category = |to: Option<user::Model>| to.map(|t| CategorySpec::all(from, t.id));
+    // Work follows its matter unless its category was given a target of its own: an explicit
+    // choice wins over the default.
+    let follow = req.follow_matter.unwrap_or(true);
+    let following = |to: Option<user::Model>, choice: &CategoryChoice| {
+        category(to).map(|c| CategorySpec {
+            follows_matter: follow && choice.to_user_id.is_none(),
+            ..c
+        })
+    };
     Ok(Ok(Order {
         matters: category(matters_to),
-        tasks: category(tasks_to),
-        events: category(events_to),
+        tasks: following(tasks_to, &req.tasks),
+        events: following(events_to, &req.calendar_events),
+        assigners: category(assigner_to),
+        routing: Routing {
+            routes,
+            follow_matter: follow,
+            acknowledge_risks: req.acknowledge_risks,
+            risk_window_days: risk_window_days as u16,
+            past_due_to: past_due_to.map(|u| u.id),
+        },
         matter_ids,
         grant_access: req.grant_matter_access,
         note,
@@ -301,4 +320,248 @@ pub async fn validate<C: ConnectionTrait>(
         preview_token: req.preview_token.clone(),
         ..Order::by(viewer, cutoff, from)
     }))
+}
+
+/// The checks every receiver passes: enabled, not the source, an attorney where matters go.
+fn check_target(t: &user::Model, from: Option<&user::Model>, must_be_attorney: bool, field: &[&str]) -> Vec<UserError> {
+    let mut errors = Vec::new();
+    if !t.enabled {
+        errors.push(UserError::new(
+            field,
+            "TARGET_DISABLED",
+            format!("{} is deactivated", t.name),
+        ));
+    }
+    if from.is_some_and(|f| f.id == t.id) {
+        errors.push(UserError::new(field, "SAME_USER", "the target must not be the source"));
+    }
+    if must_be_attorney && t.licence != Licence::Attorney {
+        errors.push(UserError::new(
+            field,
+            "TARGET_NOT_ATTORNEY",
+            format!("{} cannot be responsible attorney: not an attorney", t.name),
+        ));
+    }
+    errors
+}
+
+/// Of every matter ID the request names (its restriction and its routes'), those of this firm.
+async fn known_matters<C: ConnectionTrait>(db: &C, firm_id: i64, req: &Request) -> AppResult<BTreeSet<i64>> {
+    let lists = req
+        .matter_ids
+        .iter()
+        .chain(req.routes.iter().take(MAX_ROUTES).filter_map(|r| r.matter_ids.as_ref()));
+    let ids: BTreeSet<i64> = lists
+        .flat_map(|list| list.iter().take(MAX_MATTER_IDS).filter_map(|r| r.ok()))
+        .collect();
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let mut found = BTreeSet::new();
+    let ids: Vec<i64> = ids.into_iter().collect();
+    for chunk in ids.chunks(super::select::CHUNK) {
+        found.extend(
+            matter::Entity::find()
+                .select_only()
+                .column(matter::Column::Id)
+                .filter(matter::Column::FirmId.eq(firm_id))
+                .filter(matter::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple::<i64>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// A list of matter IDs, each of this firm: the set, or errors at `field`.
+fn matter_list(
+    list: &[Result<i64, ()>],
+    known: &BTreeSet<i64>,
+    field: &[&str],
+    errors: &mut Vec<UserError>,
+) -> Option<BTreeSet<i64>> {
+    if list.len() > MAX_MATTER_IDS {
+        errors.push(UserError::new(
+            field,
+            "TOO_MANY",
+            format!("at most {MAX_MATTER_IDS} matters in one list"),
+        ));
+        return None;
+    }
+    if list.is_empty() {
+        errors.push(UserError::new(
+            field,
+            "EMPTY",
+            "a list of matters, when given, names at least one",
+        ));
+    }
+    let unknown: Vec<usize> = list
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.is_ok_and(|id| known.contains(&id)))
+        .map(|(i, _)| i)
+        .collect();
+    for i in unknown.iter().take(MAX_REPORTED_IDS) {
+        let index = i.to_string();
+        let mut at = field.to_vec();
+        at.push(&index);
+        errors.push(UserError::new(&at, "NOT_FOUND", "no such matter in this firm"));
+    }
+    if unknown.len() > MAX_REPORTED_IDS {
+        errors.push(UserError::new(
+            field,
+            "NOT_FOUND",
+            format!(
+                "and {} more IDs name no matter in this firm",
+                unknown.len() - MAX_REPORTED_IDS
+            ),
+        ));
+    }
+    Some(
+        list.iter()
+            .filter_map(|r| r.ok())
+            .filter(|id| known.contains(id))
+            .collect(),
+    )
+}
+
+/// Names a route matches on: trimmed, folded, each non-empty and of sensible length.
+fn names(list: &Option<Vec<String>>, field: &[&str], errors: &mut Vec<UserError>) -> Option<BTreeSet<String>> {
+    let list = list.as_ref()?;
+    if list.is_empty() {
+        errors.push(UserError::new(
+            field,
+            "EMPTY",
+            "a list of names, when given, holds at least one",
+        ));
+    }
+    if list.len() > MAX_CRITERIA {
+        errors.push(UserError::new(
+            field,
+            "TOO_MANY",
+            format!("at most {MAX_CRITERIA} names"),
+        ));
+        return None;
+    }
+    let mut out = BTreeSet::new();
+    for (i, name) in list.iter().enumerate() {
+        let trimmed = name.trim();
+        let index = i.to_string();
+        let mut at = field.to_vec();
+        at.push(&index);
+        if trimmed.is_empty() || trimmed.contains('\0') {
+            errors.push(UserError::new(
+                &at,
+                "INVALID",
+                "a name is non-empty text without NUL characters",
+            ));
+        } else if trimmed.chars().count() > MAX_NAME_CHARS {
+            errors.push(UserError::new(
+                &at,
+                "TOO_LONG",
+                format!("at most {MAX_NAME_CHARS} characters"),
+            ));
+        } else {
+            out.insert(entity::fold(trimmed));
+        }
+    }
+    Some(out)
+}
+
+/// `input.routes.<index>.<rest…>`
+fn route_field<'a>(index: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut field = vec!["input", "routes", index];
+    field.extend_from_slice(rest);
+    field
+}
+
+/// The routes, validated: a condition of known names and matters, and exactly one receiver
+/// (a user, or a pool of distinct members), each checked like the matters' target.
+fn routes(
+    req: &Request,
+    users: &std::collections::HashMap<i64, user::Model>,
+    from: Option<&user::Model>,
+    known: &BTreeSet<i64>,
+    errors: &mut Vec<UserError>,
+) -> Vec<Route> {
+    if req.routes.len() > MAX_ROUTES {
+        errors.push(UserError::new(
+            &["input", "routes"],
+            "TOO_MANY",
+            format!("at most {MAX_ROUTES} routes"),
+        ));
+        return Vec::new();
+    }
+    // A receiver: a user of this firm who may become responsible attorney.
+    let check = |id: &Result<i64, ()>, field: &[&str], errors: &mut Vec<UserError>| -> Option<i64> {
+        match id.ok().and_then(|id| users.get(&id)) {
+            None => {
+                errors.push(UserError::new(field, "NOT_FOUND", "no such user in this firm"));
+                None
+            }
+            Some(u) => {
+                let found = check_target(u, from, true, field);
+                let ok = found.is_empty();
+                errors.extend(found);
+                ok.then_some(u.id)
+            }
+        }
+    };
+    let mut out = Vec::new();
+    for (i, r) in req.routes.iter().enumerate() {
+        let index = i.to_string();
+        let f = |rest: &[&'static str]| route_field(&index, rest);
+        let when = Condition {
+            practice_areas: names(&r.practice_areas, &f(&["when", "practiceAreas"]), errors),
+            clients: names(&r.clients, &f(&["when", "clients"]), errors),
+            matter_ids: r
+                .matter_ids
+                .as_ref()
+                .and_then(|list| matter_list(list, known, &f(&["when", "matterIds"]), errors)),
+        };
+        let to = match (&r.to_user_id, &r.pool) {
+            (Some(id), None) => check(id, &f(&["toUserId"]), errors).map(Receiver::User),
+            (None, Some(pool)) if pool.is_empty() || pool.len() > MAX_POOL => {
+                errors.push(UserError::new(
+                    &f(&["pool"]),
+                    "POOL_SIZE",
+                    format!("a pool has from 1 to {MAX_POOL} members"),
+                ));
+                None
+            }
+            (None, Some(pool)) => {
+                let mut members = Vec::new();
+                let mut ok = true;
+                for (k, id) in pool.iter().enumerate() {
+                    let k = k.to_string();
+                    let field = route_field(&index, &["pool", &k]);
+                    match check(id, &field, errors) {
+                        Some(m) if members.contains(&m) => {
+                            errors.push(UserError::new(&field, "DUPLICATE", "a member is listed twice"));
+                            ok = false;
+                        }
+                        Some(m) => members.push(m),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(Receiver::Pool {
+                    members,
+                    strategy: r.strategy,
+                })
+            }
+            _ => {
+                errors.push(UserError::new(
+                    &f(&[]),
+                    "ONE_OF",
+                    "a route gives its matters to exactly one of toUserId or pool",
+                ));
+                None
+            }
+        };
+        if let Some(to) = to {
+            out.push(Route { when, to });
+        }
+    }
+    out
 }

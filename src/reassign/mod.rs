@@ -20,7 +20,7 @@ pub mod rules;
 pub mod select;
 pub mod undo;
 
-pub use input::{CategoryChoice, Request, UserError};
+pub use input::{CategoryChoice, Request, RouteRequest, UserError};
 pub use order::{CategorySpec, Order};
 pub use rules::{Clock, Reason, Verdict};
 pub use select::{CategoryPlan, Plan, PlannedItem};
@@ -32,6 +32,7 @@ use crate::error::{AppError, AppResult};
 use crate::notify::{Live, Published};
 use chrono::{DateTime, Utc};
 use entity::reassignment;
+use sea_orm::ActiveEnum;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 
 /// A business answer: done, or refused with reasons the client can show.
@@ -105,6 +106,22 @@ pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
             &["input", "previewToken"],
             "PREVIEW_STALE",
             "the work has changed since the preview; preview again and review the new plan",
+        );
+    }
+    // Section 9: records at risk move only when the administrator has seen and accepted them.
+    let risks = plan.risks();
+    if !order.routing.acknowledge_risks && !risks.is_empty() {
+        let listed: Vec<String> = risks
+            .iter()
+            .map(|(reason, items)| format!("{} {}", items.len(), reason.to_value()))
+            .collect();
+        return refuse(
+            &["input", "acknowledgeRisks"],
+            "RISK_NOT_ACKNOWLEDGED",
+            format!(
+                "some work at risk would move ({}): review the preview's risks and apply with acknowledgeRisks: true",
+                listed.join(", ")
+            ),
         );
     }
     let (batch, notifications) = apply::execute(txn, order, &plan).await?;

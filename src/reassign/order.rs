@@ -4,24 +4,38 @@
 //! and carries out either the same way.
 
 use super::rules::Clock;
+use super::rules::route::Route;
 use crate::auth::Viewer;
 use crate::firm::firm_tz;
 use chrono::{DateTime, Utc};
 use entity::{WorkKind, firm};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// For an undo: who holds a record now, and whom it goes back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Back {
+    pub holder: i64,
+    pub to: i64,
+    /// It was moved by the past-due sweep: it goes back past due as it came.
+    pub past_due: bool,
+}
 
 /// One category's move: from whom, to whom, and (for undo) exactly which records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CategorySpec {
     pub from: i64,
     pub to: i64,
-    /// Consider exactly these records (undo). A record no longer held by `from` is `CHANGED`.
-    /// `None`: every record `from` holds.
-    pub only: Option<BTreeSet<i64>>,
+    /// Consider exactly these records (undo), each going back from its holder now to the one
+    /// it came from; a record no longer held so is `CHANGED`. `None`: every record `from` holds.
+    pub only: Option<BTreeMap<i64, Back>>,
     /// Events whose attendee place the target takes when the source attends. `None`: all of
     /// them. Undo swaps back only where the reassignment it undoes swapped.
     pub attendee_swap: Option<BTreeSet<i64>>,
+    /// Tasks and events: a record whose matter moves in this reassignment goes to that
+    /// matter's new attorney (`followMatter`, when the category has no target of its own).
+    pub follows_matter: bool,
 }
 
 impl CategorySpec {
@@ -32,6 +46,36 @@ impl CategorySpec {
             to,
             only: None,
             attendee_swap: None,
+            follows_matter: false,
+        }
+    }
+}
+
+/// SPEC.md section 9: how a handover is split and which risks were accepted. Stored with the
+/// reassignment (and with a planned handover's work) as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Routing {
+    /// Ordered; the first match decides a matter's new responsible attorney.
+    pub routes: Vec<Route>,
+    /// Tasks and events go to whoever receives their matter in this reassignment, unless their
+    /// category names a target of its own (see `CategorySpec::follows_matter`).
+    pub follow_matter: bool,
+    /// Risks were seen and accepted: without it, a plan with risks is refused.
+    pub acknowledge_risks: bool,
+    pub risk_window_days: u16,
+    /// The past-due sweep: tasks left behind only for being past due go to this user.
+    pub past_due_to: Option<i64>,
+}
+
+impl Default for Routing {
+    fn default() -> Self {
+        Routing {
+            routes: Vec::new(),
+            follow_matter: true,
+            acknowledge_risks: false,
+            risk_window_days: 7,
+            past_due_to: None,
         }
     }
 }
@@ -48,6 +92,9 @@ pub struct Order {
     pub matters: Option<CategorySpec>,
     pub tasks: Option<CategorySpec>,
     pub events: Option<CategorySpec>,
+    /// The assigner sweep: tasks not complete whose assigner is `from` get `to` as assigner.
+    pub assigners: Option<CategorySpec>,
+    pub routing: Routing,
     /// Only work on these matters.
     pub matter_ids: Option<BTreeSet<i64>>,
     pub grant_access: bool,
@@ -81,6 +128,8 @@ impl Order {
             matters: None,
             tasks: None,
             events: None,
+            assigners: None,
+            routing: Routing::default(),
             matter_ids: None,
             grant_access: false,
             note: None,
@@ -97,6 +146,7 @@ impl Order {
             (WorkKind::Matter, &self.matters),
             (WorkKind::Task, &self.tasks),
             (WorkKind::CalendarEvent, &self.events),
+            (WorkKind::TaskAssigner, &self.assigners),
         ]
         .into_iter()
         .filter_map(|(kind, c)| c.as_ref().map(|c| (kind, c)))
@@ -108,7 +158,7 @@ impl Order {
             return format!("undo:{original}");
         }
         let to = |c: &Option<CategorySpec>| c.as_ref().map(|c| c.to.to_string()).unwrap_or_default();
-        let text = format!(
+        let mut text = format!(
             "from={};m={};t={};e={};ids={:?};grant={};note={:?};token={:?}",
             self.from_user_id,
             to(&self.matters),
@@ -119,6 +169,11 @@ impl Order {
             self.note,
             self.preview_token
         );
+        // Section 9's options only when used, so that a key sent before they existed still
+        // replays the same.
+        if self.assigners.is_some() || self.routing != Routing::default() {
+            text.push_str(&format!(";a={};routing={:?}", to(&self.assigners), self.routing));
+        }
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()))
     }

@@ -2,17 +2,19 @@
 //! considers, load the facts the rules need in a few set-based statements, and let `rules`
 //! decide each record. The result is a `Plan`; nothing here writes.
 
-use super::order::{CategorySpec, Order};
-use super::rules::{self, EventFacts, MatterFacts, Reason, TaskFacts, Verdict};
+use super::order::{Back, CategorySpec, Order};
+use super::rules::route::{MatterTraits, Receiver, Router};
+use super::rules::{self, EventFacts, MatterFacts, Reason, TaskFacts, Verdict, risk};
 use crate::db::{Params, json_rows};
 use crate::error::{AppError, AppResult};
 use crate::firm::access::{Permission, permissions};
-use crate::firm::work::personal_calendar;
+use crate::firm::work::personal_calendars;
+use crate::notify::Delivery;
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{MatterStatus, TaskStatus, WorkKind};
+use entity::{MatterStatus, RiskReason, TaskStatus, WorkKind};
 use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseBackend};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Bound on ids per `IN (…)` list, far below SQLite's and PostgreSQL's parameter limits.
 pub const CHUNK: usize = 5000;
@@ -21,9 +23,18 @@ pub const CHUNK: usize = 5000;
 pub struct PlannedItem {
     pub record_id: i64,
     pub matter_id: Option<i64>,
+    /// Who holds it, and must still when the update runs.
+    pub from: i64,
+    /// Who it goes to: its route's, its matter's or its category's target (an undo: whom it
+    /// came from). `None` when no one could take it.
+    pub to: Option<i64>,
     pub verdict: Verdict,
     /// Events: the source is among the attendees (the target takes that place).
     pub source_attends: bool,
+    /// Moves under the past-due sweep: reported as moved, with reason `PAST_DUE`.
+    pub past_due: bool,
+    /// Why it needs a second look before it moves (moving tasks and events only).
+    pub risk: Option<RiskReason>,
 }
 
 impl PlannedItem {
@@ -35,6 +46,19 @@ impl PlannedItem {
         match self.verdict {
             Verdict::Skip(r) => Some(r),
             _ => None,
+        }
+    }
+
+    fn skipped(record_id: i64, matter_id: Option<i64>, from: i64, reason: Reason) -> Self {
+        PlannedItem {
+            record_id,
+            matter_id,
+            from,
+            to: None,
+            verdict: Verdict::Skip(reason),
+            source_attends: false,
+            past_due: false,
+            risk: None,
         }
     }
 }
@@ -68,6 +92,8 @@ pub struct Plan {
     pub matters: Option<CategoryPlan>,
     pub tasks: Option<CategoryPlan>,
     pub events: Option<CategoryPlan>,
+    /// The assigner sweep's tasks.
+    pub assigners: Option<CategoryPlan>,
 }
 
 impl Plan {
@@ -81,13 +107,15 @@ impl Plan {
                 WorkKind::Matter => &self.matters,
                 WorkKind::Task => &self.tasks,
                 WorkKind::CalendarEvent => &self.events,
+                WorkKind::TaskAssigner => &self.assigners,
             };
             plan.as_ref().map(|p| (kind, spec, p))
         })
     }
 
-    /// A fingerprint of the plan of `order`: targets, and every record with its verdict.
-    /// Applying with a token that no longer matches is refused (`PREVIEW_STALE`).
+    /// A fingerprint of the plan of `order`: targets, and every record with its verdict, its
+    /// receiver and its risk. Applying with a token that no longer matches is refused
+    /// (`PREVIEW_STALE`).
     pub fn token(&self, order: &Order) -> String {
         let mut h = Sha256::new();
         h.update([u8::from(order.grant_access)]);
@@ -98,18 +126,57 @@ impl Plan {
             for i in &c.items {
                 h.update(i.record_id.to_le_bytes());
                 h.update([verdict_code(i.verdict), u8::from(i.source_attends)]);
+                // Routing and the sweeps: only when they decide something, so that a plan
+                // without them keeps the token it had before they existed.
+                if i.to.is_some_and(|to| to != spec.to) || i.past_due || i.risk.is_some() {
+                    h.update(i.to.unwrap_or(-1).to_le_bytes());
+                    h.update([u8::from(i.past_due), i.risk.map_or(0, |r| 1 + r as u8)]);
+                }
             }
             h.update(b"|");
         }
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
     }
+
+    /// The moving records at risk, by reason (section 9), in the order of `RiskReason`.
+    pub fn risks(&self) -> Vec<(RiskReason, Vec<(WorkKind, &PlannedItem)>)> {
+        let mut by: std::collections::BTreeMap<RiskReason, Vec<(WorkKind, &PlannedItem)>> = Default::default();
+        for (kind, plan) in [(WorkKind::Task, &self.tasks), (WorkKind::CalendarEvent, &self.events)] {
+            for item in plan.iter().flat_map(|p| p.moving()) {
+                if let Some(r) = item.risk {
+                    by.entry(r).or_default().push((kind, item));
+                }
+            }
+        }
+        by.into_iter().collect()
+    }
+
+    /// What each receiver would get, risks included (the digest's counts).
+    pub fn deliveries(&self) -> BTreeMap<i64, Delivery> {
+        let mut out: BTreeMap<i64, Delivery> = BTreeMap::new();
+        for (kind, plan) in [
+            (WorkKind::Matter, &self.matters),
+            (WorkKind::Task, &self.tasks),
+            (WorkKind::CalendarEvent, &self.events),
+            (WorkKind::TaskAssigner, &self.assigners),
+        ] {
+            for item in plan.iter().flat_map(|p| p.moving()) {
+                if let Some(to) = item.to {
+                    out.entry(to).or_default().count(kind, item.risk);
+                }
+            }
+        }
+        out
+    }
 }
 
-/// (id, responsible attorney, status)
-type MatterRow = (i64, Option<i64>, MatterStatus);
-/// (id, matter, assignee, status, due date)
-type TaskRow = (i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>);
+/// (id, responsible attorney, status, practice area, client)
+type MatterRow = (i64, Option<i64>, MatterStatus, Option<String>, String);
+/// (id, matter, assignee, status, due date, statute of limitations)
+type TaskRow = (i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>, bool);
+/// (id, matter, assigner, status)
+type AssignerRow = (i64, Option<i64>, Option<i64>, TaskStatus);
 
 /// A byte per verdict, for the fingerprint.
 fn verdict_code(v: Verdict) -> u8 {
@@ -129,18 +196,32 @@ impl Permissions {
         MatterFacts {
             status,
             private: permission.is_some_and(Permission::is_private),
-            target_has_access: permission.is_some_and(|p| p.admits(target)),
+            target_has_access: self.admits(matter_id, target),
         }
+    }
+
+    fn admits(&self, matter_id: i64, user: i64) -> bool {
+        self.0.get(&matter_id).is_some_and(|p| p.admits(user))
+    }
+}
+
+/// Whose a record must be, and (an undo) whom it goes back to.
+fn expected(c: &CategorySpec, record_id: i64) -> (i64, Option<Back>) {
+    match c.only.as_ref().and_then(|only| only.get(&record_id)) {
+        Some(back) => (back.holder, Some(*back)),
+        None => (c.from, None),
     }
 }
 
 /// Plan on `db`: for apply and undo, their transaction (the plan sees exactly what the writes
-/// will); for a preview, the pool (the loads then run side by side).
+/// will); for a preview, the pool (the loads run side by side).
 pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
     let clock = spec.clock;
+    let routing = &spec.routing;
+    let window = routing.risk_window_days;
     let started = std::time::Instant::now();
-    // The three categories load side by side: on a pool, on separate connections.
-    let (matter_rows, task_rows, event_rows) = tokio::try_join!(
+    // The categories load side by side: on a pool, on separate connections.
+    let (matter_rows, task_rows, event_rows, assigner_rows) = tokio::try_join!(
         async {
             match &spec.matters {
                 Some(c) => load_matters(db, spec, c).await,
@@ -159,74 +240,159 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                 None => Ok(Vec::new()),
             }
         },
+        async {
+            match &spec.assigners {
+                Some(c) => load_assigners(db, spec, c).await,
+                None => Ok(Vec::new()),
+            }
+        },
     )?;
     tracing::debug!(elapsed = ?started.elapsed(), "candidates loaded");
 
-    // Facts about every matter any candidate is linked to, in a few statements.
+    // Facts about every matter any candidate is linked to, in a few statements; and the pools'
+    // loads when a route balances them.
     let mut matter_ids: BTreeSet<i64> = matter_rows.iter().map(|m| m.0).collect();
     matter_ids.extend(task_rows.iter().filter_map(|t| t.1));
     matter_ids.extend(event_rows.iter().filter_map(|e| e.matter_id));
-    let (statuses, permissions) = tokio::try_join!(
+    let pools: Vec<i64> = routing
+        .routes
+        .iter()
+        .filter(|r| matches!(r.to, Receiver::Pool { .. }))
+        .flat_map(|r| r.receivers().iter().copied())
+        .collect();
+    let (statuses, permissions, loads) = tokio::try_join!(
         matter_statuses(db, spec.firm_id, &matter_ids),
-        permissions(db, spec.firm_id, &matter_ids)
+        permissions(db, spec.firm_id, &matter_ids),
+        async {
+            if pools.is_empty() || spec.matters.is_none() {
+                return Ok(Vec::new());
+            }
+            crate::firm::users::open_matters_of(db, spec.firm_id, &pools).await
+        }
     )?;
     let permissions = Permissions(permissions);
     tracing::debug!(elapsed = ?started.elapsed(), matters = matter_ids.len(), "matter facts loaded");
 
-    let matters = spec.matters.as_ref().map(|c| CategoryPlan {
-        items: matter_rows
-            .iter()
-            .map(|&(id, holder, status)| PlannedItem {
-                record_id: id,
-                matter_id: Some(id),
-                verdict: if holder != Some(c.from) {
-                    Verdict::Skip(Reason::Changed)
-                } else {
-                    rules::matter(&permissions.facts(id, status, c.to), spec.grant_access)
-                },
-                source_attends: false,
-            })
-            .collect(),
+    // Rule 1 and the routes: each matter's new responsible attorney.
+    let matters = spec.matters.as_ref().map(|c| {
+        let mut router = Router::new(&routing.routes, Some(c.to), loads.into_iter().collect());
+        CategoryPlan {
+            items: matter_rows
+                .iter()
+                .map(|(id, holder, status, area, client)| {
+                    let (id, status) = (*id, *status);
+                    let (from, back) = expected(c, id);
+                    if *holder != Some(from) {
+                        return PlannedItem::skipped(id, Some(id), from, Reason::Changed);
+                    }
+                    if let Some(reason) = rules::held_back(&permissions.facts(id, status, c.to)) {
+                        return PlannedItem::skipped(id, Some(id), from, reason);
+                    }
+                    let to = match back {
+                        Some(back) => Some(back.to),
+                        None => router.route(
+                            &MatterTraits {
+                                id,
+                                practice_area: area.as_deref(),
+                                client,
+                            },
+                            |user| permissions.admits(id, user),
+                            spec.grant_access,
+                        ),
+                    };
+                    let verdict = match to {
+                        Some(to) => rules::matter(&permissions.facts(id, status, to), spec.grant_access),
+                        None => Verdict::Skip(Reason::TargetNoAccess),
+                    };
+                    PlannedItem {
+                        to,
+                        verdict,
+                        ..PlannedItem::skipped(id, Some(id), from, Reason::Changed)
+                    }
+                })
+                .collect(),
+        }
     });
 
+    // Work follows its matter: where each moving matter goes (not for an undo, whose records
+    // each go back where they came from).
+    let matter_goes_to: HashMap<i64, i64> = match &matters {
+        Some(m) => m.moving().filter_map(|i| i.to.map(|to| (i.record_id, to))).collect(),
+        _ => HashMap::new(),
+    };
+    let receiver = |c: &CategorySpec, back: Option<Back>, matter: Option<i64>| -> i64 {
+        match back {
+            Some(back) => back.to,
+            None => matter
+                .filter(|_| c.follows_matter)
+                .and_then(|m| matter_goes_to.get(&m).copied())
+                .unwrap_or(c.to),
+        }
+    };
+    let facts_for =
+        |matter: Option<i64>, to: i64| matter.and_then(|m| statuses.get(&m).map(|s| permissions.facts(m, *s, to)));
+
+    // Rule 2, the past-due sweep, and their risks.
     let tasks = spec.tasks.as_ref().map(|c| CategoryPlan {
         items: task_rows
             .iter()
-            .map(|&(id, matter_id, assignee, status, due_date)| {
-                let facts = TaskFacts {
+            .map(|&(id, matter_id, assignee, status, due_date, statute_of_limitations)| {
+                let (from, back) = expected(c, id);
+                if assignee != from {
+                    return PlannedItem::skipped(id, matter_id, from, Reason::Changed);
+                }
+                let mut to = receiver(c, back, matter_id);
+                let mut facts = TaskFacts {
                     status,
                     due_date,
-                    matter: matter_id.and_then(|m| statuses.get(&m).map(|s| permissions.facts(m, *s, c.to))),
+                    statute_of_limitations,
+                    matter: facts_for(matter_id, to),
                 };
+                let mut verdict = if spec.returning || back.is_some_and(|b| b.past_due) {
+                    rules::returning_task(&facts, &clock)
+                } else {
+                    rules::task(&facts, &clock, spec.grant_access)
+                };
+                let mut past_due = false;
+                if verdict == Verdict::Skip(Reason::PastDue)
+                    && let Some(sweep_to) = routing.past_due_to
+                {
+                    to = sweep_to;
+                    facts.matter = facts_for(matter_id, to);
+                    verdict = rules::past_due_task(&facts, &clock, spec.grant_access);
+                    past_due = true;
+                }
+                let moves = matches!(verdict, Verdict::Move | Verdict::MoveGrantingAccess);
                 PlannedItem {
                     record_id: id,
                     matter_id,
-                    verdict: if assignee != c.from {
-                        Verdict::Skip(Reason::Changed)
-                    } else {
-                        if spec.returning {
-                            rules::returning_task(&facts, &clock)
-                        } else {
-                            rules::task(&facts, &clock, spec.grant_access)
-                        }
-                    },
+                    from,
+                    to: Some(to),
+                    verdict,
                     source_attends: false,
+                    past_due: past_due && moves,
+                    risk: if moves {
+                        risk::task(&facts, &clock, window)
+                    } else {
+                        None
+                    },
                 }
             })
             .collect(),
     });
 
+    // Rule 3 and its risks.
     let events = spec.events.as_ref().map(|c| CategoryPlan {
         items: event_rows
             .iter()
             .map(|e| {
+                let (from, back) = expected(c, e.id);
+                let to = receiver(c, back, e.matter_id);
                 let facts = EventFacts {
                     on_source_calendar: e.on_source_calendar,
                     start: e.start,
                     all_day: e.all_day,
-                    matter: e
-                        .matter_id
-                        .and_then(|m| statuses.get(&m).map(|s| permissions.facts(m, *s, c.to))),
+                    matter: facts_for(e.matter_id, to),
                 };
                 // For undo, an event that left the calendar it was moved to has changed; it is
                 // not an attendee-only event.
@@ -236,17 +402,49 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                     rules::event(&facts, &clock, spec.grant_access)
                 };
                 let swap = c.attendee_swap.as_ref().is_none_or(|only| only.contains(&e.id));
+                let moves = matches!(verdict, Verdict::Move | Verdict::MoveGrantingAccess);
                 PlannedItem {
                     record_id: e.id,
                     matter_id: e.matter_id,
+                    from,
+                    to: Some(to),
                     verdict,
                     source_attends: e.source_attends && swap,
+                    past_due: false,
+                    risk: if moves {
+                        risk::event(e.start, &clock, window)
+                    } else {
+                        None
+                    },
                 }
             })
             .collect(),
     });
 
-    Ok(Plan { matters, tasks, events })
+    // The assigner sweep.
+    let assigners = spec.assigners.as_ref().map(|c| CategoryPlan {
+        items: assigner_rows
+            .iter()
+            .map(|&(id, matter_id, assigner, status)| {
+                let (from, back) = expected(c, id);
+                if assigner != Some(from) {
+                    return PlannedItem::skipped(id, matter_id, from, Reason::Changed);
+                }
+                PlannedItem {
+                    to: Some(back.map_or(c.to, |b| b.to)),
+                    verdict: rules::assigner(status),
+                    ..PlannedItem::skipped(id, matter_id, from, Reason::Changed)
+                }
+            })
+            .collect(),
+    });
+
+    Ok(Plan {
+        matters,
+        tasks,
+        events,
+        assigners,
+    })
 }
 
 /// `AND <col> IN (restriction)` when the request names matters.
@@ -261,7 +459,7 @@ fn restriction(spec: &Order, backend: DatabaseBackend, params: &mut Params, col:
 fn scope(c: &CategorySpec, backend: DatabaseBackend, params: &mut Params, holder_col: &str, holder: i64) -> String {
     match &c.only {
         None => format!("{holder_col} = {}", params.add(holder)),
-        Some(ids) => format!("id IN (SELECT id FROM {} o)", params.ids(backend, ids)),
+        Some(only) => format!("id IN (SELECT id FROM {} o)", params.ids(backend, only.keys())),
     }
 }
 
@@ -269,48 +467,84 @@ fn parse_status<T: ActiveEnum<Value = String>>(text: &str) -> AppResult<T> {
     T::try_from_value(&text.to_string()).map_err(|_| AppError::internal(format!("unknown status {text}")))
 }
 
-/// (id, responsible attorney, status) of the matters considered.
+/// The matters considered, with what routing matches on.
 async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<MatterRow>> {
     let backend = db.get_database_backend();
     let mut p = Params::default();
     let firm = p.add(spec.firm_id);
     let scope = scope(c, backend, &mut p, "responsible_attorney_id", c.from);
     let restrict = restriction(spec, backend, &mut p, "id");
-    let rows: Vec<(i64, Option<i64>, String)> = json_rows(
+    type Row = (i64, Option<i64>, String, Option<String>, String);
+    let rows: Vec<Row> = json_rows(
         db,
-        "id, responsible_attorney_id, status",
+        "id, responsible_attorney_id, status, practice_area, client_name",
         &format!("matter WHERE firm_id = {firm} AND {scope}{restrict}"),
         p,
     )
     .await?;
     let mut out = rows
         .into_iter()
-        .map(|(id, holder, status)| Ok((id, holder, parse_status::<MatterStatus>(&status)?)))
+        .map(|(id, holder, status, area, client)| {
+            Ok((id, holder, parse_status::<MatterStatus>(&status)?, area, client))
+        })
         .collect::<AppResult<Vec<_>>>()?;
     out.sort_unstable_by_key(|r| r.0);
     Ok(out)
 }
 
-/// (id, matter, assignee, status, due date) of the tasks considered.
+/// The tasks considered.
 async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<TaskRow>> {
     let backend = db.get_database_backend();
     let mut p = Params::default();
     let firm = p.add(spec.firm_id);
     let scope = scope(c, backend, &mut p, "assignee_id", c.from);
     let restrict = restriction(spec, backend, &mut p, "matter_id");
-    type Row = (i64, Option<i64>, i64, String, Option<NaiveDate>);
+    type Row = (i64, Option<i64>, i64, String, Option<NaiveDate>, i64);
     let rows: Vec<Row> = json_rows(
         db,
-        "id, matter_id, assignee_id, status, due_date",
+        "id, matter_id, assignee_id, status, due_date, CASE WHEN statute_of_limitations THEN 1 ELSE 0 END",
         &format!("task WHERE firm_id = {firm} AND {scope}{restrict}"),
         p,
     )
     .await?;
     let mut out = rows
         .into_iter()
-        .map(|(id, matter, assignee, status, due)| {
-            Ok((id, matter, assignee, parse_status::<TaskStatus>(&status)?, due))
+        .map(|(id, matter, assignee, status, due, sol)| {
+            Ok((
+                id,
+                matter,
+                assignee,
+                parse_status::<TaskStatus>(&status)?,
+                due,
+                sol != 0,
+            ))
         })
+        .collect::<AppResult<Vec<_>>>()?;
+    out.sort_unstable_by_key(|r| r.0);
+    Ok(out)
+}
+
+/// The assigner sweep's tasks: not complete, assigned by the source, anywhere in the firm (an
+/// undo: exactly the tasks it changed).
+async fn load_assigners<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<AssignerRow>> {
+    let backend = db.get_database_backend();
+    let mut p = Params::default();
+    let firm = p.add(spec.firm_id);
+    let scope = match &c.only {
+        None => format!("assigner_id = {} AND status <> 'COMPLETE'", p.add(c.from)),
+        Some(only) => format!("id IN (SELECT id FROM {} o)", p.ids(backend, only.keys())),
+    };
+    let restrict = restriction(spec, backend, &mut p, "matter_id");
+    let rows: Vec<(i64, Option<i64>, Option<i64>, String)> = json_rows(
+        db,
+        "id, matter_id, assigner_id, status",
+        &format!("task WHERE firm_id = {firm} AND {scope}{restrict}"),
+        p,
+    )
+    .await?;
+    let mut out = rows
+        .into_iter()
+        .map(|(id, matter, assigner, status)| Ok((id, matter, assigner, parse_status::<TaskStatus>(&status)?)))
         .collect::<AppResult<Vec<_>>>()?;
     out.sort_unstable_by_key(|r| r.0);
     Ok(out)
@@ -326,9 +560,15 @@ struct EventRow {
 }
 
 /// Events on the source's personal calendar, events elsewhere that the source attends
-/// (reported as ATTENDEE_ONLY), and whether the source attends each.
+/// (reported as ATTENDEE_ONLY), and whether the source attends each. An undo: exactly the
+/// events it moved, each measured against the calendar of whoever it was moved to.
 async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<EventRow>> {
-    let own_calendar = personal_calendar(db, spec.firm_id, c.from).await?.unwrap_or(-1);
+    let holders: BTreeSet<i64> = match &c.only {
+        None => BTreeSet::from([c.from]),
+        Some(only) => only.values().map(|b| b.holder).collect(),
+    };
+    let calendars = personal_calendars(db, spec.firm_id, holders.iter().copied()).await?;
+    let calendar_of = |user: i64| calendars.get(&user).copied().unwrap_or(-1);
     let backend = db.get_database_backend();
     let mut p = Params::default();
     let firm = p.add(spec.firm_id);
@@ -336,9 +576,9 @@ async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec)
     let scope = match &c.only {
         None => format!(
             "(calendar_id = {} OR id IN (SELECT event_id FROM event_attendee WHERE firm_id = {firm} AND user_id = {source}))",
-            p.add(own_calendar)
+            p.add(calendar_of(c.from))
         ),
-        Some(ids) => format!("id IN (SELECT id FROM {} o)", p.ids(backend, ids)),
+        Some(only) => format!("id IN (SELECT id FROM {} o)", p.ids(backend, only.keys())),
     };
     let restrict = restriction(spec, backend, &mut p, "matter_id");
     type Row = (i64, Option<i64>, i64, String, i64, i64);
@@ -353,6 +593,28 @@ async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec)
         p,
     )
     .await?;
+    // An undo's events each have their own holder: who attends what, for those holders.
+    let attending: BTreeSet<(i64, i64)> = match &c.only {
+        Some(only) if holders.len() > 1 => {
+            let mut p = Params::default();
+            let firm = p.add(spec.firm_id);
+            let events = p.ids(backend, only.keys());
+            let users = p.ids(backend, &holders);
+            json_rows::<(i64, i64), _>(
+                db,
+                "event_id, user_id",
+                &format!(
+                    "event_attendee WHERE firm_id = {firm} AND event_id IN (SELECT id FROM {events} e)
+                     AND user_id IN (SELECT id FROM {users} u)"
+                ),
+                p,
+            )
+            .await?
+            .into_iter()
+            .collect()
+        }
+        _ => BTreeSet::new(),
+    };
     let mut out = rows
         .into_iter()
         .map(|(id, matter_id, calendar_id, start, all_day, attends)| {
@@ -360,13 +622,19 @@ async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec)
                 .or_else(|_| DateTime::parse_from_str(&start, "%Y-%m-%d %H:%M:%S%.f%:z"))
                 .map_err(|e| AppError::internal(format!("event start {start}: {e}")))?
                 .with_timezone(&Utc);
+            let (holder, _) = expected(c, id);
+            let source_attends = if holders.len() > 1 {
+                attending.contains(&(id, holder))
+            } else {
+                attends != 0
+            };
             Ok(EventRow {
                 id,
                 matter_id,
                 start,
                 all_day: all_day != 0,
-                on_source_calendar: calendar_id == own_calendar,
-                source_attends: attends != 0,
+                on_source_calendar: calendar_id == calendar_of(holder),
+                source_attends,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;

@@ -2,7 +2,7 @@
 //! previous holder (even a deactivated one), planned by the one selection path with the
 //! categories reversed; the rest is reported. The undo is a reassignment of its own.
 
-use super::order::{CategorySpec, Order};
+use super::order::{Back, CategorySpec, Order, Routing};
 use super::{Applied, Outcome, committed, history, refuse, retrying, write};
 use crate::auth::Viewer;
 use crate::db::begin_write;
@@ -10,16 +10,17 @@ use crate::error::AppResult;
 use crate::notify::Live;
 use chrono::{DateTime, Utc};
 use entity::{
-    ItemOutcome, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment, reassignment_grant,
-    reassignment_item,
+    ExclusionReason, ItemOutcome, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment,
+    reassignment_grant, reassignment_item,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
 };
 
-/// What a reassignment moved: (kind, record, previous holder, new holder, attendee replaced).
-type Moved = (WorkKind, i64, i64, Option<i64>, bool);
+/// What a reassignment moved: (kind, record, previous holder, new holder, attendee replaced,
+/// reason: `PAST_DUE` for the past-due sweep).
+type Moved = (WorkKind, i64, i64, Option<i64>, bool, Option<ExclusionReason>);
 
 async fn moved_by<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult<Vec<Moved>> {
     Ok(reassignment_item::Entity::find()
@@ -30,6 +31,7 @@ async fn moved_by<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult
             reassignment_item::Column::PreviousHolderId,
             reassignment_item::Column::NewHolderId,
             reassignment_item::Column::AttendeeReplaced,
+            reassignment_item::Column::Reason,
         ])
         .filter(reassignment_item::Column::ReassignmentId.eq(reassignment_id))
         .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
@@ -38,16 +40,25 @@ async fn moved_by<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult
         .await?)
 }
 
-/// A category goes back from the holder it was moved to, to the original source, for exactly
-/// the records moved.
+/// A category goes back, for exactly the records moved: each from whoever it was moved to, to
+/// whoever held it before.
 fn going_back(moved: &[Moved], kind: WorkKind) -> Option<CategorySpec> {
     let items: Vec<&Moved> = moved.iter().filter(|(k, ..)| *k == kind).collect();
-    let &&(_, _, previous_holder, new_holder, _) = items.first()?;
+    let &&(_, _, previous_holder, new_holder, ..) = items.first()?;
     Some(CategorySpec {
         from: new_holder.expect("a moved item has a new holder"),
         to: previous_holder,
-        only: Some(items.iter().map(|(_, record, ..)| *record).collect()),
+        only: Some(
+            items
+                .iter()
+                .filter_map(|&&(_, record, to, holder, _, reason)| {
+                    let past_due = reason == Some(ExclusionReason::PastDue);
+                    holder.map(|holder| (record, Back { holder, to, past_due }))
+                })
+                .collect(),
+        ),
         attendee_swap: Some(items.iter().filter(|i| i.4).map(|(_, record, ..)| *record).collect()),
+        follows_matter: false,
     })
 }
 
@@ -132,12 +143,13 @@ async fn undo_once(
 pub async fn reversal<C: ConnectionTrait>(db: &C, original: &reassignment::Model, order: Order) -> AppResult<Order> {
     let moved = moved_by(db, original.id).await?;
     let category = |kind: WorkKind| going_back(&moved, kind);
-    let (matters, tasks, events) = (
+    let (matters, tasks, events, assigners) = (
         category(WorkKind::Matter),
         category(WorkKind::Task),
         category(WorkKind::CalendarEvent),
+        category(WorkKind::TaskAssigner),
     );
-    let holder = [&matters, &tasks, &events]
+    let holder = [&matters, &tasks, &events, &assigners]
         .into_iter()
         .find_map(|c| c.as_ref().map(|c| c.from))
         .unwrap_or(original.from_user_id);
@@ -146,6 +158,13 @@ pub async fn reversal<C: ConnectionTrait>(db: &C, original: &reassignment::Model
         matters,
         tasks,
         events,
+        assigners,
+        // Each record goes back where it came from: no routes, no sweeps; and putting work back
+        // as it was is not a new risk to acknowledge.
+        routing: Routing {
+            acknowledge_risks: true,
+            ..Routing::default()
+        },
         ..order
     })
 }

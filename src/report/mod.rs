@@ -29,6 +29,8 @@ pub struct Header {
     pub time_zone: String,
     pub grant_matter_access: bool,
     pub note: Option<String>,
+    /// Routes, sweeps and risk options, as run (JSON), when any were used.
+    pub routing: Option<serde_json::Value>,
     pub status: String,
     pub undo_of: Option<String>,
     pub matters_reassigned: i64,
@@ -56,10 +58,12 @@ pub struct Row {
     pub outcome: String,
     pub reason: Option<String>,
     pub attendee_replaced: bool,
+    /// Why it needed a second look when it moved (SPEC.md section 9), if it did.
+    pub risk: Option<String>,
 }
 
 impl Row {
-    pub const COLUMNS: [&'static str; 15] = [
+    pub const COLUMNS: [&'static str; 16] = [
         "kind",
         "record_id",
         "key",
@@ -75,9 +79,10 @@ impl Row {
         "outcome",
         "reason",
         "attendee_replaced",
+        "risk",
     ];
 
-    pub fn cells(&self) -> [String; 15] {
+    pub fn cells(&self) -> [String; 16] {
         let opt = |s: &Option<String>| s.clone().unwrap_or_default();
         let time = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
         [
@@ -96,6 +101,7 @@ impl Row {
             self.outcome.clone(),
             opt(&self.reason),
             self.attendee_replaced.to_string(),
+            opt(&self.risk),
         ]
     }
 }
@@ -140,6 +146,7 @@ impl Report {
             time_zone: b.time_zone.clone(),
             grant_matter_access: b.grant_matter_access,
             note: b.note.clone(),
+            routing: b.routing.as_deref().and_then(|r| serde_json::from_str(r).ok()),
             status: b.status.to_value(),
             undo_of: b.undo_of_id.map(|id| ids::encode(Kind::Reassignment, id)),
             matters_reassigned: b.matters_reassigned,
@@ -180,7 +187,7 @@ impl Report {
             .map(|m| (m.id, m))
             .collect();
         let tasks: HashMap<i64, task::Model> = task::Entity::find()
-            .filter(task::Column::Id.is_in(of(WorkKind::Task)))
+            .filter(task::Column::Id.is_in(of(WorkKind::Task).into_iter().chain(of(WorkKind::TaskAssigner))))
             .all(db)
             .await?
             .into_iter()
@@ -202,6 +209,7 @@ impl Report {
                     WorkKind::Matter => ("MATTER", Kind::Matter),
                     WorkKind::Task => ("TASK", Kind::Task),
                     WorkKind::CalendarEvent => ("CALENDAR_EVENT", Kind::CalendarEvent),
+                    WorkKind::TaskAssigner => ("TASK_ASSIGNER", Kind::Task),
                 };
                 let mut row = Row {
                     kind,
@@ -219,6 +227,7 @@ impl Report {
                     outcome: i.outcome.to_value(),
                     reason: i.reason.map(|r| r.to_value()),
                     attendee_replaced: i.attendee_replaced,
+                    risk: i.risk.map(|r| r.to_value()),
                 };
                 match i.kind {
                     WorkKind::Matter => {
@@ -227,7 +236,7 @@ impl Report {
                             row.title = m.display_number.clone();
                         }
                     }
-                    WorkKind::Task => {
+                    WorkKind::Task | WorkKind::TaskAssigner => {
                         if let Some(t) = tasks.get(&i.record_id) {
                             row.key = Some(t.key.clone());
                             row.title = t.name.clone();

@@ -121,14 +121,14 @@ async fn exactly_the_firms_administrators(backend: Backend) {
         .data(
             &admin,
             apply,
-            json!({ "i": { "fromUserId": lee, "toUserId": bob_id, "tasks": { "include": false },
+            json!({ "i": { "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob_id, "tasks": { "include": false },
                                           "calendarEvents": { "include": false } } }),
         )
         .await["reassignWork"]["reassignment"]["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let input = json!({ "fromUserId": lee, "toUserId": bob_id });
+    let input = json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob_id });
     let next_week = (chrono::Utc::now() + chrono::Duration::days(7))
         .date_naive()
         .to_string();
@@ -142,7 +142,7 @@ async fn exactly_the_firms_administrators(backend: Backend) {
         .data(
             &admin,
             plan_q,
-            json!({ "i": { "work": { "fromUserId": carol, "toUserId": dan }, "startsOn": next_week } }),
+            json!({ "i": { "work": { "fromUserId": carol, "acknowledgeRisks": true, "toUserId": dan }, "startsOn": next_week } }),
         )
         .await["planHandover"]["plannedHandover"]["id"]
         .clone();

@@ -80,7 +80,7 @@ async fn reassign_lee_to_bob(app: &TestApp) {
         .data(
             &admin,
             q,
-            json!({ "i": { "fromUserId": lee, "toUserId": bob, "note": "Lee has left" } }),
+            json!({ "i": { "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob, "note": "Lee has left" } }),
         )
         .await;
     assert_eq!(data["reassignWork"]["userErrors"], json!([]));

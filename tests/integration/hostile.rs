@@ -529,7 +529,7 @@ async fn refusals_outside_execution_carry_a_code() {
         .gql(
             &token,
             q,
-            json!({ "i": { "fromUserId": lee, "toUserId": bob, "matterIds": ids } }),
+            json!({ "i": { "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob, "matterIds": ids } }),
         )
         .await;
     let errors = body["errors"].as_array().unwrap();

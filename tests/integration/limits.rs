@@ -17,7 +17,7 @@ async fn reassignments_per_minute_are_capped() {
         app.user_id(&admin, "bob@demo.test").await,
     );
     let q = "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code message } reassignment { id } } }";
-    let input = json!({ "i": { "fromUserId": lee, "toUserId": bob } });
+    let input = json!({ "i": { "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob } });
     for _ in 0..2 {
         let data = app.data(&admin, q, input.clone()).await;
         assert_eq!(data["reassignWork"]["userErrors"], json!([]));

@@ -73,7 +73,7 @@ async fn each_new_assignee_is_told_once(backend: Backend) {
         app.user_id(&admin, "carol@demo.test").await,
     );
     // Matters to Bob, tasks to Carol, events to Alice herself (no notification for her own).
-    let input = json!({ "fromUserId": lee, "toUserId": bob, "tasks": { "toUserId": carol },
+    let input = json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob, "tasks": { "toUserId": carol },
                         "calendarEvents": { "toUserId": app.user_id(&admin, "alice@demo.test").await },
                         "note": "Lee has left" });
     let r = app.reassign(&admin, &input, APPLIED).await["reassignment"].take();
@@ -150,7 +150,7 @@ async fn live_delivery_reaches_only_the_assignee(backend: Backend) {
     let r = app
         .reassign(
             &admin,
-            &json!({ "fromUserId": lee, "toUserId": bob, "note": "welcome" }),
+            &json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob, "note": "welcome" }),
             APPLIED,
         )
         .await;
@@ -218,7 +218,11 @@ async fn a_subscriber_on_another_instance_is_told() {
     let mut bob_on_b = subscribe_at(&other, &app.token("bob@demo.test").await).await;
     let mut bob_on_a = subscribe(&app, &app.token("bob@demo.test").await).await;
     let r = app
-        .reassign(&admin, &json!({ "fromUserId": lee, "toUserId": bob }), APPLIED)
+        .reassign(
+            &admin,
+            &json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob }),
+            APPLIED,
+        )
         .await;
     for socket in [&mut bob_on_b, &mut bob_on_a] {
         let msg = next_json(socket, Duration::from_secs(5))
@@ -256,7 +260,7 @@ async fn a_heads_up_reaches_another_instance_once() {
     let mut bob_on_b = subscribe_at(&other, &app.token("bob@demo.test").await).await;
     let starts = chrono::Utc::now() + chrono::Duration::days(3);
     let plan = |note: &str| {
-        json!({ "i": { "work": { "fromUserId": carol, "toUserId": bob, "note": note },
+        json!({ "i": { "work": { "fromUserId": carol, "acknowledgeRisks": true, "toUserId": bob, "note": note },
                        "startsAt": starts.to_rfc3339(),
                        "returnsAt": (starts + chrono::Duration::days(7)).to_rfc3339() } })
     };
@@ -275,8 +279,7 @@ async fn a_heads_up_reaches_another_instance_once() {
     );
     // Another plan, with a heads-up for Carol, wakes the instances again.
     let dan = app.user_id(&admin, "dan@demo.test").await;
-    let other_plan =
-        json!({ "i": { "work": { "fromUserId": dan, "toUserId": carol }, "startsAt": starts.to_rfc3339() } });
+    let other_plan = json!({ "i": { "work": { "fromUserId": dan, "acknowledgeRisks": true, "toUserId": carol }, "startsAt": starts.to_rfc3339() } });
     app.data(&admin, q, other_plan).await;
     assert!(
         next_json(&mut bob_on_b, Duration::from_millis(700)).await.is_none(),

@@ -39,7 +39,11 @@ async fn metrics_move_with_the_work() {
     );
     let q = "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { reassignment { tasks { reassigned } } } }";
     let data = app
-        .data(&admin, q, json!({ "i": { "fromUserId": lee, "toUserId": bob } }))
+        .data(
+            &admin,
+            q,
+            json!({ "i": { "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob } }),
+        )
         .await;
     let tasks = data["reassignWork"]["reassignment"]["tasks"]["reassigned"]
         .as_f64()

@@ -65,6 +65,7 @@ impl Firm {
     async fn pat_to(&self, target: &str) -> Request {
         Request {
             from_user_id: Some(Ok(self.user("pat").await.id)),
+            acknowledge_risks: true,
             to_user_id: Some(Ok(self.user(target).await.id)),
             ..Default::default()
         }
@@ -118,7 +119,7 @@ impl Firm {
                         .await
                         .key
                 }
-                entity::WorkKind::Task => {
+                entity::WorkKind::Task | entity::WorkKind::TaskAssigner => {
                     one::<task::Entity>(&self.db, task::Column::Id.eq(i.record_id))
                         .await
                         .key
@@ -463,6 +464,7 @@ async fn planning_refuses_overlaps_and_impossible_dates(backend: Backend) {
     assert_eq!(next.status, Status::Scheduled);
     let other = Request {
         from_user_id: Some(Ok(firm.user("cat").await.id)),
+        acknowledge_risks: true,
         to_user_id: Some(Ok(firm.user("bob").await.id)),
         matters: CategoryChoice::default(),
         ..Default::default()
@@ -544,7 +546,8 @@ async fn planned_handovers_through_the_api(backend: Backend) {
     let carol = app.user_id(&admin, "carol@demo.test").await;
     let bob = app.user_id(&admin, "bob@demo.test").await;
     let starts = Utc::now() + chrono::Duration::days(2);
-    let work = serde_json::json!({ "fromUserId": carol, "toUserId": bob, "note": "parental leave" });
+    let work =
+        serde_json::json!({ "fromUserId": carol, "acknowledgeRisks": true, "toUserId": bob, "note": "parental leave" });
     // Bob is in the app: the heads-up reaches him live.
     let mut socket = connect(&app).await;
     init(&mut socket, &app.token("bob@demo.test").await).await;

@@ -33,7 +33,8 @@ async fn preview_then_apply_moves_the_same_records(backend: Backend) {
     let admin = app.token("alice@demo.test").await;
     let lee = app.user_id(&admin, "lee@demo.test").await;
     let bob = app.user_id(&admin, "bob@demo.test").await;
-    let input = json!({ "fromUserId": lee, "toUserId": bob, "note": "Lee has left the firm" });
+    let input =
+        json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob, "note": "Lee has left the firm" });
     let preview = app.preview(&admin, &input, PREVIEWED).await;
     assert_eq!(preview["timeZone"], "America/New_York");
     assert_eq!(preview["matters"]["toUser"]["name"], "Bob Barrister");
@@ -138,7 +139,7 @@ async fn only_the_firms_administrators_may_reassign(backend: Backend) {
     let admin = app.token("alice@demo.test").await;
     let lee = app.user_id(&admin, "lee@demo.test").await;
     let bob_id = app.user_id(&admin, "bob@demo.test").await;
-    let input = json!({ "fromUserId": lee, "toUserId": bob_id });
+    let input = json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob_id });
     let batch = app.reassign(&admin, &input, "id").await["reassignment"]["id"].take();
     let before = snapshot(&app.db).await;
 
@@ -173,7 +174,11 @@ async fn only_the_firms_administrators_may_reassign(backend: Backend) {
         .await["users"]["nodes"][0]["id"]
         .clone();
     let (_, body) = app
-        .gql(&olga, PREVIEW, json!({ "i": { "fromUserId": lee, "toUserId": oscar } }))
+        .gql(
+            &olga,
+            PREVIEW,
+            json!({ "i": { "fromUserId": lee, "acknowledgeRisks": true, "toUserId": oscar } }),
+        )
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     assert_eq!(body["errors"][0]["extensions"]["userErrors"][0]["code"], "NOT_FOUND");
@@ -182,7 +187,11 @@ async fn only_the_firms_administrators_may_reassign(backend: Backend) {
         json!(["input", "fromUserId"])
     );
     let refused = app
-        .reassign(&olga, &json!({ "fromUserId": lee, "toUserId": oscar }), "id")
+        .reassign(
+            &olga,
+            &json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": oscar }),
+            "id",
+        )
         .await;
     assert_eq!(user_error_codes(&refused)[0], "NOT_FOUND");
     let (_, body) = app
@@ -210,7 +219,7 @@ async fn mutation_input_errors_come_back_as_user_errors(backend: Backend) {
     let data = app
         .reassign(
             &admin,
-            &json!({ "fromUserId": lee, "toUserId": erin, "tasks": { "toUserId": "nonsense" } }),
+            &json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": erin, "tasks": { "toUserId": "nonsense" } }),
             "id",
         )
         .await;
@@ -227,7 +236,7 @@ async fn mutation_input_errors_come_back_as_user_errors(backend: Backend) {
     let data = app
         .reassign(
             &admin,
-            &json!({ "fromUserId": lee, "toUserId": bob, "previewToken": "stale" }),
+            &json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob, "previewToken": "stale" }),
             "id",
         )
         .await;

@@ -116,6 +116,7 @@ impl Firm {
     pub async fn sam_to_tia(&self) -> Request {
         Request {
             from_user_id: Some(Ok(self.user("sam").await)),
+            acknowledge_risks: true,
             to_user_id: Some(Ok(self.user("tia").await)),
             ..Default::default()
         }
@@ -395,6 +396,7 @@ async fn per_category_targets_and_left_out_categories(backend: Backend) {
     let (tia, nina, sam) = (firm.user("tia").await, firm.user("nina").await, firm.user("sam").await);
     let request = Request {
         from_user_id: Some(Ok(sam)),
+        acknowledge_risks: true,
         to_user_id: Some(Ok(tia)),
         // A non-attorney may take tasks, never matters.
         tasks: CategoryChoice {
@@ -479,6 +481,7 @@ async fn invalid_input_is_refused_and_changes_nothing(backend: Backend) {
     };
     let base = Request {
         from_user_id: Some(Ok(sam)),
+        acknowledge_risks: true,
         ..Default::default()
     };
     let tia = firm.user("tia").await;
@@ -497,6 +500,7 @@ async fn invalid_input_is_refused_and_changes_nothing(backend: Backend) {
             "the target is the source, in every category",
             Request {
                 from_user_id: Some(Ok(tia)),
+                acknowledge_risks: true,
                 to_user_id: Some(Ok(tia)),
                 ..Default::default()
             },
@@ -540,6 +544,7 @@ async fn invalid_input_is_refused_and_changes_nothing(backend: Backend) {
             "a source in another firm",
             Request {
                 from_user_id: Some(Ok(oscar)),
+                acknowledge_risks: true,
                 to_user_id: Some(Ok(nina)),
                 ..Default::default()
             },

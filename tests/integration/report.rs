@@ -67,7 +67,7 @@ async fn the_report_lists_every_record_considered(backend: Backend) {
     let data = app
         .reassign(
             &admin,
-            &json!({ "fromUserId": lee, "toUserId": bob, "note": "=1+1, \"quoted\"" }),
+            &json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob, "note": "=1+1, \"quoted\"" }),
             APPLIED,
         )
         .await;
@@ -168,7 +168,11 @@ async fn only_the_firms_administrators_may_download(backend: Backend) {
     let lee = app.user_id(&admin, "lee@demo.test").await;
     let bob_id = app.user_id(&admin, "bob@demo.test").await;
     let data = app
-        .reassign(&admin, &json!({ "fromUserId": lee, "toUserId": bob_id }), APPLIED)
+        .reassign(
+            &admin,
+            &json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob_id }),
+            APPLIED,
+        )
         .await;
     let url = data["reassignment"]["reportUrl"].as_str().unwrap().to_string();
 

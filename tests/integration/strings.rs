@@ -105,7 +105,7 @@ async fn nul_is_refused_alike_by_preview_and_apply(backend: Backend) {
     let apply =
         "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { reassignment { id } userErrors { code } } }";
     for field in ["note", "idempotencyKey", "previewToken"] {
-        let mut input = json!({ "fromUserId": lee, "toUserId": bob });
+        let mut input = json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob });
         input[field] = json!("before\u{0}after");
         for q in [preview, apply] {
             let (_, body) = app.gql(&admin, q, json!({ "i": input })).await;

@@ -40,6 +40,32 @@ pub enum WorkKind {
     Matter,
     Task,
     CalendarEvent,
+    /// A task whose assigner changed (the assigner sweep); its assignee did not.
+    TaskAssigner,
+}
+
+/// Why a moving record needs a second look (SPEC.md section 9). A record is listed once,
+/// under the first reason that applies, in this order.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::RiskReason")]
+pub enum RiskReason {
+    /// A task flagged as a statute-of-limitations deadline.
+    StatuteOfLimitations,
+    /// A task due within the risk window (past-due tasks moved by the sweep too).
+    DueSoon,
+    /// An event starting within the risk window.
+    StartsSoon,
+}
+
+/// How a pool shares out the matters a route gives it.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::reassign::rules::route::Strategy")]
+pub enum PoolStrategy {
+    /// Each matter to the member with the fewest open matters, counting this plan's (ties:
+    /// the lowest ID).
+    LeastLoaded,
+    /// The pool in its given order, cycling.
+    RoundRobin,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

@@ -11,7 +11,7 @@ mod work;
 
 pub use enums::{
     CalendarKind, ExclusionReason, ItemOutcome, Licence, MatterStatus, NotificationKind, PlannedHandoverStatus,
-    ReassignmentStatus, TaskStatus, WorkKind,
+    PoolStrategy, ReassignmentStatus, RiskReason, TaskStatus, WorkKind,
 };
 pub use matter::{Group, Matter, MatterConnection, MatterPermission, prime_page as prime_matter_page};
 pub use notification::{NotificationConnection, WorkAssignedNotification};

@@ -11,7 +11,7 @@ use entity::{reassignment, reassignment_item};
 use std::sync::Arc;
 
 /// One category of work in a reassignment.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Clone)]
 pub struct CategoryInput {
     /// Leave the category out with `false`.
     #[graphql(default = true)]
@@ -42,11 +42,51 @@ pub struct ReassignWorkInput {
     pub idempotency_key: Option<String>,
     /// From `reassignmentPreview`: refuse (PREVIEW_STALE) if the plan is no longer the same.
     pub preview_token: Option<String>,
+    /// Ordered; the first route whose condition matches a matter decides its new responsible
+    /// attorney. Matters no route takes go to the matters' target.
+    pub routes: Option<Vec<RouteInput>>,
+    /// Tasks and events go to whoever receives their matter in this reassignment; other tasks
+    /// and events go to their category's target.
+    #[graphql(default = true)]
+    pub follow_matter: bool,
+    /// Required when the plan has risks (see `ReassignmentPreview.risks`); otherwise the
+    /// reassignment is refused with RISK_NOT_ACKNOWLEDGED and nothing changes.
+    #[graphql(default = false)]
+    pub acknowledge_risks: bool,
+    /// Tasks due, and events starting, from today through today + this many days (firm time
+    /// zone) are risks.
+    #[graphql(default = 7)]
+    pub risk_window_days: i32,
+    /// Opt-in: past-due tasks (which would stay behind as PAST_DUE) go to this user instead,
+    /// e.g. a supervisor.
+    pub past_due_tasks: Option<CategoryInput>,
+    /// Opt-in: open tasks the source assigned, anywhere in the firm, get this user as assigner.
+    pub assigner: Option<CategoryInput>,
+}
+
+/// Which matters a route takes: every criterion given must match (none given: every matter).
+/// Practice areas and clients are compared case-insensitively.
+#[derive(InputObject, Default)]
+pub struct RouteCondition {
+    pub practice_areas: Option<Vec<String>>,
+    pub clients: Option<Vec<String>>,
+    pub matter_ids: Option<Vec<ID>>,
+}
+
+/// Matters that match `when` go to `toUserId`, or are shared out across `pool` (exactly one).
+#[derive(InputObject)]
+pub struct RouteInput {
+    pub when: RouteCondition,
+    pub to_user_id: Option<ID>,
+    pub pool: Option<Vec<ID>>,
+    #[graphql(default_with = "super::PoolStrategy::LeastLoaded")]
+    pub strategy: super::PoolStrategy,
 }
 
 impl ReassignWorkInput {
     pub fn to_request(&self) -> reassign::Request {
         let user = |id: &ID| ids::decode(Kind::User, id).map_err(|_| ());
+        let matter = |id: &ID| ids::decode(Kind::Matter, id).map_err(|_| ());
         let category = |c: &Option<CategoryInput>| match c {
             None => reassign::CategoryChoice::default(),
             Some(c) => reassign::CategoryChoice {
@@ -60,15 +100,29 @@ impl ReassignWorkInput {
             matters: category(&self.matters),
             tasks: category(&self.tasks),
             calendar_events: category(&self.calendar_events),
-            matter_ids: self.matter_ids.as_ref().map(|list| {
-                list.iter()
-                    .map(|id| ids::decode(Kind::Matter, id).map_err(|_| ()))
-                    .collect()
-            }),
+            matter_ids: self.matter_ids.as_ref().map(|list| list.iter().map(matter).collect()),
             grant_matter_access: self.grant_matter_access,
             note: self.note.clone(),
             idempotency_key: self.idempotency_key.clone(),
             preview_token: self.preview_token.clone(),
+            routes: self
+                .routes
+                .iter()
+                .flatten()
+                .map(|r| reassign::RouteRequest {
+                    practice_areas: r.when.practice_areas.clone(),
+                    clients: r.when.clients.clone(),
+                    matter_ids: r.when.matter_ids.as_ref().map(|list| list.iter().map(matter).collect()),
+                    to_user_id: r.to_user_id.as_ref().map(user),
+                    pool: r.pool.as_ref().map(|list| list.iter().map(user).collect()),
+                    strategy: r.strategy.into(),
+                })
+                .collect(),
+            follow_matter: Some(self.follow_matter),
+            acknowledge_risks: self.acknowledge_risks,
+            risk_window_days: Some(i64::from(self.risk_window_days)),
+            past_due_tasks: self.past_due_tasks.as_ref().map(|c| category(&Some(c.clone()))),
+            assigner: self.assigner.as_ref().map(|c| category(&Some(c.clone()))),
         }
     }
 }
@@ -139,7 +193,7 @@ impl WorkItem {
     async fn id(&self) -> ID {
         let kind = match self.kind {
             entity::WorkKind::Matter => Kind::Matter,
-            entity::WorkKind::Task => Kind::Task,
+            entity::WorkKind::Task | entity::WorkKind::TaskAssigner => Kind::Task,
             entity::WorkKind::CalendarEvent => Kind::CalendarEvent,
         };
         ID(ids::encode(kind, self.record_id))
@@ -178,7 +232,7 @@ impl WorkItem {
                 .await
                 .map_err(load_failed)?
                 .map(|m| (m.key, format!("{} {}", m.display_number, m.description))),
-            entity::WorkKind::Task => l
+            entity::WorkKind::Task | entity::WorkKind::TaskAssigner => l
                 .tasks
                 .load_one(self.record_id)
                 .await

@@ -11,6 +11,12 @@
 //! What never moves, with its reason: closed matters, no matter, private matters, past due,
 //! completed, past events, events where the source only attends, and work on a matter the
 //! target may not see (unless access is granted).
+//!
+//! Section 9 adds who receives what when a handover is split ([`route`]), which moving records
+//! need a second look ([`risk`]), and the opt-in sweeps (past-due tasks, a task's assigner).
+
+pub mod risk;
+pub mod route;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -59,10 +65,8 @@ pub enum Verdict {
 /// Work on a matter: closed and private matters never move; a target without access is
 /// refused unless the administrator asked to grant it.
 fn matter_verdict(matter: &MatterFacts, grant_access: bool) -> Verdict {
-    if !matter.status.is_active() {
-        Verdict::Skip(ExclusionReason::ClosedMatter)
-    } else if matter.private {
-        Verdict::Skip(ExclusionReason::PrivateMatter)
+    if let Some(reason) = held_back(matter) {
+        Verdict::Skip(reason)
     } else if !matter.target_has_access {
         if grant_access {
             Verdict::MoveGrantingAccess
@@ -71,6 +75,18 @@ fn matter_verdict(matter: &MatterFacts, grant_access: bool) -> Verdict {
         }
     } else {
         Verdict::Move
+    }
+}
+
+/// Closed and private matters never move, whoever would receive them; routing (section 9)
+/// decides only for the rest.
+pub fn held_back(matter: &MatterFacts) -> Option<Reason> {
+    if !matter.status.is_active() {
+        Some(ExclusionReason::ClosedMatter)
+    } else if matter.private {
+        Some(ExclusionReason::PrivateMatter)
+    } else {
+        None
     }
 }
 
@@ -84,6 +100,7 @@ pub fn matter(matter: &MatterFacts, grant_access: bool) -> Verdict {
 pub struct TaskFacts {
     pub status: TaskStatus,
     pub due_date: Option<NaiveDate>,
+    pub statute_of_limitations: bool,
     /// `None` when the task is linked to no matter.
     pub matter: Option<MatterFacts>,
 }
@@ -109,16 +126,35 @@ pub fn task(task: &TaskFacts, clock: &Clock, grant_access: bool) -> Verdict {
     matter_verdict(matter, grant_access)
 }
 
-/// Section 8, a cover's return: a task goes back to the person it covered even when it is now
-/// past due (they are back; it is theirs). Otherwise as rule 2, with no access granted.
-pub fn returning_task(facts: &TaskFacts, clock: &Clock) -> Verdict {
-    match task(facts, clock, false) {
+/// Section 9, the past-due sweep: a task that rule 2 leaves behind only because it is past due
+/// goes to the sweep's user instead (whose access to the matter is checked as for any target).
+/// Any other task: as rule 2.
+pub fn past_due_task(facts: &TaskFacts, clock: &Clock, grant_access: bool) -> Verdict {
+    match task(facts, clock, grant_access) {
         Verdict::Skip(ExclusionReason::PastDue) => facts
             .matter
             .as_ref()
-            .map_or(Verdict::Skip(ExclusionReason::NoMatter), |m| matter_verdict(m, false)),
+            .map_or(Verdict::Skip(ExclusionReason::NoMatter), |m| {
+                matter_verdict(m, grant_access)
+            }),
         other => other,
     }
+}
+
+/// Section 9, the assigner sweep: every task not complete whose assigner is the source gets a
+/// new assigner, whatever its matter (only who is told of its completion changes).
+pub fn assigner(status: TaskStatus) -> Verdict {
+    if status == TaskStatus::Complete {
+        Verdict::Skip(ExclusionReason::Completed)
+    } else {
+        Verdict::Move
+    }
+}
+
+/// Section 8, a cover's return: a task goes back to the person it covered even when it is now
+/// past due (they are back; it is theirs). Otherwise as rule 2, with no access granted.
+pub fn returning_task(facts: &TaskFacts, clock: &Clock) -> Verdict {
+    past_due_task(facts, clock, false)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -187,6 +223,7 @@ mod tests {
         TaskFacts {
             status: TaskStatus::Pending,
             due_date: due,
+            statute_of_limitations: false,
             matter: Some(OPEN_SHARED),
         }
     }
