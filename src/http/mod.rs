@@ -155,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/assets/{name}", get(graphiql::asset))
         .route("/reassignments/{id}/report.csv", get(report::csv_report))
         .route("/reassignments/{id}/report.json", get(report::json_report))
+        .route("/reassignments/{id}/clients.csv", get(report::clients_csv))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(observe::metrics))

@@ -1,10 +1,10 @@
-//! `GET /reassignments/{id}/report.csv` and `.json`: the report, for administrators of the
-//! reassignment's firm, streamed page by page.
+//! `GET /reassignments/{id}/report.csv` and `.json`: the report; and `.../clients.csv`: the
+//! client notice list. For administrators of the reassignment's firm, streamed page by page.
 
 use super::AppState;
 use crate::error::AppError;
 use crate::ids::{self, Kind};
-use crate::report::{Report, Row, csv};
+use crate::report::{ClientLine, ClientMatter, Report, Row, csv};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -30,25 +30,30 @@ pub async fn json_report(state: State<AppState>, headers: HeaderMap, id: Path<St
     report(state, headers, id, Format::Json).await
 }
 
-async fn report(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, format: Format) -> Response {
-    let viewer = match super::viewer_from(&state, &headers).await {
-        Ok(v) => v,
-        Err(e) => return error(e),
-    };
+/// The report of reassignment `id`, for an administrator of its firm.
+async fn open(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Arc<Report>, AppError> {
+    let viewer = super::viewer_from(state, headers).await?;
     // Refuse non-administrators before looking the batch up: no hint that it exists.
-    if let Err(e) = viewer.require_admin() {
-        return error(e);
+    viewer.require_admin()?;
+    let row = ids::decode(Kind::Reassignment, id)?;
+    let batch = crate::reassign::history::get(&state.db, &viewer, row).await?;
+    Ok(Arc::new(Report::open(&state.db, batch).await?))
+}
+
+fn download(body: Body, content_type: &'static str, filename: &str) -> Response {
+    let mut response = Response::new(body);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
-    let batch = match ids::decode(Kind::Reassignment, &id) {
-        Ok(row) => crate::reassign::history::get(&state.db, &viewer, row).await,
-        Err(e) => Err(e),
-    };
-    let batch = match batch {
-        Ok(b) => b,
-        Err(e) => return error(e),
-    };
-    let report = match Report::open(&state.db, batch).await {
-        Ok(r) => Arc::new(r),
+    response
+}
+
+async fn report(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, format: Format) -> Response {
+    let report = match open(&state, &headers, &id).await {
+        Ok(r) => r,
         Err(e) => return error(e),
     };
     let (content_type, extension) = match format {
@@ -56,14 +61,93 @@ async fn report(State(state): State<AppState>, headers: HeaderMap, Path(id): Pat
         Format::Json => ("application/json", "json"),
     };
     let body = Body::from_stream(stream(state.db.clone(), report, format));
-    let mut response = Response::new(body);
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"reassignment-{id}.{extension}\"")) {
-        response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    download(body, content_type, &format!("reassignment-{id}.{extension}"))
+}
+
+/// `GET /reassignments/{id}/clients.csv`: one row per client whose matters changed
+/// responsible attorney, for the notice letter.
+pub async fn clients_csv(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let report = match open(&state, &headers, &id).await {
+        Ok(r) => r,
+        Err(e) => return error(e),
+    };
+    let body = Body::from_stream(client_stream(state.db.clone(), report));
+    download(body, "text/csv; charset=utf-8", &format!("reassignment-{id}-clients.csv"))
+}
+
+/// Where the client list is: the header next, pages of matters (with the client whose line is
+/// not complete yet, as a page may end inside it), or done.
+enum ClientStep {
+    Header,
+    Matters {
+        after: Option<(String, i64)>,
+        open: Vec<ClientMatter>,
+    },
+    Done,
+}
+
+/// Lines for the clients complete in `matters` (all of them when `last`); the rest stays open.
+fn client_lines(report: &Report, matters: &mut Vec<ClientMatter>, last: bool) -> String {
+    let mut out = String::new();
+    while let Some(first) = matters.first() {
+        let client = first.client.clone();
+        let n = matters.iter().take_while(|m| m.client == client).count();
+        if n == matters.len() && !last {
+            break;
+        }
+        let line = ClientLine {
+            client,
+            matters: matters.drain(..n).collect(),
+        };
+        out.push_str(&csv::line(line.cells(report)));
     }
-    response
+    out
+}
+
+fn client_stream(
+    db: sea_orm::DatabaseConnection,
+    report: Arc<Report>,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
+    stream::unfold(ClientStep::Header, move |step| {
+        let (db, report) = (db.clone(), report.clone());
+        async move {
+            match step {
+                ClientStep::Header => {
+                    let mut out = String::from(csv::BOM);
+                    out.push_str(&csv::line(ClientLine::COLUMNS));
+                    Some((
+                        Ok(Bytes::from(out)),
+                        ClientStep::Matters {
+                            after: None,
+                            open: Vec::new(),
+                        },
+                    ))
+                }
+                ClientStep::Matters { after, mut open } => match report.client_matters(&db, after).await {
+                    Ok(page) => {
+                        let last = page.is_empty();
+                        let after = page.last().map(|m| (m.client.clone(), m.matter_id));
+                        open.extend(page);
+                        let text = client_lines(&report, &mut open, last);
+                        let next = match after {
+                            Some(after) => ClientStep::Matters {
+                                after: Some(after),
+                                open,
+                            },
+                            None => ClientStep::Done,
+                        };
+                        Some((Ok(Bytes::from(text)), next))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e.detail(), "client list stream failed");
+                        Some((Err(std::io::Error::other("client list failed")), ClientStep::Done))
+                    }
+                },
+                ClientStep::Done => None,
+            }
+        }
+    })
+    .fuse()
 }
 
 enum Step {
@@ -78,7 +162,7 @@ fn header_bytes(report: &Report, format: Format) -> String {
         Format::Csv => {
             // Leading comment lines describe the batch; then the column names.
             let mut out = String::from(csv::BOM);
-            let lines: [(&str, String); 13] = [
+            let lines: [(&str, String); 14] = [
                 ("reassignment", h.reassignment_id.clone()),
                 ("created_at", h.created_at.to_rfc3339()),
                 ("actor", h.actor.clone()),
@@ -92,6 +176,7 @@ fn header_bytes(report: &Report, format: Format) -> String {
                 ("status", h.status.clone()),
                 ("undo_of", h.undo_of.clone().unwrap_or_default()),
                 ("note", h.note.clone().unwrap_or_default()),
+                ("routing", h.routing.as_ref().map(|r| r.to_string()).unwrap_or_default()),
             ];
             for (name, value) in lines {
                 out.push_str(&csv::line([format!("# {name}"), value]));

@@ -29,6 +29,7 @@ pub use undo::undo;
 use crate::auth::Viewer;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
+use crate::firm::users::Workload;
 use crate::notify::{Live, Published};
 use chrono::{DateTime, Utc};
 use entity::reassignment;
@@ -48,6 +49,46 @@ pub struct Preview {
     pub order: Order,
     pub plan: Plan,
     pub token: String,
+}
+
+/// A receiving user's load before the reassignment and after it (section 9, `targets`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetLoad {
+    pub user_id: i64,
+    pub before: Workload,
+    pub after: Workload,
+}
+
+impl Preview {
+    /// Each user who would receive matters, tasks or events, with their load before and after,
+    /// counted as `User.workload` counts (at the preview's cutoff).
+    pub async fn targets(&self, db: &DatabaseConnection) -> AppResult<Vec<TargetLoad>> {
+        let deliveries: Vec<(i64, crate::notify::Delivery)> = self
+            .plan
+            .deliveries()
+            .into_iter()
+            .filter(|(_, d)| d.matters + d.tasks + d.calendar_events > 0)
+            .collect();
+        let ids: Vec<i64> = deliveries.iter().map(|(id, _)| *id).collect();
+        let clock = self.order.clock;
+        let today_start = crate::firm::midnight(clock.today(), clock.time_zone);
+        let before = crate::firm::users::workloads(db, self.order.firm_id, &ids, clock.cutoff, today_start).await?;
+        Ok(deliveries
+            .into_iter()
+            .map(|(user_id, d)| {
+                let before = before.get(&user_id).copied().unwrap_or_default();
+                TargetLoad {
+                    user_id,
+                    before,
+                    after: Workload {
+                        open_matters: before.open_matters + d.matters,
+                        open_tasks: before.open_tasks + d.tasks,
+                        upcoming_events: before.upcoming_events + d.calendar_events,
+                    },
+                }
+            })
+            .collect())
+    }
 }
 
 /// A reassignment written (or found again, for a repeated idempotency key).

@@ -116,7 +116,7 @@ fn person(users: &HashMap<i64, user::Model>, id: i64) -> String {
 /// Everything needed to render rows: the batch and the firm's people.
 pub struct Report {
     pub batch: reassignment::Model,
-    users: HashMap<i64, user::Model>,
+    pub users: HashMap<i64, user::Model>,
 }
 
 impl Report {
@@ -256,5 +256,115 @@ impl Report {
             })
             .collect();
         Ok((rows, Some(last)))
+    }
+}
+
+/// One matter of the client notice list: a matter whose responsible attorney changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientMatter {
+    pub client: String,
+    pub matter_id: i64,
+    pub number: String,
+    pub description: String,
+    pub previous: i64,
+    pub new: i64,
+}
+
+/// A client's line of the notice list: their matters that changed attorney, who had them and
+/// who has them now.
+pub struct ClientLine {
+    pub client: String,
+    pub matters: Vec<ClientMatter>,
+}
+
+impl ClientLine {
+    pub const COLUMNS: [&'static str; 7] = [
+        "client",
+        "matter_count",
+        "matters",
+        "previous_attorney",
+        "previous_attorney_email",
+        "new_attorney",
+        "new_attorney_email",
+    ];
+
+    /// The cells; several attorneys (a client's matters split across people) are listed in
+    /// the order first met, `; `-separated, names and emails in the same order.
+    pub fn cells(&self, report: &Report) -> [String; 7] {
+        let people = |pick: fn(&ClientMatter) -> i64| {
+            let mut ids: Vec<i64> = Vec::new();
+            for m in &self.matters {
+                if !ids.contains(&pick(m)) {
+                    ids.push(pick(m));
+                }
+            }
+            let user = |id: &i64| report.users.get(id);
+            (
+                ids.iter()
+                    .map(|id| user(id).map_or_else(|| format!("user {id}"), |u| u.name.clone()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                ids.iter()
+                    .map(|id| user(id).map_or_else(String::new, |u| u.email.clone()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        };
+        let (previous, previous_email) = people(|m| m.previous);
+        let (new, new_email) = people(|m| m.new);
+        [
+            self.client.clone(),
+            self.matters.len().to_string(),
+            self.matters
+                .iter()
+                .map(|m| format!("{} {}", m.number, m.description))
+                .collect::<Vec<_>>()
+                .join("; "),
+            previous,
+            previous_email,
+            new,
+            new_email,
+        ]
+    }
+}
+
+impl Report {
+    /// The matters whose responsible attorney this reassignment changed, by client then matter,
+    /// after the key `after` (exclusive), at most `PAGE` of them.
+    pub async fn client_matters(
+        &self,
+        db: &DatabaseConnection,
+        after: Option<(String, i64)>,
+    ) -> AppResult<Vec<ClientMatter>> {
+        use sea_orm::ConnectionTrait;
+        let backend = db.get_database_backend();
+        let (client, id) = after.unwrap_or_default();
+        let sql = format!(
+            "SELECT m.client_name, m.id, m.display_number, m.description, i.previous_holder_id, i.new_holder_id
+             FROM reassignment_item i JOIN matter m ON m.id = i.record_id
+             WHERE i.reassignment_id = $1 AND i.kind = 'MATTER' AND i.outcome = 'REASSIGNED'
+               AND i.new_holder_id IS NOT NULL
+               AND (m.client_name > $2 OR (m.client_name = $2 AND m.id > $3))
+             ORDER BY m.client_name, m.id LIMIT {PAGE}"
+        );
+        let rows = db
+            .query_all_raw(crate::db::statement(
+                backend,
+                &sql,
+                vec![self.batch.id.into(), client.into(), id.into()],
+            ))
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ClientMatter {
+                    client: r.try_get_by_index(0)?,
+                    matter_id: r.try_get_by_index(1)?,
+                    number: r.try_get_by_index(2)?,
+                    description: r.try_get_by_index(3)?,
+                    previous: r.try_get_by_index(4)?,
+                    new: r.try_get_by_index::<Option<i64>>(5)?.unwrap_or_default(),
+                })
+            })
+            .collect()
     }
 }

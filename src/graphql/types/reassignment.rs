@@ -1,4 +1,6 @@
-use super::{ExclusionReason, ItemOutcome, Matter, ReassignmentStatus, User, WorkKind, load_user};
+use super::{
+    ExclusionReason, ItemOutcome, Matter, ReassignmentStatus, RiskReason, User, WorkKind, Workload, load_user,
+};
 use crate::error::AppError;
 use crate::firm::{Page, PageRequest};
 use crate::graphql::connection::*;
@@ -185,6 +187,9 @@ pub struct WorkItem {
     pub kind: entity::WorkKind,
     pub record_id: i64,
     pub matter_id: Option<i64>,
+    /// Who it goes (or went) to.
+    pub to: Option<i64>,
+    pub risk: Option<entity::RiskReason>,
 }
 
 #[Object]
@@ -219,6 +224,17 @@ impl WorkItem {
 
     async fn matter(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Matter>> {
         super::work::visible_matter(ctx, self.matter_id).await
+    }
+
+    /// Who this record would go to (in a preview; in a report, who it went to). Null for a
+    /// record no one could take.
+    async fn to_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        load_user(ctx, self.to).await
+    }
+
+    /// Why it needs a second look before it moves, if it does.
+    async fn risk(&self) -> Option<RiskReason> {
+        self.risk.map(Into::into)
     }
 }
 
@@ -283,6 +299,8 @@ fn work_items(kind: entity::WorkKind, items: &[&reassign::PlannedItem]) -> Vec<W
             kind,
             record_id: i.record_id,
             matter_id: i.matter_id,
+            to: i.to,
+            risk: i.risk,
         })
         .collect()
 }
@@ -333,6 +351,43 @@ impl ReassignmentPreview {
         )
     }
 
+    /// The past-due sweep: past-due tasks that would move to its user (those it could not move
+    /// are listed under `tasks.excluded`). Left out: `toUser` null, count 0.
+    async fn past_due_tasks(&self) -> CategoryPreview {
+        CategoryPreview::past_due(self.0.plan.tasks.as_ref(), self.0.order.routing.past_due_to)
+    }
+
+    /// The assigner sweep: open tasks whose assigner would change.
+    async fn assigner(&self) -> CategoryPreview {
+        CategoryPreview::new(
+            entity::WorkKind::TaskAssigner,
+            self.0.plan.assigners.as_ref(),
+            self.0.order.assigners.as_ref().map(|c| c.to),
+        )
+    }
+
+    /// Each user who would receive work, with their load before and after.
+    async fn targets(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TargetLoad>> {
+        Ok(self.0.targets(db(ctx)?).await?.into_iter().map(TargetLoad).collect())
+    }
+
+    /// Moving records that need a second look, by reason (a record under its first reason).
+    /// When any is listed, `reassignWork` needs `acknowledgeRisks: true`.
+    async fn risks(&self) -> Vec<Risk> {
+        self.0
+            .plan
+            .risks()
+            .into_iter()
+            .map(|(reason, items)| Risk {
+                reason,
+                items: items
+                    .into_iter()
+                    .map(|(kind, i)| work_items(kind, &[i]).remove(0))
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// Pass to `reassignWork` to apply exactly this plan, or nothing.
     async fn preview_token(&self) -> &str {
         &self.0.token
@@ -355,7 +410,8 @@ impl CategoryPreview {
             },
             Some(p) => CategoryPreview {
                 to,
-                moving: work_items(kind, &p.moving().collect::<Vec<_>>()),
+                // Past-due tasks moved by the sweep are listed under `pastDueTasks`.
+                moving: work_items(kind, &p.moving().filter(|i| !i.past_due).collect::<Vec<_>>()),
                 excluded: p
                     .excluded()
                     .into_iter()
@@ -363,6 +419,75 @@ impl CategoryPreview {
                     .collect(),
             },
         }
+    }
+}
+
+impl CategoryPreview {
+    fn past_due(tasks: Option<&reassign::CategoryPlan>, to: Option<i64>) -> Self {
+        CategoryPreview {
+            to: to.filter(|_| tasks.is_some()),
+            moving: tasks.map_or_else(Vec::new, |p| {
+                work_items(
+                    entity::WorkKind::Task,
+                    &p.moving().filter(|i| i.past_due).collect::<Vec<_>>(),
+                )
+            }),
+            excluded: Vec::new(),
+        }
+    }
+}
+
+/// A receiving user's load before and after the reassignment.
+pub struct TargetLoad(reassign::TargetLoad);
+
+#[Object]
+impl TargetLoad {
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        load_user(ctx, Some(self.0.user_id))
+            .await?
+            .ok_or_else(|| AppError::internal("a receiver of a validated order is gone").into())
+    }
+
+    async fn before(&self) -> Workload {
+        workload(self.0.before)
+    }
+
+    async fn after(&self) -> Workload {
+        workload(self.0.after)
+    }
+}
+
+fn workload(w: crate::firm::users::Workload) -> Workload {
+    Workload {
+        open_matters: w.open_matters,
+        open_tasks: w.open_tasks,
+        upcoming_events: w.upcoming_events,
+    }
+}
+
+/// Moving records at risk, for one reason.
+pub struct Risk {
+    reason: entity::RiskReason,
+    items: Vec<WorkItem>,
+}
+
+#[Object]
+impl Risk {
+    async fn reason(&self) -> RiskReason {
+        self.reason.into()
+    }
+
+    async fn count(&self) -> usize {
+        self.items.len()
+    }
+
+    async fn items(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<WorkItemConnection> {
+        work_item_connection(ctx, &self.items, first, after)
     }
 }
 
@@ -620,6 +745,8 @@ impl ReassignmentItem {
             kind: self.0.kind,
             record_id: self.0.record_id,
             matter_id: self.0.matter_id,
+            to: self.0.new_holder_id,
+            risk: self.0.risk,
         }
     }
 
@@ -645,6 +772,11 @@ impl ReassignmentItem {
     /// Events: the new holder took the previous holder's place among the attendees.
     async fn attendee_replaced(&self) -> bool {
         self.0.attendee_replaced
+    }
+
+    /// Why it needed a second look when it moved, if it did.
+    async fn risk(&self) -> Option<RiskReason> {
+        self.0.risk.map(Into::into)
     }
 }
 
