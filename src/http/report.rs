@@ -72,7 +72,11 @@ pub async fn clients_csv(State(state): State<AppState>, headers: HeaderMap, Path
         Err(e) => return error(e),
     };
     let body = Body::from_stream(client_stream(state.db.clone(), report));
-    download(body, "text/csv; charset=utf-8", &format!("reassignment-{id}-clients.csv"))
+    download(
+        body,
+        "text/csv; charset=utf-8",
+        &format!("reassignment-{id}-clients.csv"),
+    )
 }
 
 /// Where the client list is: the header next, pages of matters (with the client whose line is

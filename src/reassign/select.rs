@@ -205,6 +205,15 @@ impl Permissions {
     }
 }
 
+/// A record going back (an undo, a return) goes to whoever held it before, whether or not they
+/// were on the matter's permission then: putting things back needs no new access.
+fn restoring(facts: MatterFacts, back: Option<Back>) -> MatterFacts {
+    MatterFacts {
+        target_has_access: facts.target_has_access || back.is_some(),
+        ..facts
+    }
+}
+
 /// Whose a record must be, and (an undo) whom it goes back to.
 fn expected(c: &CategorySpec, record_id: i64) -> (i64, Option<Back>) {
     match c.only.as_ref().and_then(|only| only.get(&record_id)) {
@@ -301,7 +310,9 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                         ),
                     };
                     let verdict = match to {
-                        Some(to) => rules::matter(&permissions.facts(id, status, to), spec.grant_access),
+                        Some(to) => {
+                            rules::matter(&restoring(permissions.facts(id, status, to), back), spec.grant_access)
+                        }
                         None => Verdict::Skip(Reason::TargetNoAccess),
                     };
                     PlannedItem {
@@ -329,8 +340,9 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                 .unwrap_or(c.to),
         }
     };
-    let facts_for =
-        |matter: Option<i64>, to: i64| matter.and_then(|m| statuses.get(&m).map(|s| permissions.facts(m, *s, to)));
+    let facts_for = |matter: Option<i64>, to: i64, back: Option<Back>| {
+        matter.and_then(|m| statuses.get(&m).map(|s| restoring(permissions.facts(m, *s, to), back)))
+    };
 
     // Rule 2, the past-due sweep, and their risks.
     let tasks = spec.tasks.as_ref().map(|c| CategoryPlan {
@@ -346,7 +358,7 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                     status,
                     due_date,
                     statute_of_limitations,
-                    matter: facts_for(matter_id, to),
+                    matter: facts_for(matter_id, to, back),
                 };
                 let mut verdict = if spec.returning || back.is_some_and(|b| b.past_due) {
                     rules::returning_task(&facts, &clock)
@@ -358,7 +370,7 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                     && let Some(sweep_to) = routing.past_due_to
                 {
                     to = sweep_to;
-                    facts.matter = facts_for(matter_id, to);
+                    facts.matter = facts_for(matter_id, to, None);
                     verdict = rules::past_due_task(&facts, &clock, spec.grant_access);
                     past_due = true;
                 }
@@ -392,7 +404,7 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                     on_source_calendar: e.on_source_calendar,
                     start: e.start,
                     all_day: e.all_day,
-                    matter: facts_for(e.matter_id, to),
+                    matter: facts_for(e.matter_id, to, back),
                 };
                 // For undo, an event that left the calendar it was moved to has changed; it is
                 // not an attendee-only event.

@@ -20,6 +20,7 @@ mod read_api;
 mod reassign_api;
 mod reassign_rules;
 mod report;
+mod routing;
 mod schema;
 mod strings;
 mod websocket_protocol;

@@ -32,7 +32,7 @@ pub struct Firm {
 }
 
 /// The value of an accepted outcome; a refusal or an error fails the test, saying which.
-fn accepted<T>(outcome: AppResult<Outcome<T>>, what: &str) -> T {
+pub fn accepted<T>(outcome: AppResult<Outcome<T>>, what: &str) -> T {
     match outcome {
         Ok(Ok(value)) => value,
         Ok(Err(refusals)) => panic!("{what} was refused: {refusals:?}"),
@@ -41,7 +41,7 @@ fn accepted<T>(outcome: AppResult<Outcome<T>>, what: &str) -> T {
 }
 
 /// The refusals of an outcome; an acceptance or an error fails the test, saying which.
-fn refused<T>(outcome: AppResult<Outcome<T>>, what: &str) -> Vec<reassign::UserError> {
+pub fn refused<T>(outcome: AppResult<Outcome<T>>, what: &str) -> Vec<reassign::UserError> {
     match outcome {
         Ok(Ok(_)) => panic!("{what} was accepted; it must be refused"),
         Ok(Err(refusals)) => refusals,
