@@ -21,7 +21,7 @@ fn import_token_and_schema_from_the_command_line() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("56 records written"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("60 records written"));
     let out = handover()
         .args(["import", demo, "--database-url", &db])
         .output()

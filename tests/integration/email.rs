@@ -140,7 +140,7 @@ async fn email_survives_an_smtp_outage_and_is_sent_once(backend: Backend) {
         "{data}"
     );
     assert!(
-        data.contains("3 matters, 5 tasks and 4 calendar events are now yours."),
+        data.contains("4 matters, 6 tasks and 4 calendar events are now yours."),
         "{data}"
     );
     assert!(data.contains("Lee has left"), "{data}");

@@ -29,15 +29,15 @@ async fn workload_counts_work_in_motion(backend: Backend) {
         .await;
     let user = &data["user"];
     assert_eq!(user["enabled"], false, "Lee is the deactivated leaver");
-    // Open or pending matters where Lee is responsible: Smith, Garcia, Nguyen, Patel and the
-    // private review (OldCo is closed).
-    assert_eq!(user["workload"]["openMatters"], 5);
-    assert_eq!(user["matters"]["totalCount"], 5);
+    // Open or pending matters where Lee is responsible: Smith (two), Garcia, Nguyen, Patel and
+    // the private review (OldCo is closed).
+    assert_eq!(user["workload"]["openMatters"], 6);
+    assert_eq!(user["matters"]["totalCount"], 6);
     assert!(!names(&user["matters"]["nodes"]).contains(&"00090-OldCo".to_string()));
-    // 12 tasks, one complete.
-    assert_eq!(user["workload"]["openTasks"], 11);
-    assert_eq!(user["tasks"]["totalCount"], 11);
-    assert_eq!(user["all"]["totalCount"], 12);
+    // 13 tasks, one complete.
+    assert_eq!(user["workload"]["openTasks"], 12);
+    assert_eq!(user["tasks"]["totalCount"], 12);
+    assert_eq!(user["all"]["totalCount"], 13);
     // 9 events on Lee's calendar; yesterday's signing has passed; today's all-day event counts.
     assert_eq!(user["workload"]["upcomingEvents"], 8);
     assert_eq!(user["calendarEvents"]["totalCount"], 8);
@@ -94,10 +94,11 @@ async fn members_see_themselves_and_permitted_matters(backend: Backend) {
             "00103-Nguyen",
             "00107-Brown",
             "00108-Lopez",
-            "00110-Chen"
+            "00110-Chen",
+            "00111-Smith"
         ]
     );
-    assert_eq!(data["matters"]["totalCount"], 8);
+    assert_eq!(data["matters"]["totalCount"], 9);
 
     // A matter Bob may not see is simply not found.
     let all = app
@@ -107,7 +108,7 @@ async fn members_see_themselves_and_permitted_matters(backend: Backend) {
             json!({}),
         )
         .await;
-    assert_eq!(all["matters"]["totalCount"], 12);
+    assert_eq!(all["matters"]["totalCount"], 13);
     let private_id = all["matters"]["nodes"]
         .as_array()
         .unwrap()
@@ -187,7 +188,7 @@ async fn other_firms_records_are_not_found(backend: Backend) {
         .await;
     assert_eq!(
         data,
-        json!({ "users": { "totalCount": 9 }, "matters": { "totalCount": 12 } })
+        json!({ "users": { "totalCount": 9 }, "matters": { "totalCount": 13 } })
     );
     let data = app
         .data(&olga, "{ users { totalCount } matters { totalCount } }", json!({}))
@@ -259,7 +260,7 @@ async fn pages_walk_the_list_once(backend: Backend) {
     let data = app
         .data(&admin, "{ matters(first: 100000) { nodes { id } } }", json!({}))
         .await;
-    assert_eq!(data["matters"]["nodes"].as_array().unwrap().len(), 12);
+    assert_eq!(data["matters"]["nodes"].as_array().unwrap().len(), 13);
 }
 
 /// A page of matters with their people, permissions and counts costs the same small number of
