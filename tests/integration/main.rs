@@ -21,6 +21,7 @@ mod reassign_api;
 mod reassign_rules;
 mod report;
 mod routing;
+mod routing_api;
 mod schema;
 mod strings;
 mod websocket_protocol;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 const APPLIED: &str = "id reportUrl skipped matters { reassigned } tasks { reassigned } calendarEvents { reassigned }";
 
-async fn get(app: &TestApp, token: Option<&str>, path: &str) -> (u16, String, String) {
+pub async fn get(app: &TestApp, token: Option<&str>, path: &str) -> (u16, String, String) {
     let mut req = app.client.get(format!("{}{path}", app.base));
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -22,7 +22,7 @@ async fn get(app: &TestApp, token: Option<&str>, path: &str) -> (u16, String, St
 }
 
 /// Parse our CSV (every cell quoted, CRLF lines) back into rows of cells.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     let (mut row, mut cell, mut quoted) = (Vec::new(), String::new(), false);
     let mut chars = text.trim_start_matches('\u{feff}').chars().peekable();
