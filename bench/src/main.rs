@@ -9,6 +9,7 @@ mod floor;
 mod generate;
 mod hostile;
 mod live;
+mod routed;
 mod scheduled;
 mod soak;
 
@@ -67,6 +68,10 @@ struct BenchArgs {
     /// the middle of scheduled starts and returns instead of the immediate apply.
     #[arg(long)]
     scheduled: bool,
+    /// Routing instead: the work handed to one target and routed across a pool of 10
+    /// (`LEAST_LOADED`, work following its matter), alternating, with the ratio.
+    #[arg(long)]
+    routed: bool,
     /// With --soak: the most the hostile client may slow the normal clients' p99 (a ratio).
     #[arg(long, default_value_t = 2.0)]
     max_slowdown: f64,
@@ -216,6 +221,9 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
     }
     if args.scheduled {
         return scheduled::run(&database.database_url, args.scale).await;
+    }
+    if args.routed {
+        return routed::run(&database.database_url, args.scale).await;
     }
     if let Some(seconds) = args.soak {
         return soak::run(&database.database_url, args.scale, seconds, args.max_slowdown).await;
