@@ -82,7 +82,14 @@ pub async fn run(database_url: &str, scale: f64) -> AppResult<()> {
             }
             applies[way].push(took);
             moved[way] = payload["reassignment"].clone();
-            let (data, _) = post(&client, &url, &token, UNDO, json!({ "id": payload["reassignment"]["id"] })).await?;
+            let (data, _) = post(
+                &client,
+                &url,
+                &token,
+                UNDO,
+                json!({ "id": payload["reassignment"]["id"] }),
+            )
+            .await?;
             if data["undoReassignment"]["userErrors"]
                 .as_array()
                 .is_some_and(|e| !e.is_empty())
@@ -102,7 +109,9 @@ pub async fn run(database_url: &str, scale: f64) -> AppResult<()> {
     let (p1, p2) = (median(previews[0].clone()), median(previews[1].clone()));
     let (a1, a2) = (median(applies[0].clone()), median(applies[1].clone()));
     let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64().max(1e-9);
-    println!("| database | scale | pool | preview, one target | preview, routed | routed / one | apply, one target | apply, routed | routed / one |");
+    println!(
+        "| database | scale | pool | preview, one target | preview, routed | routed / one | apply, one target | apply, routed | routed / one |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     println!(
         "| {backend} | {scale} | {} | {} | {} | {:.2}x | {} | {} | {:.2}x |",

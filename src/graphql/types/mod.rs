@@ -4,6 +4,7 @@ mod enums;
 mod matter;
 mod notification;
 mod planned;
+mod preview;
 mod reassignment;
 mod scalars;
 mod user;
@@ -18,10 +19,10 @@ pub use notification::{NotificationConnection, WorkAssignedNotification};
 pub use planned::{
     DeactivateUserPayload, OpenWork, PlanHandoverInput, PlanHandoverPayload, PlannedHandover, PlannedHandoverConnection,
 };
+pub use preview::{CategoryPreview, Exclusion, ReassignmentPreview, WorkItem, WorkItemConnection};
 pub use reassignment::{
-    CategoryInput, CategoryPreview, Exclusion, ReassignWorkInput, ReassignWorkPayload, Reassignment,
-    ReassignmentConnection, ReassignmentItem, ReassignmentItemConnection, ReassignmentPreview, UserError, WorkItem,
-    WorkItemConnection, preview_refused as reassignment_preview_refused,
+    CategoryInput, ReassignWorkInput, ReassignWorkPayload, Reassignment, ReassignmentConnection, ReassignmentItem,
+    ReassignmentItemConnection, UserError, preview_refused as reassignment_preview_refused,
 };
 pub use scalars::Date;
 pub use user::{Firm, User, UserConnection, Workload, load_user};

@@ -1,18 +1,18 @@
 //! The one selection path, shared by preview, apply and undo: gather every record a category
 //! considers, load the facts the rules need in a few set-based statements, and let `rules`
-//! decide each record. The result is a `Plan`; nothing here writes.
+//! decide each record. The result is a `Plan`; nothing here writes. The SQL is in [`load`].
+
+mod load;
 
 use super::order::{Back, CategorySpec, Order};
 use super::rules::route::{MatterTraits, Receiver, Router};
 use super::rules::{self, EventFacts, MatterFacts, Reason, TaskFacts, Verdict, risk};
-use crate::db::{Params, json_rows};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::firm::access::{Permission, permissions};
-use crate::firm::work::personal_calendars;
 use crate::notify::Delivery;
-use chrono::{DateTime, NaiveDate, Utc};
-use entity::{MatterStatus, RiskReason, TaskStatus, WorkKind};
-use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseBackend};
+use entity::{MatterStatus, RiskReason, WorkKind};
+use load::{load_assigners, load_events, load_matters, load_tasks, matter_statuses};
+use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -171,13 +171,6 @@ impl Plan {
     }
 }
 
-/// (id, responsible attorney, status, practice area, client)
-type MatterRow = (i64, Option<i64>, MatterStatus, Option<String>, String);
-/// (id, matter, assignee, status, due date, statute of limitations)
-type TaskRow = (i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>, bool);
-/// (id, matter, assigner, status)
-type AssignerRow = (i64, Option<i64>, Option<i64>, TaskStatus);
-
 /// A byte per verdict, for the fingerprint.
 fn verdict_code(v: Verdict) -> u8 {
     match v {
@@ -215,7 +208,7 @@ fn restoring(facts: MatterFacts, back: Option<Back>) -> MatterFacts {
 }
 
 /// Whose a record must be, and (an undo) whom it goes back to.
-fn expected(c: &CategorySpec, record_id: i64) -> (i64, Option<Back>) {
+pub(super) fn expected(c: &CategorySpec, record_id: i64) -> (i64, Option<Back>) {
     match c.only.as_ref().and_then(|only| only.get(&record_id)) {
         Some(back) => (back.holder, Some(*back)),
         None => (c.from, None),
@@ -457,220 +450,4 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
         events,
         assigners,
     })
-}
-
-/// `AND <col> IN (restriction)` when the request names matters.
-fn restriction(spec: &Order, backend: DatabaseBackend, params: &mut Params, col: &str) -> String {
-    match &spec.matter_ids {
-        Some(ids) => format!(" AND {col} IN (SELECT id FROM {} r)", params.ids(backend, ids)),
-        None => String::new(),
-    }
-}
-
-/// Which rows a category considers: everything the holder has, or (undo) exactly these ids.
-fn scope(c: &CategorySpec, backend: DatabaseBackend, params: &mut Params, holder_col: &str, holder: i64) -> String {
-    match &c.only {
-        None => format!("{holder_col} = {}", params.add(holder)),
-        Some(only) => format!("id IN (SELECT id FROM {} o)", params.ids(backend, only.keys())),
-    }
-}
-
-fn parse_status<T: ActiveEnum<Value = String>>(text: &str) -> AppResult<T> {
-    T::try_from_value(&text.to_string()).map_err(|_| AppError::internal(format!("unknown status {text}")))
-}
-
-/// The matters considered, with what routing matches on.
-async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<MatterRow>> {
-    let backend = db.get_database_backend();
-    let mut p = Params::default();
-    let firm = p.add(spec.firm_id);
-    let scope = scope(c, backend, &mut p, "responsible_attorney_id", c.from);
-    let restrict = restriction(spec, backend, &mut p, "id");
-    type Row = (i64, Option<i64>, String, Option<String>, String);
-    let rows: Vec<Row> = json_rows(
-        db,
-        "id, responsible_attorney_id, status, practice_area, client_name",
-        &format!("matter WHERE firm_id = {firm} AND {scope}{restrict}"),
-        p,
-    )
-    .await?;
-    let mut out = rows
-        .into_iter()
-        .map(|(id, holder, status, area, client)| {
-            Ok((id, holder, parse_status::<MatterStatus>(&status)?, area, client))
-        })
-        .collect::<AppResult<Vec<_>>>()?;
-    out.sort_unstable_by_key(|r| r.0);
-    Ok(out)
-}
-
-/// The tasks considered.
-async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<TaskRow>> {
-    let backend = db.get_database_backend();
-    let mut p = Params::default();
-    let firm = p.add(spec.firm_id);
-    let scope = scope(c, backend, &mut p, "assignee_id", c.from);
-    let restrict = restriction(spec, backend, &mut p, "matter_id");
-    type Row = (i64, Option<i64>, i64, String, Option<NaiveDate>, i64);
-    let rows: Vec<Row> = json_rows(
-        db,
-        "id, matter_id, assignee_id, status, due_date, CASE WHEN statute_of_limitations THEN 1 ELSE 0 END",
-        &format!("task WHERE firm_id = {firm} AND {scope}{restrict}"),
-        p,
-    )
-    .await?;
-    let mut out = rows
-        .into_iter()
-        .map(|(id, matter, assignee, status, due, sol)| {
-            Ok((
-                id,
-                matter,
-                assignee,
-                parse_status::<TaskStatus>(&status)?,
-                due,
-                sol != 0,
-            ))
-        })
-        .collect::<AppResult<Vec<_>>>()?;
-    out.sort_unstable_by_key(|r| r.0);
-    Ok(out)
-}
-
-/// The assigner sweep's tasks: not complete, assigned by the source, anywhere in the firm (an
-/// undo: exactly the tasks it changed).
-async fn load_assigners<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<AssignerRow>> {
-    let backend = db.get_database_backend();
-    let mut p = Params::default();
-    let firm = p.add(spec.firm_id);
-    let scope = match &c.only {
-        None => format!("assigner_id = {} AND status <> 'COMPLETE'", p.add(c.from)),
-        Some(only) => format!("id IN (SELECT id FROM {} o)", p.ids(backend, only.keys())),
-    };
-    let restrict = restriction(spec, backend, &mut p, "matter_id");
-    let rows: Vec<(i64, Option<i64>, Option<i64>, String)> = json_rows(
-        db,
-        "id, matter_id, assigner_id, status",
-        &format!("task WHERE firm_id = {firm} AND {scope}{restrict}"),
-        p,
-    )
-    .await?;
-    let mut out = rows
-        .into_iter()
-        .map(|(id, matter, assigner, status)| Ok((id, matter, assigner, parse_status::<TaskStatus>(&status)?)))
-        .collect::<AppResult<Vec<_>>>()?;
-    out.sort_unstable_by_key(|r| r.0);
-    Ok(out)
-}
-
-struct EventRow {
-    id: i64,
-    matter_id: Option<i64>,
-    start: DateTime<Utc>,
-    all_day: bool,
-    on_source_calendar: bool,
-    source_attends: bool,
-}
-
-/// Events on the source's personal calendar, events elsewhere that the source attends
-/// (reported as ATTENDEE_ONLY), and whether the source attends each. An undo: exactly the
-/// events it moved, each measured against the calendar of whoever it was moved to.
-async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<EventRow>> {
-    let holders: BTreeSet<i64> = match &c.only {
-        None => BTreeSet::from([c.from]),
-        Some(only) => only.values().map(|b| b.holder).collect(),
-    };
-    let calendars = personal_calendars(db, spec.firm_id, holders.iter().copied()).await?;
-    let calendar_of = |user: i64| calendars.get(&user).copied().unwrap_or(-1);
-    let backend = db.get_database_backend();
-    let mut p = Params::default();
-    let firm = p.add(spec.firm_id);
-    let source = p.add(c.from);
-    let scope = match &c.only {
-        None => format!(
-            "(calendar_id = {} OR id IN (SELECT event_id FROM event_attendee WHERE firm_id = {firm} AND user_id = {source}))",
-            p.add(calendar_of(c.from))
-        ),
-        Some(only) => format!("id IN (SELECT id FROM {} o)", p.ids(backend, only.keys())),
-    };
-    let restrict = restriction(spec, backend, &mut p, "matter_id");
-    type Row = (i64, Option<i64>, i64, String, i64, i64);
-    let rows: Vec<Row> = json_rows(
-        db,
-        &format!(
-            "id, matter_id, calendar_id, start_at, CASE WHEN all_day THEN 1 ELSE 0 END,
-             CASE WHEN EXISTS (SELECT 1 FROM event_attendee a WHERE a.event_id = calendar_event.id
-               AND a.user_id = {source}) THEN 1 ELSE 0 END"
-        ),
-        &format!("calendar_event WHERE firm_id = {firm} AND {scope}{restrict}"),
-        p,
-    )
-    .await?;
-    // An undo's events each have their own holder: who attends what, for those holders.
-    let attending: BTreeSet<(i64, i64)> = match &c.only {
-        Some(only) if holders.len() > 1 => {
-            let mut p = Params::default();
-            let firm = p.add(spec.firm_id);
-            let events = p.ids(backend, only.keys());
-            let users = p.ids(backend, &holders);
-            json_rows::<(i64, i64), _>(
-                db,
-                "event_id, user_id",
-                &format!(
-                    "event_attendee WHERE firm_id = {firm} AND event_id IN (SELECT id FROM {events} e)
-                     AND user_id IN (SELECT id FROM {users} u)"
-                ),
-                p,
-            )
-            .await?
-            .into_iter()
-            .collect()
-        }
-        _ => BTreeSet::new(),
-    };
-    let mut out = rows
-        .into_iter()
-        .map(|(id, matter_id, calendar_id, start, all_day, attends)| {
-            let start = DateTime::parse_from_rfc3339(&start)
-                .or_else(|_| DateTime::parse_from_str(&start, "%Y-%m-%d %H:%M:%S%.f%:z"))
-                .map_err(|e| AppError::internal(format!("event start {start}: {e}")))?
-                .with_timezone(&Utc);
-            let (holder, _) = expected(c, id);
-            let source_attends = if holders.len() > 1 {
-                attending.contains(&(id, holder))
-            } else {
-                attends != 0
-            };
-            Ok(EventRow {
-                id,
-                matter_id,
-                start,
-                all_day: all_day != 0,
-                on_source_calendar: calendar_id == calendar_of(holder),
-                source_attends,
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
-    out.sort_unstable_by_key(|r| r.id);
-    Ok(out)
-}
-
-async fn matter_statuses<C: ConnectionTrait>(
-    db: &C,
-    firm_id: i64,
-    ids: &BTreeSet<i64>,
-) -> AppResult<HashMap<i64, MatterStatus>> {
-    let backend = db.get_database_backend();
-    let mut p = Params::default();
-    let firm = p.add(firm_id);
-    let list = p.ids(backend, ids);
-    let rows: Vec<(i64, String)> = json_rows(
-        db,
-        "id, status",
-        &format!("matter WHERE firm_id = {firm} AND id IN (SELECT id FROM {list} l)"),
-        p,
-    )
-    .await?;
-    rows.into_iter()
-        .map(|(id, status)| Ok((id, parse_status::<MatterStatus>(&status)?)))
-        .collect()
 }

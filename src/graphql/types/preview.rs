@@ -1,0 +1,384 @@
+//! What a reassignment would do, as a front end reads it: the preview, its categories,
+//! exclusions, risks and receivers' loads, and the work items they list.
+
+use super::{ExclusionReason, Matter, RiskReason, User, WorkKind, Workload, load_user};
+use crate::error::AppError;
+use crate::firm::{Page, PageRequest};
+use crate::graphql::connection::*;
+use crate::graphql::context::{db, load_failed, loaders};
+use crate::ids::{self, Kind};
+use crate::reassign::{self, Preview};
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// A matter, task or calendar event, as listed in previews and reports.
+#[derive(Clone)]
+pub struct WorkItem {
+    pub kind: entity::WorkKind,
+    pub record_id: i64,
+    pub matter_id: Option<i64>,
+    /// Who it goes (or went) to.
+    pub to: Option<i64>,
+    pub risk: Option<entity::RiskReason>,
+}
+
+#[Object]
+impl WorkItem {
+    /// The record's own ID (a Matter, Task or CalendarEvent ID).
+    async fn id(&self) -> ID {
+        let kind = match self.kind {
+            entity::WorkKind::Matter => Kind::Matter,
+            entity::WorkKind::Task | entity::WorkKind::TaskAssigner => Kind::Task,
+            entity::WorkKind::CalendarEvent => Kind::CalendarEvent,
+        };
+        ID(ids::encode(kind, self.record_id))
+    }
+
+    async fn kind(&self) -> WorkKind {
+        self.kind.into()
+    }
+
+    /// The record's import key.
+    async fn key(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        Ok(self.load(ctx).await?.map(|(key, _)| key))
+    }
+
+    /// Display number and description, task name, or event title.
+    async fn title(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(self
+            .load(ctx)
+            .await?
+            .map(|(_, title)| title)
+            .unwrap_or_else(|| "(deleted)".into()))
+    }
+
+    async fn matter(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Matter>> {
+        super::work::visible_matter(ctx, self.matter_id).await
+    }
+
+    /// Who this record would go to (in a preview; in a report, who it went to). Null for a
+    /// record no one could take.
+    async fn to_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        load_user(ctx, self.to).await
+    }
+
+    /// Why it needs a second look before it moves, if it does.
+    async fn risk(&self) -> Option<RiskReason> {
+        self.risk.map(Into::into)
+    }
+}
+
+impl WorkItem {
+    async fn load(&self, ctx: &Context<'_>) -> Result<Option<(String, String)>, AppError> {
+        let l = loaders(ctx)?;
+        Ok(match self.kind {
+            entity::WorkKind::Matter => l
+                .matters
+                .load_one(self.record_id)
+                .await
+                .map_err(load_failed)?
+                .map(|m| (m.key, format!("{} {}", m.display_number, m.description))),
+            entity::WorkKind::Task | entity::WorkKind::TaskAssigner => l
+                .tasks
+                .load_one(self.record_id)
+                .await
+                .map_err(load_failed)?
+                .map(|t| (t.key, t.name)),
+            entity::WorkKind::CalendarEvent => l
+                .events
+                .load_one(self.record_id)
+                .await
+                .map_err(load_failed)?
+                .map(|e| (e.key, e.title)),
+        })
+    }
+}
+
+/// A connection over planned items, paged by record id.
+fn work_item_connection(
+    ctx: &Context<'_>,
+    items: &[WorkItem],
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<WorkItemConnection> {
+    let req = page_request(ctx, first, after)?;
+    Ok(WorkItemConnection::from_page(
+        item_page(items, req),
+        |i| i.record_id,
+        |i| i,
+    ))
+}
+
+/// A page of planned items, by record id.
+fn item_page(items: &[WorkItem], req: PageRequest) -> Page<WorkItem> {
+    let start = req
+        .after
+        .map_or(0, |after| items.partition_point(|i| i.record_id <= after));
+    let end = (start + req.first as usize).min(items.len());
+    Page {
+        items: items[start..end].to_vec(),
+        has_next_page: end < items.len(),
+        total: Some(items.len() as u64),
+    }
+}
+
+fn work_items(kind: entity::WorkKind, items: &[&reassign::PlannedItem]) -> Vec<WorkItem> {
+    items
+        .iter()
+        .map(|i| WorkItem {
+            kind,
+            record_id: i.record_id,
+            matter_id: i.matter_id,
+            to: i.to,
+            risk: i.risk,
+        })
+        .collect()
+}
+
+/// A dry run: exactly what `reassignWork` with the same input would do now.
+pub struct ReassignmentPreview(pub Arc<Preview>);
+
+#[Object]
+impl ReassignmentPreview {
+    #[allow(clippy::wrong_self_convention)]
+    async fn from_user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        load_user(ctx, Some(self.0.order.from_user_id))
+            .await?
+            .ok_or_else(|| AppError::internal("the source of a validated order is gone").into())
+    }
+
+    /// The instant "upcoming" and "past due" were measured at.
+    async fn cutoff(&self) -> DateTime<Utc> {
+        self.0.order.clock.cutoff
+    }
+
+    /// The firm's time zone, in which "today" was taken.
+    async fn time_zone(&self) -> &str {
+        self.0.order.clock.time_zone.name()
+    }
+
+    async fn matters(&self) -> CategoryPreview {
+        CategoryPreview::new(
+            entity::WorkKind::Matter,
+            self.0.plan.matters.as_ref(),
+            self.0.order.matters.as_ref().map(|c| c.to),
+        )
+    }
+
+    async fn tasks(&self) -> CategoryPreview {
+        CategoryPreview::new(
+            entity::WorkKind::Task,
+            self.0.plan.tasks.as_ref(),
+            self.0.order.tasks.as_ref().map(|c| c.to),
+        )
+    }
+
+    async fn calendar_events(&self) -> CategoryPreview {
+        CategoryPreview::new(
+            entity::WorkKind::CalendarEvent,
+            self.0.plan.events.as_ref(),
+            self.0.order.events.as_ref().map(|c| c.to),
+        )
+    }
+
+    /// The past-due sweep: past-due tasks that would move to its user (those it could not move
+    /// are listed under `tasks.excluded`). Left out: `toUser` null, count 0.
+    async fn past_due_tasks(&self) -> CategoryPreview {
+        CategoryPreview::past_due(self.0.plan.tasks.as_ref(), self.0.order.routing.past_due_to)
+    }
+
+    /// The assigner sweep: open tasks whose assigner would change.
+    async fn assigner(&self) -> CategoryPreview {
+        CategoryPreview::new(
+            entity::WorkKind::TaskAssigner,
+            self.0.plan.assigners.as_ref(),
+            self.0.order.assigners.as_ref().map(|c| c.to),
+        )
+    }
+
+    /// Each user who would receive work, with their load before and after.
+    async fn targets(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TargetLoad>> {
+        Ok(self.0.targets(db(ctx)?).await?.into_iter().map(TargetLoad).collect())
+    }
+
+    /// Moving records that need a second look, by reason (a record under its first reason).
+    /// When any is listed, `reassignWork` needs `acknowledgeRisks: true`.
+    async fn risks(&self) -> Vec<Risk> {
+        self.0
+            .plan
+            .risks()
+            .into_iter()
+            .map(|(reason, items)| Risk {
+                reason,
+                items: items
+                    .into_iter()
+                    .map(|(kind, i)| work_items(kind, &[i]).remove(0))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Pass to `reassignWork` to apply exactly this plan, or nothing.
+    async fn preview_token(&self) -> &str {
+        &self.0.token
+    }
+}
+
+pub struct CategoryPreview {
+    to: Option<i64>,
+    moving: Vec<WorkItem>,
+    excluded: Vec<(entity::ExclusionReason, Vec<WorkItem>)>,
+}
+
+impl CategoryPreview {
+    pub(super) fn new(kind: entity::WorkKind, plan: Option<&reassign::CategoryPlan>, to: Option<i64>) -> Self {
+        match plan {
+            None => CategoryPreview {
+                to: None,
+                moving: Vec::new(),
+                excluded: Vec::new(),
+            },
+            Some(p) => CategoryPreview {
+                to,
+                // Past-due tasks moved by the sweep are listed under `pastDueTasks`.
+                moving: work_items(kind, &p.moving().filter(|i| !i.past_due).collect::<Vec<_>>()),
+                excluded: p
+                    .excluded()
+                    .into_iter()
+                    .map(|(r, items)| (r, work_items(kind, &items)))
+                    .collect(),
+            },
+        }
+    }
+}
+
+impl CategoryPreview {
+    fn past_due(tasks: Option<&reassign::CategoryPlan>, to: Option<i64>) -> Self {
+        CategoryPreview {
+            to: to.filter(|_| tasks.is_some()),
+            moving: tasks.map_or_else(Vec::new, |p| {
+                work_items(
+                    entity::WorkKind::Task,
+                    &p.moving().filter(|i| i.past_due).collect::<Vec<_>>(),
+                )
+            }),
+            excluded: Vec::new(),
+        }
+    }
+}
+
+/// A receiving user's load before and after the reassignment.
+pub struct TargetLoad(reassign::TargetLoad);
+
+#[Object]
+impl TargetLoad {
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        load_user(ctx, Some(self.0.user_id))
+            .await?
+            .ok_or_else(|| AppError::internal("a receiver of a validated order is gone").into())
+    }
+
+    async fn before(&self) -> Workload {
+        workload(self.0.before)
+    }
+
+    async fn after(&self) -> Workload {
+        workload(self.0.after)
+    }
+}
+
+fn workload(w: crate::firm::users::Workload) -> Workload {
+    Workload {
+        open_matters: w.open_matters,
+        open_tasks: w.open_tasks,
+        upcoming_events: w.upcoming_events,
+    }
+}
+
+/// Moving records at risk, for one reason.
+pub struct Risk {
+    reason: entity::RiskReason,
+    items: Vec<WorkItem>,
+}
+
+#[Object]
+impl Risk {
+    async fn reason(&self) -> RiskReason {
+        self.reason.into()
+    }
+
+    async fn count(&self) -> usize {
+        self.items.len()
+    }
+
+    async fn items(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<WorkItemConnection> {
+        work_item_connection(ctx, &self.items, first, after)
+    }
+}
+
+#[Object]
+impl CategoryPreview {
+    /// The target; null when the category is left out.
+    async fn to_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        load_user(ctx, self.to).await
+    }
+
+    /// How many records would move.
+    async fn count(&self) -> usize {
+        self.moving.len()
+    }
+
+    /// What would move.
+    async fn items(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<WorkItemConnection> {
+        work_item_connection(ctx, &self.moving, first, after)
+    }
+
+    /// What would not move, one entry per reason that applies.
+    async fn excluded(&self) -> Vec<Exclusion> {
+        self.excluded
+            .iter()
+            .map(|(reason, items)| Exclusion {
+                reason: *reason,
+                items: items.clone(),
+            })
+            .collect()
+    }
+}
+
+pub struct Exclusion {
+    reason: entity::ExclusionReason,
+    items: Vec<WorkItem>,
+}
+
+#[Object]
+impl Exclusion {
+    async fn reason(&self) -> ExclusionReason {
+        self.reason.into()
+    }
+
+    async fn count(&self) -> usize {
+        self.items.len()
+    }
+
+    async fn items(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<WorkItemConnection> {
+        work_item_connection(ctx, &self.items, first, after)
+    }
+}
+
+connection!(WorkItemConnection, WorkItemEdge, WorkItem);
