@@ -570,6 +570,15 @@ fn failure_code(code: &str) -> &'static str {
         "EMPTY",
         "TOO_MANY",
         "TOO_LONG",
+        // Section 9: routes, sweeps and the risk gate.
+        "RISK_NOT_ACKNOWLEDGED",
+        "ONE_OF",
+        "POOL_SIZE",
+        "DUPLICATE",
+        "INVALID",
+        "MATTERS_EXCLUDED",
+        "TASKS_EXCLUDED",
+        "OUT_OF_RANGE",
     ];
     KNOWN.iter().find(|k| **k == code).copied().unwrap_or("FAILED")
 }

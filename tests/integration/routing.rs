@@ -637,6 +637,29 @@ async fn bad_routes_are_refused_with_codes(backend: Backend) {
             vec!["input", "routes", "0", "when", "practiceAreas", "0"],
         ),
         (
+            "101 routes",
+            Request {
+                routes: (0..101)
+                    .map(|_| RouteRequest {
+                        to_user_id: Some(Ok(lit)),
+                        ..route(&["x"], &[], None)
+                    })
+                    .collect(),
+                ..base.clone()
+            },
+            "TOO_MANY",
+            vec!["input", "routes"],
+        ),
+        (
+            "a pool of 101",
+            with_route(RouteRequest {
+                pool: Some((0..101).map(|_| Ok(lit)).collect()),
+                ..route(&["x"], &[], None)
+            }),
+            "POOL_SIZE",
+            vec!["input", "routes", "0", "pool"],
+        ),
+        (
             "routes without matters",
             Request {
                 matters: CategoryChoice {
@@ -698,7 +721,84 @@ async fn bad_routes_are_refused_with_codes(backend: Backend) {
     assert_eq!(snapshot(&firm.db).await, before, "nothing changed");
 }
 
+async fn a_planned_handover_routes_at_its_start_and_the_gate_holds_there(backend: Backend) {
+    use handover::planned::{self, PlanRequest, schedule};
+    let firm = routing_firm(backend).await;
+    let day = chrono::Duration::days(1);
+    let plan = |work: Request, starts: DateTime<Utc>| PlanRequest {
+        work,
+        starts_at: Some(starts),
+        ..Default::default()
+    };
+    // Planned without acknowledging risks: at its start there are some, so it fails and
+    // changes nothing.
+    let unacknowledged = Request {
+        acknowledge_risks: false,
+        ..firm.split(Strategy::LeastLoaded).await
+    };
+    let first = accepted(
+        planned::plan(
+            &firm.db,
+            &firm.live,
+            &firm.ada,
+            &plan(unacknowledged, now() + day),
+            now(),
+        )
+        .await,
+        "a plan",
+    );
+    let before = snapshot(&firm.db).await;
+    schedule::tick(&firm.db, &firm.live, now() + day).await.unwrap();
+    let first =
+        one::<entity::planned_handover::Entity>(&firm.db, entity::planned_handover::Column::Id.eq(first.id)).await;
+    assert_eq!(first.status, entity::PlannedHandoverStatus::Failed);
+    let reasons = planned::failure(&first);
+    assert_eq!(reasons[0].code, "RISK_NOT_ACKNOWLEDGED", "{reasons:?}");
+    assert_eq!(snapshot(&firm.db).await, before);
+
+    // Acknowledged: the routes decide at the start, as a preview then would.
+    let request = Request {
+        assigner: Some(CategoryChoice {
+            include: true,
+            to_user_id: Some(Ok(firm.id("sup").await)),
+        }),
+        ..firm.split(Strategy::LeastLoaded).await
+    };
+    let second = accepted(
+        planned::plan(
+            &firm.db,
+            &firm.live,
+            &firm.ada,
+            &plan(request.clone(), now() + day * 2),
+            now(),
+        )
+        .await,
+        "a plan",
+    );
+    let expected = accepted(
+        reassign::preview(&firm.db, &firm.ada, &request, now() + day * 2).await,
+        "the preview at the start",
+    );
+    schedule::tick(&firm.db, &firm.live, now() + day * 2).await.unwrap();
+    let second =
+        one::<entity::planned_handover::Entity>(&firm.db, entity::planned_handover::Column::Id.eq(second.id)).await;
+    assert_eq!(
+        second.status,
+        entity::PlannedHandoverStatus::Done,
+        "{:?}",
+        second.failure
+    );
+    for (key, (to, what)) in firm.planned(&expected, WorkKind::Matter).await {
+        if what == "MOVE" {
+            assert_eq!(firm.attorney(&key).await, to, "{key}");
+        }
+    }
+    assert_eq!(firm.assignee("t-r1").await, "p2", "work followed its matter");
+    assert_eq!(firm.assigner("t-by-lee").await, "sup", "the sweep ran too");
+}
+
 on_both_databases!(
+    a_planned_handover_routes_at_its_start_and_the_gate_holds_there,
     routes_split_the_work_and_work_follows_its_matter,
     round_robin_skips_who_may_not_see_and_grant_lets_everyone,
     risks_are_listed_and_gate_the_apply,

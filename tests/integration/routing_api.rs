@@ -209,4 +209,97 @@ async fn a_routed_handover_through_the_api(backend: Backend) {
     assert_eq!(back["user"]["workload"]["openMatters"], 6);
 }
 
-on_both_databases!(a_routed_handover_through_the_api);
+/// Hostile routing input at the HTTP door: each answer carries a code, none is INTERNAL, and
+/// nothing changes.
+async fn hostile_routing_input_gets_a_code(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.token("alice@demo.test").await;
+    let olga_admin = app.token("olga@other.test").await;
+    let oscar = app.user_id(&olga_admin, "oscar@other.test").await;
+    let base = routed_input(&app, &admin).await;
+    let with = |patch: Value| {
+        let mut input = base.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        input
+    };
+    let long_name = "é".repeat(201);
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "a window beyond a year",
+            with(json!({ "riskWindowDays": 100000 })),
+            "OUT_OF_RANGE",
+        ),
+        (
+            "a negative window",
+            with(json!({ "riskWindowDays": -5 })),
+            "OUT_OF_RANGE",
+        ),
+        (
+            "a NUL in a client",
+            with(json!({ "routes": [{ "when": { "clients": ["a\u{0}b"] }, "toUserId": base["toUserId"] }] })),
+            "BAD_USER_INPUT", // the door refuses NUL in any text
+        ),
+        (
+            "a name too long",
+            with(json!({ "routes": [{ "when": { "clients": [long_name] }, "toUserId": base["toUserId"] }] })),
+            "TOO_LONG",
+        ),
+        (
+            "another firm's user in a pool",
+            with(json!({ "routes": [{ "when": {}, "pool": [oscar] }] })),
+            "NOT_FOUND",
+        ),
+        (
+            "a garbage pool ID",
+            with(json!({ "routes": [{ "when": {}, "pool": ["garbage", "VXNlcjo"] }] })),
+            "NOT_FOUND",
+        ),
+        (
+            "an empty route list item",
+            with(json!({ "routes": [{ "when": {} }] })),
+            "ONE_OF",
+        ),
+        (
+            "a sweep to a garbage ID",
+            with(json!({ "assigner": { "toUserId": "VXNlcjo5OTk5OTk5OTk5OTk5OTk5OTk5OTk5" } })),
+            "NOT_FOUND",
+        ),
+    ];
+    let before = snapshot(&app.db).await;
+    const APPLY: &str = "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code } } }";
+    for (what, input, code) in cases {
+        let (status, body) = app.gql(&admin, APPLY, json!({ "i": input })).await;
+        assert_eq!(status, 200, "{what}");
+        if code == "BAD_USER_INPUT" {
+            assert_eq!(error_code(&body), code, "{what}: {body}");
+        } else {
+            assert!(
+                user_error_codes(&body["data"]["reassignWork"]).contains(&code),
+                "{what}: expected {code}, got {body}"
+            );
+        }
+        let (status, body) = app
+            .gql(
+                &admin,
+                "query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) { previewToken } }",
+                json!({ "i": input }),
+            )
+            .await;
+        assert_eq!(status, 200, "{what}");
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{what}: {body}");
+    }
+    // Out of GraphQL's Int: refused before it reaches the domain.
+    let (_, body) = app
+        .gql(
+            &admin,
+            "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code } } }",
+            json!({ "i": with(json!({ "riskWindowDays": 99999999999_i64 })) }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(snapshot(&app.db).await, before, "nothing changed");
+}
+
+on_both_databases!(a_routed_handover_through_the_api, hostile_routing_input_gets_a_code);

@@ -180,6 +180,28 @@ mod tests {
     }
 
     #[test]
+    fn names_match_folded_whatever_the_script() {
+        let routes = vec![Route {
+            when: Condition {
+                clients: set(&["Ärzte Überörtlich GmbH", "ΣΟΦΙΑ"]),
+                ..Default::default()
+            },
+            to: Receiver::User(7),
+        }];
+        let mut r = Router::new(&routes, None, HashMap::new());
+        assert_eq!(
+            r.route(&matter(1, "x", "ärzte überörtlich gmbh"), |_| true, false),
+            Some(7)
+        );
+        assert_eq!(r.route(&matter(2, "x", "σοφια"), |_| true, false), Some(7));
+        assert_eq!(
+            r.route(&matter(3, "x", "Arzte"), |_| true, false),
+            None,
+            "no default, no match"
+        );
+    }
+
+    #[test]
     fn least_loaded_counts_what_the_plan_gave_and_breaks_ties_by_id() {
         let routes = vec![Route {
             when: Condition::default(),
