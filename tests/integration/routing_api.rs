@@ -145,6 +145,31 @@ async fn a_routed_handover_through_the_api(backend: Backend) {
         .unwrap();
     assert_eq!(sol[risk], "STATUTE_OF_LIMITATIONS");
 
+    let (_, _, json_text) = get(&app, Some(&admin), &format!("/reassignments/{id}/report.json")).await;
+    let report: Value = serde_json::from_str(&json_text).unwrap();
+    let sol = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "t-brown-sol")
+        .unwrap();
+    assert_eq!(sol["risk"], "STATUTE_OF_LIMITATIONS");
+
+    // Bob's email, as the outbox holds it, marks what needs attention first.
+    let bob_email = entity::outbox_email::Entity::find()
+        .filter(entity::outbox_email::Column::ToAddress.eq("bob@demo.test"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        bob_email
+            .body
+            .contains("Needs attention first: 1 statute-of-limitations task"),
+        "{}",
+        bob_email.body
+    );
+
     // The client notice list: one row per client, by name.
     let (status, ct, text) = get(&app, Some(&admin), &format!("/reassignments/{id}/clients.csv")).await;
     assert_eq!(status, 200, "{text}");
