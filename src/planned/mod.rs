@@ -432,7 +432,12 @@ async fn heads_up<C: ConnectionTrait>(
             Some(_) => format!("From {day} you will cover {from}'s work"),
             None => format!("From {day} you will take over {from}'s work"),
         };
-        let mut body = format!("About {}, counted today.", store::summary(&delivery));
+        // A pool member may receive nothing as the work stands today: routing decides at the start.
+        let mut body = if delivery == Delivery::default() {
+            "You are among its receivers; what you receive is decided at the start.".to_string()
+        } else {
+            format!("About {}, counted today.", store::summary(&delivery))
+        };
         if let Some(returns) = plan.returns_at {
             body.push_str(&format!(
                 " It goes back on {}.",

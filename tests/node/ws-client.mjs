@@ -51,8 +51,18 @@ const result = await gql(
   adminToken,
   `mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code }
      reassignment { matters { reassigned } tasks { reassigned } calendarEvents { reassigned } } } }`,
-  { i: { fromUserId: await userId('lee@demo.test'), toUserId: await userId(me), note: 'from the graphql-ws check' } },
+  {
+    i: {
+      fromUserId: await userId('lee@demo.test'), toUserId: await userId(me), note: 'from the graphql-ws check',
+      // The demo's work includes deadlines within the week: reviewed and accepted.
+      acknowledgeRisks: true,
+    },
+  },
 );
+if (result.reassignWork.userErrors.length > 0) {
+  console.error('reassignWork refused:', JSON.stringify(result.reassignWork.userErrors));
+  process.exit(1);
+}
 const r = result.reassignWork.reassignment;
 await new Promise((r) => setTimeout(r, 1500));
 for (const c of clients) await c.dispose();
