@@ -195,3 +195,54 @@ async fn health_and_readiness() {
     let res = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 503);
 }
+
+/// The keys of a JSON object, in the order the server wrote them (serde_json keeps order here).
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+/// GraphQL spec, "Serialized Map Ordering": the answer's keys in the order the document asked,
+/// at both doors, even where a slower field (a loader, a second statement) finishes last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_keep_the_requested_field_order() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let admin = app.token("alice@demo.test").await;
+    let lee = app.user_id(&admin, "lee@demo.test").await;
+    let bob = app.user_id(&admin, "bob@demo.test").await;
+    // Not alphabetical, slow fields first, a fragment and an alias in the middle.
+    let query = "query Ordered($i: ReassignWorkInput!) { reassignmentPreview(input: $i) {
+        tasks { count } targets { user { name } after { openMatters } }
+        matters { items(first: 3) { nodes { toUser { name } title ...K } } excluded { reason count } count }
+        previewToken zone: timeZone calendarEvents { count } } }
+        fragment K on WorkItem { kind key }";
+    let variables = json!({ "i": { "fromUserId": lee, "toUserId": bob } });
+    let check = |data: &Value| {
+        let p = &data["reassignmentPreview"];
+        assert_eq!(
+            keys(p),
+            ["tasks", "targets", "matters", "previewToken", "zone", "calendarEvents"]
+        );
+        assert_eq!(keys(&p["matters"]), ["items", "excluded", "count"]);
+        for node in p["matters"]["items"]["nodes"].as_array().unwrap() {
+            assert_eq!(keys(node), ["toUser", "title", "kind", "key"]);
+        }
+        assert_eq!(keys(&p["targets"][0]), ["user", "after"]);
+    };
+    check(&app.data(&admin, query, variables.clone()).await);
+
+    // The same over WebSocket.
+    let mut socket = connect(&app).await;
+    init(&mut socket, &admin).await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } }),
+    )
+    .await;
+    let answer = next(&mut socket).await;
+    assert_eq!(answer["type"], "next", "{answer}");
+    check(&answer["payload"]["data"]);
+}

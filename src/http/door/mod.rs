@@ -8,6 +8,7 @@ use crate::auth::Viewer;
 use crate::config::QueryLimits;
 use crate::graphql::RequestContext;
 mod document;
+mod order;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{ErrorExtensionValues, Request, Response, ServerError, Variables};
@@ -50,6 +51,8 @@ pub struct Admitted {
     pub kind: OperationType,
     /// The operation's name, for logs and metrics ("anonymous" when it has none).
     pub name: String,
+    /// The order the document asks its answer in.
+    pub shape: std::sync::Arc<order::Shape>,
 }
 
 /// Every check that can be made without running: text size, nesting (before the parser, which
@@ -94,6 +97,14 @@ pub fn admit(limits: &QueryLimits, op: Operation, queries_only: bool) -> Result<
         }
         Some(_) => {}
     }
+    // Spreads and inline fragments are walked too: room for them beside the selections.
+    let budget = limits.max_selections.saturating_mul(4).saturating_add(64);
+    let shape = std::sync::Arc::new(order::Shape::of(
+        &doc,
+        op.operation_name.as_deref(),
+        limits.max_nesting,
+        budget,
+    ));
     let mut request = Request::new(op.query);
     request.set_parsed_query(doc);
     if let Some(name) = op.operation_name {
@@ -102,7 +113,12 @@ pub fn admit(limits: &QueryLimits, op: Operation, queries_only: bool) -> Result<
     if let Some(vars) = op.variables {
         request = request.variables(Variables::from_json(Value::Object(vars)));
     }
-    Ok(Admitted { request, kind, name })
+    Ok(Admitted {
+        request,
+        kind,
+        name,
+        shape,
+    })
 }
 
 /// Run a query or mutation as `viewer`, within the time limit. A panic is an `INTERNAL` answer
@@ -111,7 +127,10 @@ pub async fn execute(state: &AppState, viewer: Viewer, admitted: Admitted) -> Re
     let request = admitted.request.data(RequestContext::new(&state.db, viewer));
     let run = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
     match tokio::time::timeout(Duration::from_secs(state.limits.request_timeout), run).await {
-        Ok(Ok(response)) => response,
+        Ok(Ok(mut response)) => {
+            admitted.shape.apply(&mut response.data);
+            response
+        }
         Ok(Err(_)) => {
             tracing::error!(operation = %admitted.name, "panic while executing an operation");
             error_response("internal error", "INTERNAL")
@@ -134,14 +153,18 @@ pub fn execute_stream(state: &AppState, viewer: Viewer, admitted: Admitted) -> i
         return futures::stream::once(async move { execute(&state, viewer, admitted).await }).boxed();
     }
     let request = admitted.request.data(RequestContext::new(&state.db, viewer));
-    let name = admitted.name;
+    let (name, shape) = (admitted.name, admitted.shape);
     AssertUnwindSafe(state.schema.execute_stream(request))
         .catch_unwind()
-        .map(move |item| {
-            item.unwrap_or_else(|_| {
+        .map(move |item| match item {
+            Ok(mut response) => {
+                shape.apply(&mut response.data);
+                response
+            }
+            Err(_) => {
                 tracing::error!(operation = %name, "panic in a subscription");
                 error_response("internal error", "INTERNAL")
-            })
+            }
         })
         .boxed()
 }
