@@ -6,7 +6,7 @@ use super::JwtKeys;
 use crate::error::{AppError, AppResult};
 use crate::ids::{self, Kind};
 use entity::{firm, user};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QuerySelect, RelationDef};
 
 #[derive(Debug, Clone)]
 pub struct Viewer {
@@ -31,14 +31,17 @@ impl Viewer {
     /// The user `user_id` and their firm, as a request of theirs would see them (for work done
     /// on someone's behalf without a request: a scheduled start, the demo). `None`: no such user.
     pub async fn load<C: ConnectionTrait>(db: &C, user_id: i64) -> AppResult<Option<Viewer>> {
-        let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
-            return Ok(None);
-        };
-        let firm = firm::Entity::find_by_id(user.firm_id)
+        // One statement: every request pays for this lookup.
+        let firm_of: RelationDef = user::Entity::belongs_to(firm::Entity)
+            .from(user::Column::FirmId)
+            .to(firm::Column::Id)
+            .into();
+        let found = user::Entity::find_by_id(user_id)
+            .select_also(firm::Entity)
+            .join(JoinType::InnerJoin, firm_of)
             .one(db)
-            .await?
-            .ok_or_else(|| AppError::internal(format!("user {user_id} has no firm")))?;
-        Ok(Some(Viewer { user, firm }))
+            .await?;
+        Ok(found.and_then(|(user, firm)| firm.map(|firm| Viewer { user, firm })))
     }
 
     pub fn require_admin(&self) -> AppResult<()> {
@@ -69,16 +72,11 @@ pub async fn authenticate(db: &DatabaseConnection, keys: &JwtKeys, token: &str) 
 pub async fn authenticate_session(db: &DatabaseConnection, keys: &JwtKeys, token: &str) -> AppResult<(Viewer, u64)> {
     let claims = keys.verify(token).map_err(AppError::Unauthenticated)?;
     let user_id = ids::decode(Kind::User, &claims.sub).map_err(|_| AppError::Unauthenticated("unknown user"))?;
-    let user = user::Entity::find_by_id(user_id)
-        .one(db)
+    let viewer = Viewer::load(db, user_id)
         .await?
         .ok_or(AppError::Unauthenticated("unknown user"))?;
-    if !user.enabled {
+    if !viewer.user.enabled {
         return Err(AppError::Unauthenticated("the account is deactivated"));
     }
-    let firm = firm::Entity::find_by_id(user.firm_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::Unauthenticated("unknown user"))?;
-    Ok((Viewer { user, firm }, claims.exp))
+    Ok((viewer, claims.exp))
 }
