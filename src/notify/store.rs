@@ -30,17 +30,22 @@ pub struct Delivery {
 impl Delivery {
     /// One more record of `kind`, carrying `risk`.
     pub fn count(&mut self, kind: WorkKind, risk: Option<RiskReason>) {
-        match kind {
-            WorkKind::Matter => self.matters += 1,
-            WorkKind::Task => self.tasks += 1,
-            WorkKind::CalendarEvent => self.calendar_events += 1,
-            WorkKind::TaskAssigner => self.assigner_of += 1,
-        }
+        self.add(kind, 1);
         match risk {
             Some(RiskReason::StatuteOfLimitations) => self.statute_of_limitations += 1,
             Some(RiskReason::DueSoon) => self.due_soon += 1,
             Some(RiskReason::StartsSoon) => self.starts_soon += 1,
             None => {}
+        }
+    }
+
+    /// `n` more records of `kind`.
+    pub fn add(&mut self, kind: WorkKind, n: i64) {
+        match kind {
+            WorkKind::Matter => self.matters += n,
+            WorkKind::Task => self.tasks += n,
+            WorkKind::CalendarEvent => self.calendar_events += n,
+            WorkKind::TaskAssigner => self.assigner_of += n,
         }
     }
 

@@ -396,13 +396,7 @@ async fn tell_delegates(
     for (holder, outcome, reason, kind, n) in groups {
         match outcome {
             ItemOutcome::Reassigned => {
-                let d = left.entry(holder).or_default();
-                match kind {
-                    WorkKind::Matter => d.matters += n,
-                    WorkKind::Task => d.tasks += n,
-                    WorkKind::CalendarEvent => d.calendar_events += n,
-                    WorkKind::TaskAssigner => d.assigner_of += n,
-                }
+                left.entry(holder).or_default().add(kind, n);
             }
             ItemOutcome::Skipped => {
                 let reason = reason.map_or_else(|| "OTHER".to_string(), |r| r.to_value());

@@ -210,7 +210,7 @@ impl ReassignmentPreview {
             .risks()
             .into_iter()
             .map(|(reason, items)| Risk {
-                reason,
+                reason: reason.into(),
                 items: items
                     .into_iter()
                     .map(|(kind, i)| work_items(kind, &[i]).remove(0))
@@ -296,32 +296,6 @@ fn workload(w: crate::firm::users::Workload) -> Workload {
     }
 }
 
-/// Moving records at risk, for one reason.
-pub struct Risk {
-    reason: entity::RiskReason,
-    items: Vec<WorkItem>,
-}
-
-#[Object]
-impl Risk {
-    async fn reason(&self) -> RiskReason {
-        self.reason.into()
-    }
-
-    async fn count(&self) -> usize {
-        self.items.len()
-    }
-
-    async fn items(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<WorkItemConnection> {
-        work_item_connection(ctx, &self.items, first, after)
-    }
-}
-
 #[Object]
 impl CategoryPreview {
     /// The target; null when the category is left out.
@@ -349,22 +323,30 @@ impl CategoryPreview {
         self.excluded
             .iter()
             .map(|(reason, items)| Exclusion {
-                reason: *reason,
+                reason: (*reason).into(),
                 items: items.clone(),
             })
             .collect()
     }
 }
 
-pub struct Exclusion {
-    reason: entity::ExclusionReason,
+// Records under one reason: why they would not move (`Exclusion`) or why they need a second
+// look (`Risk`). One implementation, two GraphQL types.
+pub struct Grouped<R> {
+    reason: R,
     items: Vec<WorkItem>,
 }
 
-#[Object]
-impl Exclusion {
-    async fn reason(&self) -> ExclusionReason {
-        self.reason.into()
+pub type Exclusion = Grouped<ExclusionReason>;
+pub type Risk = Grouped<RiskReason>;
+
+#[Object(
+    concrete(name = "Exclusion", params(ExclusionReason)),
+    concrete(name = "Risk", params(RiskReason))
+)]
+impl<R: async_graphql::OutputType + Copy> Grouped<R> {
+    async fn reason(&self) -> R {
+        self.reason
     }
 
     async fn count(&self) -> usize {
