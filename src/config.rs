@@ -96,9 +96,6 @@ pub struct ServeArgs {
     /// `--cors-origin https://app.example`. None by default.
     #[arg(long = "cors-origin", env = "HANDOVER_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
-    /// Where GraphiQL's npm packages are installed (`npm ci` in web/graphiql).
-    #[arg(long, env = "HANDOVER_GRAPHIQL_ASSETS", default_value = "web/graphiql/node_modules")]
-    pub graphiql_assets: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

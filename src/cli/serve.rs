@@ -50,6 +50,7 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = crate::db::backend_name(&db), "handover listening");
     println!("GraphiQL: http://{addr}/graphiql");
+    println!("Console:  http://{addr}/console");
     if args.demo {
         for (role, email) in [("administrator", DEMO_ADMIN_EMAIL), ("assignee", DEMO_ASSIGNEE_EMAIL)] {
             match super::token_for_email(&db, &keys, email, Some("demo"), 12 * 3600).await {
@@ -63,16 +64,13 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
         );
     }
 
-    let (state, graphiql_local) = AppState::new(db.clone(), keys, args.limits.clone())
-        .with_cors_origins(args.cors_origins.clone())
-        .with_graphiql_assets(&args.graphiql_assets);
+    let state = AppState::new(db.clone(), keys, args.limits.clone()).with_cors_origins(args.cors_origins.clone());
     if fresh_demo {
         crate::demo::plan_leave(&db, &state.live, chrono::Utc::now()).await?;
     }
-    if !graphiql_local {
+    if !crate::http::browser_assets_embedded() {
         tracing::warn!(
-            assets = %args.graphiql_assets.display(),
-            "GraphiQL's assets are not installed (run `npm ci` in web/graphiql): /graphiql explains how to install them"
+            "GraphiQL and the console were not built in (npm was missing at build time): /graphiql says what to do"
         );
     }
     // Planned starts and returns: the schedule is in the database; every instance ticks.

@@ -21,7 +21,9 @@ pub use context::RequestContext;
 
 pub type AppSchema = Schema<query::Query, Mutation, SubscriptionRoot>;
 
-fn builder(limits: &QueryLimits) -> SchemaBuilder<query::Query, Mutation, SubscriptionRoot> {
+/// The schema without its runtime data (the database, the live hub): for `sdl()` and for
+/// tests that only parse and validate.
+pub fn builder(limits: &QueryLimits) -> SchemaBuilder<query::Query, Mutation, SubscriptionRoot> {
     let mut b = Schema::build(query::Query::default(), Mutation::default(), SubscriptionRoot)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -47,5 +49,7 @@ pub fn build(db: DatabaseConnection, live: crate::notify::Live, limits: &QueryLi
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder(&QueryLimits::default()).finish().sdl()
+    builder(&QueryLimits::default())
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

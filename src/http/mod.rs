@@ -1,8 +1,11 @@
 //! HTTP: the router and its handlers. Thinner than the GraphQL layer: authenticate, decode
 //! the request, hand it over, encode the answer.
 
+mod assets;
 mod door;
-mod graphiql;
+mod pages;
+
+pub use assets::embedded as browser_assets_embedded;
 mod graphql;
 mod health;
 mod observe;
@@ -30,8 +33,6 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Origins allowed to call the API from a browser (none by default).
     pub cors_origins: Arc<Vec<String>>,
-    /// GraphiQL's assets, when installed (`web/graphiql`); otherwise the page uses a CDN.
-    pub graphiql_assets: Option<std::path::PathBuf>,
     pub schema: AppSchema,
     pub keys: Arc<JwtKeys>,
     pub limits: Arc<QueryLimits>,
@@ -51,7 +52,6 @@ impl AppState {
             metrics,
             shutdown: tokio::sync::watch::channel(false).0,
             cors_origins: Arc::new(Vec::new()),
-            graphiql_assets: None,
             schema,
             keys: Arc::new(keys),
             limits: Arc::new(limits),
@@ -64,13 +64,6 @@ impl AppState {
     pub fn with_cors_origins(mut self, origins: Vec<String>) -> Self {
         self.cors_origins = Arc::new(origins);
         self
-    }
-
-    /// Serve GraphiQL's assets from this npm tree, if they are all there; `false` if not.
-    pub fn with_graphiql_assets(mut self, dir: &std::path::Path) -> (Self, bool) {
-        self.graphiql_assets = graphiql::locate(dir);
-        let found = self.graphiql_assets.is_some();
-        (self, found)
     }
 
     /// Tell long-lived connections that the server is stopping.
@@ -151,8 +144,9 @@ pub fn router(state: AppState) -> Router {
                 .post(graphql::post_handler)
                 .fallback(|| async { refusal(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST") }),
         )
-        .route("/graphiql", get(graphiql::page))
-        .route("/graphiql/assets/{name}", get(graphiql::asset))
+        .route("/graphiql", get(pages::graphiql))
+        .route("/console", get(pages::console))
+        .route("/assets/{name}", get(assets::asset))
         .route("/reassignments/{id}/report.csv", get(report::csv_report))
         .route("/reassignments/{id}/report.json", get(report::json_report))
         .route("/reassignments/{id}/clients.csv", get(report::clients_csv))

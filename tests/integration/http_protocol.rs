@@ -179,9 +179,39 @@ async fn graphiql_introspection_fits_the_limits() {
     let introspection = include_str!("../fixtures/introspection.graphql");
     let data = app.data(&t, introspection, json!({})).await;
     assert_eq!(data["__schema"]["queryType"]["name"], "Query");
-    let page = app.client.get(format!("{}/graphiql", app.base)).send().await.unwrap();
-    assert_eq!(page.status().as_u16(), 200);
-    assert!(page.text().await.unwrap().contains("/graphql"));
+}
+
+/// Both pages come with every script and style they name, from this server (embedded in the
+/// binary by the build), under the locked-down policy; nothing else is served under /assets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_are_served_whole_from_the_binary() {
+    let app = spawn_app(Backend::Sqlite).await;
+    for path in ["/graphiql", "/console"] {
+        let page = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(page.status().as_u16(), 200, "{path}");
+        let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        let html = page.text().await.unwrap();
+        let assets: Vec<&str> = html
+            .split(['"', '\''])
+            .filter(|part| part.starts_with("/assets/"))
+            .collect();
+        assert!(assets.len() >= 3, "{path} names {assets:?}");
+        for asset in assets {
+            let res = app.client.get(format!("{}{asset}", app.base)).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200, "{asset}");
+            let kind = res.headers()["content-type"].to_str().unwrap().to_string();
+            assert!(kind == "text/javascript" || kind == "text/css", "{asset}: {kind}");
+            assert!(res.bytes().await.unwrap().len() > 100, "{asset} is empty");
+        }
+    }
+    for missing in ["/assets/nope.js", "/assets/..%2Fbuild.rs", "/assets/%00"] {
+        let res = app.client.get(format!("{}{missing}", app.base)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 404, "{missing}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,10 +1,11 @@
-// GraphiQL in a real browser with no internet: Debian chromium driven by playwright-core. Sets
-// the administrator's token, runs reassignmentPreview for the demo leaver, waits for the result
-// on screen, and saves a screenshot.
-// Usage: node graphiql.mjs BASE_URL ADMIN_TOKEN FROM_EMAIL TO_EMAIL SCREENSHOT.png
+// GraphiQL in a real browser with no internet: Debian chromium driven by playwright-core. No
+// request may go out before a token is set; setting the administrator's token fetches the
+// schema; the page runs reassignmentPreview for the demo leaver, waits for the result on screen
+// and saves a screenshot; changing the token fetches the schema again, with the new token.
+// Usage: node graphiql.mjs BASE_URL ADMIN_TOKEN FROM_EMAIL TO_EMAIL SCREENSHOT.png MEMBER_TOKEN
 import { chromium } from 'playwright-core';
 
-const [base, token, fromEmail, toEmail, screenshot] = process.argv.slice(2);
+const [base, token, fromEmail, toEmail, screenshot, memberToken] = process.argv.slice(2);
 async function userId(email) {
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
@@ -26,6 +27,14 @@ page.on('console', (message) => {
   if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
 });
 const outside = [];
+// Every GraphQL request the page sends: (operation, token).
+const sent = [];
+page.on('request', (request) => {
+  if (!request.url().startsWith(`${base}/graphql`) || request.method() !== 'POST') return;
+  const body = JSON.parse(request.postData() || '{}');
+  sent.push({ operation: body.operationName || '', auth: request.headers().authorization || '' });
+});
+const introspectedWith = (t) => sent.some((r) => r.operation === 'IntrospectionQuery' && r.auth === `Bearer ${t}`);
 // No internet: anything not served by handover is refused (and counted).
 await page.route('**/*', (route) => {
   if (route.request().url().startsWith(base)) return route.continue();
@@ -40,7 +49,11 @@ const query = `query Preview {
   }
 }`;
 await page.goto(`${base}/graphiql?query=${encodeURIComponent(query)}`);
+await page.waitForSelector('.graphiql-execute-button', { timeout: 20000 });
+await page.waitForTimeout(1500);
+const beforeToken = sent.length;
 await page.fill('#token', token);
+for (let i = 0; i < 100 && !introspectedWith(token); i++) await page.waitForTimeout(100);
 await page.waitForSelector('.graphiql-execute-button', { timeout: 20000 });
 await page.click('.graphiql-execute-button');
 await page.waitForFunction(
@@ -50,13 +63,22 @@ await page.waitForFunction(
 );
 const result = await page.textContent('.result-window');
 await page.screenshot({ path: screenshot });
+const schemaError = await page.getByText('Error fetching schema').count();
+await page.fill('#token', memberToken);
+for (let i = 0; i < 100 && !introspectedWith(memberToken); i++) await page.waitForTimeout(100);
 await browser.close();
 
 const failures = [];
+if (beforeToken) failures.push(`${beforeToken} requests went out before a token was set`);
+if (!introspectedWith(token)) failures.push('setting the token did not fetch the schema with it');
+if (!introspectedWith(memberToken)) failures.push('changing the token did not fetch the schema again');
+if (schemaError) failures.push('GraphiQL shows "Error fetching schema"');
 if (!result.includes('TARGET_NO_ACCESS')) failures.push(`the preview is not on screen: ${result.slice(0, 300)}`);
 if (outside.length) failures.push(`requests outside handover: ${outside.join(', ')}`);
 if (blocked.length) failures.push(`blocked by the Content-Security-Policy: ${blocked.join(' | ')}`);
-console.log(`GraphiQL in chromium: result shown (${result.length} characters), screenshot ${screenshot}`);
+console.log(`GraphiQL in chromium: ${beforeToken} requests before the token, schema fetched with each token ` +
+  `(${sent.filter((r) => r.operation === 'IntrospectionQuery').length} introspections), result shown ` +
+  `(${result.length} characters), screenshot ${screenshot}`);
 if (failures.length) {
   console.error(failures.join('\n'));
   process.exit(1);

@@ -24,6 +24,6 @@ pub use reassignment::{
     CategoryInput, ReassignWorkInput, ReassignWorkPayload, Reassignment, ReassignmentConnection, ReassignmentItem,
     ReassignmentItemConnection, UserError, preview_refused as reassignment_preview_refused,
 };
-pub use scalars::Date;
+pub use scalars::{Date, DateTime};
 pub use user::{Firm, User, UserConnection, Workload, load_user};
 pub use work::{Calendar, CalendarEvent, CalendarEventConnection, Task, TaskConnection};

@@ -1,8 +1,8 @@
+use super::DateTime;
 use super::{NotificationKind, User, load_user};
 use crate::graphql::connection::connection;
 use crate::ids::{self, Kind};
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::notification;
 
 /// A notification: "work was assigned to you" (one per new assignee per reassignment, a digest),
@@ -70,16 +70,16 @@ impl WorkAssignedNotification {
         self.0.reassignment_id.map(|id| ID(ids::encode(Kind::Reassignment, id)))
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
     }
 
     async fn read(&self) -> bool {
         self.0.read_at.is_some()
     }
 
-    async fn read_at(&self) -> Option<DateTime<Utc>> {
-        self.0.read_at
+    async fn read_at(&self) -> Option<DateTime> {
+        self.0.read_at.map(DateTime)
     }
 }
 

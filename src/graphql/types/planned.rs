@@ -1,5 +1,6 @@
 //! Planned handovers (SPEC.md section 8) and deactivation, as GraphQL types.
 
+use super::DateTime;
 use super::{
     CategoryPreview, PlannedHandoverStatus, ReassignWorkInput, Reassignment, ReassignmentPreview, User, UserError,
     load_user,
@@ -11,7 +12,6 @@ use crate::ids::{self, Kind};
 use crate::planned::{self, PlanRequest, deactivate::Deactivation};
 use crate::reassign::{self, history};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::planned_handover;
 use std::sync::Arc;
 
@@ -20,11 +20,11 @@ pub struct PlanHandoverInput {
     /// The work, as for `reassignWork` (`previewToken` and `idempotencyKey` are not accepted).
     pub work: ReassignWorkInput,
     /// Exactly one of `startsAt` and `startsOn`.
-    pub starts_at: Option<DateTime<Utc>>,
+    pub starts_at: Option<DateTime>,
     /// 00:00 of that day in the firm's time zone; today starts at once.
     pub starts_on: Option<super::Date>,
     /// A temporary cover: the work goes back then. At most one of `returnsAt` and `returnsOn`.
-    pub returns_at: Option<DateTime<Utc>>,
+    pub returns_at: Option<DateTime>,
     pub returns_on: Option<super::Date>,
     /// A leaver: deactivate the source when the handover starts, in the same transaction.
     #[graphql(default = false)]
@@ -35,9 +35,9 @@ impl PlanHandoverInput {
     pub fn to_request(&self) -> PlanRequest {
         PlanRequest {
             work: self.work.to_request(),
-            starts_at: self.starts_at,
+            starts_at: self.starts_at.map(|t| t.0),
             starts_on: self.starts_on.as_ref().map(|d| d.0),
-            returns_at: self.returns_at,
+            returns_at: self.returns_at.map(|t| t.0),
             returns_on: self.returns_on.as_ref().map(|d| d.0),
             deactivate_source: self.deactivate_source,
         }
@@ -80,8 +80,8 @@ impl PlannedHandover {
         self.0.status.into()
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
     }
 
     /// The administrator who planned it; the start runs on their behalf.
@@ -98,13 +98,13 @@ impl PlannedHandover {
             .ok_or_else(|| AppError::internal("a plan's source is gone").into())
     }
 
-    async fn starts_at(&self) -> DateTime<Utc> {
-        self.0.starts_at
+    async fn starts_at(&self) -> DateTime {
+        DateTime(self.0.starts_at)
     }
 
     /// When the work goes back; null for a handover for good.
-    async fn returns_at(&self) -> Option<DateTime<Utc>> {
-        self.0.returns_at
+    async fn returns_at(&self) -> Option<DateTime> {
+        self.0.returns_at.map(DateTime)
     }
 
     async fn deactivate_source(&self) -> bool {

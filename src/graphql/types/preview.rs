@@ -1,6 +1,7 @@
 //! What a reassignment would do, as a front end reads it: the preview, its categories,
 //! exclusions, risks and receivers' loads, and the work items they list.
 
+use super::DateTime;
 use super::{ExclusionReason, Matter, RiskReason, User, WorkKind, Workload, load_user};
 use crate::error::AppError;
 use crate::firm::{Page, PageRequest};
@@ -9,7 +10,6 @@ use crate::graphql::context::{db, load_failed, loaders};
 use crate::ids::{self, Kind};
 use crate::reassign::{self, Preview};
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// A matter, task or calendar event, as listed in previews and reports.
@@ -149,8 +149,8 @@ impl ReassignmentPreview {
     }
 
     /// The instant "upcoming" and "past due" were measured at.
-    async fn cutoff(&self) -> DateTime<Utc> {
-        self.0.order.clock.cutoff
+    async fn cutoff(&self) -> DateTime {
+        DateTime(self.0.order.clock.cutoff)
     }
 
     /// The firm's time zone, in which "today" was taken.

@@ -1,6 +1,7 @@
 //! A reassignment as asked (the input), as answered (the payload) and as recorded (history and
 //! its items, the report).
 
+use super::DateTime;
 use super::preview::WorkItem;
 use super::{ExclusionReason, ItemOutcome, ReassignmentStatus, RiskReason, User, WorkKind, load_user};
 use crate::graphql::connection::*;
@@ -8,7 +9,6 @@ use crate::graphql::context::db;
 use crate::ids::{self, Kind};
 use crate::reassign;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::{reassignment, reassignment_item};
 
 /// One category of work in a reassignment.
@@ -242,8 +242,8 @@ impl Reassignment {
         ID(ids::encode(Kind::Reassignment, self.0.id))
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
     }
 
     async fn status(&self) -> ReassignmentStatus {
@@ -262,8 +262,8 @@ impl Reassignment {
     }
 
     /// The instant "upcoming" and "past due" were measured at.
-    async fn cutoff(&self) -> DateTime<Utc> {
-        self.0.cutoff_at
+    async fn cutoff(&self) -> DateTime {
+        DateTime(self.0.cutoff_at)
     }
 
     /// The firm time zone "today" was taken in.

@@ -1,9 +1,9 @@
+use super::DateTime;
 use super::{CalendarKind, Date, Matter, TaskStatus, User, load_user};
 use crate::graphql::connection::connection;
 use crate::graphql::context::{load_failed, loaders};
 use crate::ids::{self, Kind};
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::{calendar, calendar_event, task};
 
 /// A matter the viewer may see; `None` when the record has none or the viewer may not see it.
@@ -96,12 +96,12 @@ impl CalendarEvent {
             .map(Calendar))
     }
 
-    async fn start(&self) -> DateTime<Utc> {
-        self.0.start_at
+    async fn start(&self) -> DateTime {
+        DateTime(self.0.start_at)
     }
 
-    async fn end(&self) -> DateTime<Utc> {
-        self.0.end_at
+    async fn end(&self) -> DateTime {
+        DateTime(self.0.end_at)
     }
 
     async fn all_day(&self) -> bool {
