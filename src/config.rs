@@ -115,6 +115,10 @@ pub struct MailArgs {
         default_value = "handover <noreply@handover.invalid>"
     )]
     pub mail_from: String,
+    /// The address people reach this server at, e.g. `https://handover.firm.example`: emails
+    /// link to its `/console`. Default: the listen address (`localhost` when it is 0.0.0.0).
+    #[arg(long, env = "HANDOVER_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// Every limit on what one client may ask of the server, applied the same way at both doors

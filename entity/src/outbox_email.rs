@@ -13,6 +13,8 @@ pub struct Model {
     pub to_address: String,
     pub subject: String,
     pub body: String,
+    /// The same message as HTML; none on rows written before it existed (sent as plain text).
+    pub body_html: Option<String>,
     pub state: OutboxState,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,

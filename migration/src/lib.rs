@@ -9,6 +9,7 @@ mod m0003_notifications;
 mod m0004_folded_search;
 mod m0005_planned_handovers;
 mod m0006_routing_and_risk;
+mod m0007_email_html;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_folded_search::Migration),
             Box::new(m0005_planned_handovers::Migration),
             Box::new(m0006_routing_and_risk::Migration),
+            Box::new(m0007_email_html::Migration),
         ]
     }
 }

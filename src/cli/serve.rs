@@ -86,7 +86,15 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
         &mail.mail_from,
         state.live.hub.mail_waker(),
     )?
-    .with_metrics(state.metrics.clone());
+    .with_metrics(state.metrics.clone())
+    .with_public_url(mail.public_url.clone().unwrap_or_else(|| {
+        let host = if addr.ip().is_unspecified() {
+            "localhost".to_string()
+        } else {
+            addr.ip().to_string()
+        };
+        format!("http://{host}:{}", addr.port())
+    }));
     tracing::info!(to = %mailer.describe(), "outbox worker started");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let worker = tokio::spawn(mailer.run(async {

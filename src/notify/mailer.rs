@@ -6,7 +6,7 @@
 use crate::error::{AppError, AppResult};
 use chrono::{Duration as Span, Utc};
 use entity::{OutboxState, outbox_email};
-use lettre::message::{Mailbox, Message, header::ContentType};
+use lettre::message::{Mailbox, Message, MultiPart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -38,6 +38,8 @@ pub struct Mailer {
     from: Mailbox,
     wake: Arc<Notify>,
     poll: Duration,
+    /// Where the emails' link points (`{public_url}/console`); none: no link.
+    public_url: Option<String>,
 }
 
 impl Mailer {
@@ -67,11 +69,17 @@ impl Mailer {
             from,
             wake,
             poll: Duration::from_secs(5),
+            public_url: None,
         })
     }
 
     pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+
+    pub fn with_public_url(mut self, url: String) -> Self {
+        self.public_url = Some(url.trim_end_matches('/').to_string());
         self
     }
 
@@ -183,15 +191,34 @@ impl Mailer {
 
     fn message(&self, row: &outbox_email::Model) -> Result<Message, String> {
         let to: Mailbox = row.to_address.parse().map_err(|e| format!("bad address: {e}"))?;
-        Message::builder()
+        let link = self.public_url.as_ref().map(|url| format!("{url}/console"));
+        let text = match &link {
+            Some(link) => format!("{}\nOpen your work in handover: {link}\n", row.body),
+            None => format!("{}\nOpen handover to see your work.\n", row.body),
+        };
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(&row.subject)
             // Receivers can tell a resend after a crash from a new message.
-            .message_id(Some(format!("<outbox-{}@handover>", row.id)))
-            .header(ContentType::TEXT_PLAIN)
-            .body(row.body.clone())
-            .map_err(|e| e.to_string())
+            .message_id(Some(format!("<outbox-{}@handover>", row.id)));
+        let built = match &row.body_html {
+            Some(html) => {
+                let footer = match &link {
+                    Some(link) => format!(
+                        "<p><a href=\"{}\">Open your work in handover</a></p>",
+                        crate::notify::digest::escape(link)
+                    ),
+                    None => "<p>Open handover to see your work.</p>".to_string(),
+                };
+                let html = format!(
+                    "<!doctype html>\n<html><head><meta charset=\"utf-8\"></head><body>\n{html}{footer}\n</body></html>\n"
+                );
+                builder.multipart(MultiPart::alternative_plain_html(text, html))
+            }
+            None => builder.header(ContentType::TEXT_PLAIN).body(text),
+        };
+        built.map_err(|e| e.to_string())
     }
 
     async fn deliver(&self, row: &outbox_email::Model, message: Message) -> Result<(), String> {

@@ -3,13 +3,15 @@
 //! live hub wakes the recipients' subscriptions. The durable rows are the truth: a client that
 //! was offline catches up with the `notifications` query.
 
+pub mod digest;
 pub mod fanout;
 pub mod hub;
 pub mod mailer;
 pub mod store;
 
+pub use digest::Arrivals;
 pub use hub::{Hub, Published};
-pub use store::{Delivery, record_for_batch};
+pub use store::{Delivery, Received, record_for_batch};
 
 use crate::metrics::Metrics;
 use entity::reassignment;

@@ -2,6 +2,7 @@
 //! their recipient.
 
 use super::Published;
+use super::digest::{self, Arrivals};
 use crate::auth::Viewer;
 use crate::error::AppResult;
 use crate::firm::page::{self, Page, PageRequest};
@@ -75,6 +76,27 @@ impl Delivery {
     }
 }
 
+/// What each new assignee of a reassignment received: the counts, and which records.
+#[derive(Debug, Default)]
+pub struct Received {
+    pub deliveries: BTreeMap<i64, Delivery>,
+    pub arrivals: BTreeMap<i64, Arrivals>,
+}
+
+impl Received {
+    /// `to` received record `id` of `kind`, carrying `risk`.
+    pub fn record(&mut self, to: i64, kind: WorkKind, id: i64, risk: Option<RiskReason>) {
+        self.deliveries.entry(to).or_default().count(kind, risk);
+        let arrived = self.arrivals.entry(to).or_default();
+        match kind {
+            WorkKind::Matter => arrived.matters.push(id),
+            WorkKind::Task => arrived.tasks.push(id),
+            WorkKind::CalendarEvent => arrived.events.push(id),
+            WorkKind::TaskAssigner => {}
+        }
+    }
+}
+
 fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -102,10 +124,11 @@ pub fn summary(d: &Delivery) -> String {
 pub async fn record_for_batch<C: ConnectionTrait>(
     db: &C,
     batch: &reassignment::Model,
-    deliveries: &BTreeMap<i64, Delivery>,
+    received: &Received,
     window_days: u16,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Published>> {
+    let (deliveries, arrivals) = (&received.deliveries, &received.arrivals);
     let mut wanted: Vec<i64> = deliveries.keys().copied().collect();
     wanted.extend([batch.actor_user_id, batch.from_user_id]);
     let people = crate::firm::users::by_ids(db, batch.firm_id, wanted).await?;
@@ -115,6 +138,7 @@ pub async fn record_for_batch<C: ConnectionTrait>(
             .map_or_else(|| "someone".to_string(), |u| u.name.clone())
     };
     let (actor, from) = (name(batch.actor_user_id), name(batch.from_user_id));
+    let firm_zone: chrono_tz::Tz = batch.time_zone.parse().unwrap_or(chrono_tz::UTC);
 
     let mut published = Vec::new();
     for (&user_id, delivery) in deliveries {
@@ -126,7 +150,7 @@ pub async fn record_for_batch<C: ConnectionTrait>(
         }
         let title = format!("{actor} assigned you work from {from}");
         let total = delivery.matters + delivery.tasks + delivery.calendar_events;
-        let mut body = if total > 0 {
+        let mut lead = if total > 0 {
             format!(
                 "{} {} now yours.",
                 summary(delivery),
@@ -136,19 +160,36 @@ pub async fn record_for_batch<C: ConnectionTrait>(
             String::new()
         };
         if let Some(marks) = delivery.risk_marks(window_days) {
-            body.push_str(&format!(" Needs attention first: {marks}."));
+            lead.push_str(&format!(" Needs attention first: {marks}."));
         }
         if delivery.assigner_of > 0 {
-            if !body.is_empty() {
-                body.push(' ');
+            if !lead.is_empty() {
+                lead.push(' ');
             }
-            body.push_str(&format!(
+            lead.push_str(&format!(
                 "You are now the assigner of {} (completion notices come to you).",
                 plural(delivery.assigner_of, "open task", "open tasks")
             ));
         }
+        // The assignee's own time zone for the events' times, else the firm's.
+        let zone = recipient
+            .time_zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(firm_zone);
+        let lists = digest::lists(
+            db,
+            arrivals.get(&user_id).unwrap_or(&Arrivals::default()),
+            zone,
+            firm_zone,
+        )
+        .await?;
+        let mut body = format!("{lead}{}", lists.text());
+        let mut html = format!("{}{}", digest::paragraphs(&lead), lists.html());
         if let Some(note) = &batch.note {
-            body.push_str(&format!("\n\nNote from {actor}: {note}"));
+            let note = format!("Note from {actor}: {note}");
+            body.push_str(&format!("\n\n{note}"));
+            html.push_str(&digest::paragraphs(&note));
         }
         let told = tell(
             db,
@@ -162,6 +203,7 @@ pub async fn record_for_batch<C: ConnectionTrait>(
                 delivery: *delivery,
                 title,
                 body,
+                html: Some(html),
                 note: batch.note.clone(),
             },
             now,
@@ -183,12 +225,15 @@ pub struct Message<'a> {
     pub delivery: Delivery,
     pub title: String,
     pub body: String,
+    /// The body as HTML for the email; `None`: its paragraphs.
+    pub html: Option<String>,
     pub note: Option<String>,
 }
 
 /// One durable notification and its outbox email, in the caller's transaction.
 pub async fn tell<C: ConnectionTrait>(db: &C, message: Message<'_>, now: DateTime<Utc>) -> AppResult<Published> {
     let recipient = message.recipient;
+    let html = message.html.unwrap_or_else(|| digest::paragraphs(&message.body));
     let row = notification::ActiveModel {
         firm_id: Set(recipient.firm_id),
         user_id: Set(recipient.id),
@@ -214,10 +259,12 @@ pub async fn tell<C: ConnectionTrait>(db: &C, message: Message<'_>, now: DateTim
         notification_id: Set(row.id),
         to_address: Set(recipient.email.clone()),
         subject: Set(message.title),
-        body: Set(format!(
-            "Hello {},\n\n{}\n\nOpen handover to see your work.\n",
-            recipient.name, message.body
-        )),
+        // The link to the console is the mailer's (it knows the public URL).
+        body: Set(format!("Hello {},\n\n{}\n", recipient.name, message.body)),
+        body_html: Set(Some(format!(
+            "<p>Hello {},</p>\n{html}",
+            digest::escape(&recipient.name)
+        ))),
         state: Set(OutboxState::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),

@@ -457,6 +457,7 @@ async fn heads_up<C: ConnectionTrait>(
                     delivery,
                     title,
                     body,
+                    html: None,
                     note: work.note.clone(),
                 },
                 now,

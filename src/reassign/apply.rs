@@ -7,7 +7,7 @@ use super::rules::Verdict;
 use super::select::{CHUNK, CategoryPlan, Plan};
 use crate::error::{AppError, AppResult};
 use crate::firm::work::personal_calendar;
-use crate::notify::{Delivery, Published, record_for_batch};
+use crate::notify::{Published, Received, record_for_batch};
 use chrono::Utc;
 use entity::{
     ExclusionReason, ReassignmentStatus, RiskReason, WorkKind, event_attendee, matter_permitted_user, reassignment,
@@ -63,7 +63,7 @@ pub async fn execute(
     let mut counts: HashMap<WorkKind, i64> = HashMap::new();
     let mut skipped = 0i64;
     // Each new assignee is told once, in this same transaction.
-    let mut deliveries: BTreeMap<i64, Delivery> = BTreeMap::new();
+    let mut received = Received::default();
     for (kind, _, c) in plan.categories(order) {
         let mut moved = HashSet::new();
         for ((from, to), ids) in by_move(c) {
@@ -75,7 +75,7 @@ pub async fn execute(
             });
         }
         tracing::debug!(elapsed = ?started.elapsed(), ?kind, "moved");
-        let (n, s) = record_items(txn, &mut grants, &mut deliveries, &batch, kind, c, &moved).await?;
+        let (n, s) = record_items(txn, &mut grants, &mut received, &batch, kind, c, &moved).await?;
         tracing::debug!(elapsed = ?started.elapsed(), ?kind, "items recorded");
         counts.insert(kind, n);
         skipped += s;
@@ -127,7 +127,7 @@ pub async fn execute(
     batch.items_skipped = Set(skipped);
     let batch = batch.update(txn).await?;
 
-    let published = record_for_batch(txn, &batch, &deliveries, order.routing.risk_window_days, now).await?;
+    let published = record_for_batch(txn, &batch, &received, order.routing.risk_window_days, now).await?;
     if !published.is_empty() {
         crate::notify::fanout::announce(txn, crate::notify::fanout::Topic::Reassignment(batch.id)).await?;
     }
@@ -140,7 +140,7 @@ pub async fn execute(
 async fn record_items(
     txn: &DatabaseTransaction,
     grants: &mut BTreeSet<(i64, i64)>,
-    deliveries: &mut BTreeMap<i64, Delivery>,
+    received: &mut Received,
     batch: &reassignment::Model,
     kind: WorkKind,
     plan: &CategoryPlan,
@@ -171,7 +171,7 @@ async fn record_items(
                 {
                     grants.insert((m, to));
                 }
-                deliveries.entry(to).or_default().count(kind, item.risk);
+                received.record(to, kind, item.record_id, item.risk);
                 // A past-due task moved by the sweep keeps its reason in the report.
                 let reason = item.past_due.then_some(ExclusionReason::PastDue);
                 (true, reason, item.source_attends, item.from, Some(to), item.risk)

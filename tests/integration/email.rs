@@ -252,7 +252,198 @@ async fn the_outbox_gives_up_and_keeps_draining(backend: Backend) {
     assert!(pending.is_empty(), "{pending:?}");
 }
 
+/// The digest lists what arrived, as the assignee received it over SMTP: matters by number and
+/// description, tasks by due date soonest first (capped, "and N more"), events by start in the
+/// assignee's own time zone, the note and a link to the console; a plain text part and an HTML
+/// part; and the in-app notification says the same.
+async fn the_digest_lists_what_arrived(backend: Backend) {
+    use chrono::{Duration as Days, Utc};
+    use entity::{ItemOutcome, WorkKind, calendar_event, matter, notification, reassignment_item, task, user};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+    let app = spawn_app(backend).await;
+    // Bob reads times in his own zone, not the firm's (America/New_York).
+    let bob = user::Entity::find()
+        .filter(user::Column::Email.eq("bob@demo.test"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut row = bob.clone().into_active_model();
+    row.time_zone = Set(Some("Europe/Paris".into()));
+    row.update(&app.db).await.unwrap();
+    // Lee gets nine more tasks on a matter that moves, so the task list needs "and N more";
+    // one name carries markup, which the HTML part must escape.
+    let lee_task = task::Entity::find()
+        .filter(task::Column::Name.eq("Draft motion to compel"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    for n in 0..9 {
+        let mut extra = lee_task.clone().into_active_model();
+        extra.id = sea_orm::ActiveValue::NotSet;
+        extra.key = Set(format!("extra-{n}"));
+        extra.name = Set(if n == 0 {
+            "Check <b>exhibits</b> & index".into()
+        } else {
+            format!("Extra task {n}")
+        });
+        extra.due_date = Set(Some((Utc::now() + Days::days(20 + n)).date_naive()));
+        extra.insert(&app.db).await.unwrap();
+    }
+    reassign_lee_to_bob(&app).await;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let inbox: Inbox = Arc::default();
+    tokio::spawn(smtp_listener(listener, inbox.clone()));
+    let mailer = Mailer::new(
+        app.db.clone(),
+        Some(&url),
+        "unused".into(),
+        "noreply@demo.test",
+        Default::default(),
+    )
+    .unwrap()
+    .with_public_url("https://handover.firm.example/".into());
+    assert!(mailer.send_due().await.unwrap() >= 1);
+    let raw = inbox
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(to, _)| to == &["bob@demo.test"])
+        .map(|(_, data)| data.clone())
+        .expect("Bob's email");
+    let mail = mailparse::parse_mail(raw.as_bytes()).unwrap();
+    assert_eq!(mail.ctype.mimetype, "multipart/alternative");
+    let part = |kind: &str| {
+        mail.subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == kind)
+            .unwrap_or_else(|| panic!("no {kind} part"))
+            .get_body()
+            .unwrap()
+            .replace("\r\n", "\n")
+    };
+    let (text, html) = (part("text/plain"), part("text/html"));
+
+    // What moved to Bob, read from the report's rows and the records themselves.
+    let moved = |kind: WorkKind| {
+        let db = app.db.clone();
+        let bob = bob.id;
+        async move {
+            reassignment_item::Entity::find()
+                .filter(reassignment_item::Column::Kind.eq(kind))
+                .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
+                .filter(reassignment_item::Column::NewHolderId.eq(bob))
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|i| i.record_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut matters = matter::Entity::find()
+        .filter(matter::Column::Id.is_in(moved(WorkKind::Matter).await))
+        .all(&app.db)
+        .await
+        .unwrap();
+    matters.sort_by(|a, b| a.display_number.cmp(&b.display_number));
+    let mut tasks = task::Entity::find()
+        .filter(task::Column::Id.is_in(moved(WorkKind::Task).await))
+        .all(&app.db)
+        .await
+        .unwrap();
+    tasks.sort_by(|a, b| (a.due_date.is_none(), a.due_date, &a.name).cmp(&(b.due_date.is_none(), b.due_date, &b.name)));
+    let mut events = calendar_event::Entity::find()
+        .filter(calendar_event::Column::Id.is_in(moved(WorkKind::CalendarEvent).await))
+        .all(&app.db)
+        .await
+        .unwrap();
+    events.sort_by(|a, b| (a.start_at, &a.title).cmp(&(b.start_at, &b.title)));
+    assert!(!matters.is_empty() && tasks.len() > 10 && !events.is_empty());
+
+    // The lines in order, each where the previous ended.
+    let mut expected: Vec<String> = vec!["Matters:".into()];
+    expected.extend(
+        matters
+            .iter()
+            .map(|m| format!("- {} {}", m.display_number, m.description)),
+    );
+    expected.push("Tasks, soonest first:".into());
+    for t in &tasks[..10] {
+        let due = t
+            .due_date
+            .map_or("no due date".into(), |d| d.format("%a %-d %b %Y").to_string());
+        expected.push(format!("- {due}: {} (", t.name));
+    }
+    expected.push(format!("- and {} more", tasks.len() - 10));
+    expected.push("Calendar events (times in Europe/Paris):".into());
+    let paris: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+    let firm: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    for e in &events {
+        expected.push(if e.all_day {
+            format!(
+                "- {}, all day: {}",
+                e.start_at.with_timezone(&firm).format("%a %-d %b %Y"),
+                e.title
+            )
+        } else {
+            format!(
+                "- {}: {}",
+                e.start_at.with_timezone(&paris).format("%a %-d %b %Y %H:%M"),
+                e.title
+            )
+        });
+    }
+    expected.push("Note from Alice Admin: Lee has left".into());
+    expected.push("Open your work in handover: https://handover.firm.example/console".into());
+    let mut at = 0;
+    for line in &expected {
+        let found = text[at..]
+            .find(line.as_str())
+            .unwrap_or_else(|| panic!("{line:?} not in order in:\n{text}"));
+        at += found + line.len();
+    }
+    assert!(text.starts_with("Hello Bob Barrister,\n\n4 matters"), "{text}");
+
+    // The HTML part: the same lists as lists, escaped, and the link.
+    assert!(
+        html.contains(&format!(
+            "<li>{} {}</li>",
+            matters[0].display_number, matters[0].description
+        )),
+        "{html}"
+    );
+    assert!(html.contains("Check &lt;b&gt;exhibits&lt;/b&gt; &amp; index"), "{html}");
+    assert!(!html.contains("<b>exhibits"), "{html}");
+    assert!(
+        html.contains(&format!("<em>and {} more</em>", tasks.len() - 10)),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"https://handover.firm.example/console\">"),
+        "{html}"
+    );
+
+    // In the app: the same content as the email's text.
+    let told = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(bob.id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(text.contains(&told.body), "{}\n---\n{text}", told.body);
+    assert!(
+        told.body.contains("Tasks, soonest first:") && told.body.contains("- and "),
+        "{}",
+        told.body
+    );
+}
+
 on_both_databases!(
+    the_digest_lists_what_arrived,
     email_survives_an_smtp_outage_and_is_sent_once,
     without_smtp_emails_become_eml_files,
     the_outbox_gives_up_and_keeps_draining

@@ -1,0 +1,279 @@
+//! What a new assignee's digest lists: the matters by number and description, the tasks by due
+//! date (soonest first), the events by start in the assignee's own time zone, each list capped
+//! with "and N more". One content, three renderings: the notification body and the email's
+//! plain text part are the same text; the email's HTML part shows it as lists.
+
+use crate::db::{Params, json_rows};
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::ConnectionTrait;
+
+/// Lines per list; the rest is "and N more".
+pub const LISTED: usize = 10;
+/// Ids per statement, as in the selection.
+const CHUNK: usize = 5000;
+
+/// The records one assignee received, by kind (ids of records that moved to them).
+#[derive(Debug, Default, Clone)]
+pub struct Arrivals {
+    pub matters: Vec<i64>,
+    pub tasks: Vec<i64>,
+    pub events: Vec<i64>,
+}
+
+/// A list's first lines and how many records it stands for.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Listed<T> {
+    pub lines: Vec<T>,
+    pub total: usize,
+}
+
+impl<T> Listed<T> {
+    fn more(&self) -> usize {
+        self.total - self.lines.len()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatterLine {
+    pub number: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskLine {
+    pub due: Option<NaiveDate>,
+    pub name: String,
+    pub matter: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventLine {
+    pub start: DateTime<Utc>,
+    pub all_day: bool,
+    pub title: String,
+}
+
+/// What arrived, ready to render in `zone` (the assignee's own, else the firm's); all-day
+/// events fall on their day in the firm's zone, as the rules count them.
+#[derive(Debug, Clone)]
+pub struct Lists {
+    pub matters: Listed<MatterLine>,
+    pub tasks: Listed<TaskLine>,
+    pub events: Listed<EventLine>,
+    pub zone: Tz,
+    pub firm_zone: Tz,
+}
+
+/// The first lines of each list, read for just those records: each chunk of ids gives its own
+/// first lines, and the chunks' are merged, so the cost follows the records that moved.
+pub async fn lists<C: ConnectionTrait>(db: &C, arrived: &Arrivals, zone: Tz, firm_zone: Tz) -> AppResult<Lists> {
+    Ok(Lists {
+        matters: first_lines(db, &arrived.matters, read_matters, |m: &MatterLine| m.number.clone()).await?,
+        tasks: first_lines(db, &arrived.tasks, read_tasks, |t: &TaskLine| {
+            (t.due.is_none(), t.due, t.name.clone())
+        })
+        .await?,
+        events: first_lines(db, &arrived.events, read_events, |e: &EventLine| {
+            (e.start, e.title.clone())
+        })
+        .await?,
+        zone,
+        firm_zone,
+    })
+}
+
+async fn first_lines<'a, C, T, K, F, Fut>(
+    db: &'a C,
+    ids: &'a [i64],
+    read: F,
+    key: impl Fn(&T) -> K,
+) -> AppResult<Listed<T>>
+where
+    C: ConnectionTrait,
+    K: Ord,
+    F: Fn(&'a C, &'a [i64]) -> Fut,
+    Fut: std::future::Future<Output = AppResult<Vec<T>>>,
+{
+    let mut lines = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        lines.extend(read(db, chunk).await?);
+        lines.sort_by_key(&key);
+        lines.truncate(LISTED);
+    }
+    Ok(Listed {
+        lines,
+        total: ids.len(),
+    })
+}
+
+/// `(SELECT … ORDER BY … LIMIT n) d` over `table` rows whose id is in `ids`.
+fn first_of(p: &mut Params, backend: sea_orm::DatabaseBackend, ids: &[i64], select: &str, order: &str) -> String {
+    let ids = p.ids(backend, ids);
+    format!("({select} WHERE x.id IN (SELECT id FROM {ids} o) ORDER BY {order} LIMIT {LISTED}) d")
+}
+
+async fn read_matters<'a, C: ConnectionTrait>(db: &'a C, ids: &'a [i64]) -> AppResult<Vec<MatterLine>> {
+    let mut p = Params::default();
+    let from = first_of(
+        &mut p,
+        db.get_database_backend(),
+        ids,
+        "SELECT x.display_number, x.description FROM matter x",
+        "x.display_number, x.id",
+    );
+    let rows: Vec<(String, String)> = json_rows(db, "display_number, description", &from, p).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(number, description)| MatterLine { number, description })
+        .collect())
+}
+
+async fn read_tasks<'a, C: ConnectionTrait>(db: &'a C, ids: &'a [i64]) -> AppResult<Vec<TaskLine>> {
+    let mut p = Params::default();
+    let from = first_of(
+        &mut p,
+        db.get_database_backend(),
+        ids,
+        "SELECT x.name, x.due_date, m.display_number FROM task x LEFT JOIN matter m ON m.id = x.matter_id",
+        "CASE WHEN x.due_date IS NULL THEN 1 ELSE 0 END, x.due_date, x.name",
+    );
+    let rows: Vec<(String, Option<NaiveDate>, Option<String>)> =
+        json_rows(db, "name, due_date, display_number", &from, p).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, due, matter)| TaskLine { due, name, matter })
+        .collect())
+}
+
+async fn read_events<'a, C: ConnectionTrait>(db: &'a C, ids: &'a [i64]) -> AppResult<Vec<EventLine>> {
+    let mut p = Params::default();
+    let from = first_of(
+        &mut p,
+        db.get_database_backend(),
+        ids,
+        "SELECT x.title, x.start_at, CASE WHEN x.all_day THEN 1 ELSE 0 END AS all_day FROM calendar_event x",
+        "x.start_at, x.title",
+    );
+    let rows: Vec<(String, String, i64)> = json_rows(db, "title, start_at, all_day", &from, p).await?;
+    rows.into_iter()
+        .map(|(title, start, all_day)| {
+            let start = DateTime::parse_from_rfc3339(&start)
+                .or_else(|_| DateTime::parse_from_str(&start, "%Y-%m-%d %H:%M:%S%.f%:z"))
+                .map_err(|e| AppError::internal(format!("event start {start}: {e}")))?
+                .with_timezone(&Utc);
+            Ok(EventLine {
+                start,
+                all_day: all_day != 0,
+                title,
+            })
+        })
+        .collect()
+}
+
+impl TaskLine {
+    fn text(&self) -> String {
+        let due = self
+            .due
+            .map_or_else(|| "no due date".to_string(), |d| d.format("%a %-d %b %Y").to_string());
+        match &self.matter {
+            Some(m) => format!("{due}: {} ({m})", self.name),
+            None => format!("{due}: {}", self.name),
+        }
+    }
+}
+
+impl Lists {
+    fn event_text(&self, e: &EventLine) -> String {
+        if e.all_day {
+            let day = e.start.with_timezone(&self.firm_zone).format("%a %-d %b %Y");
+            format!("{day}, all day: {}", e.title)
+        } else {
+            let at = e.start.with_timezone(&self.zone).format("%a %-d %b %Y %H:%M");
+            format!("{at}: {}", e.title)
+        }
+    }
+
+    /// (heading, lines, how many more) of each non-empty list.
+    fn sections(&self) -> Vec<(String, Vec<String>, usize)> {
+        let mut out = Vec::new();
+        if self.matters.total > 0 {
+            let lines = self
+                .matters
+                .lines
+                .iter()
+                .map(|m| format!("{} {}", m.number, m.description))
+                .collect();
+            out.push(("Matters".to_string(), lines, self.matters.more()));
+        }
+        if self.tasks.total > 0 {
+            let lines = self.tasks.lines.iter().map(TaskLine::text).collect();
+            out.push(("Tasks, soonest first".to_string(), lines, self.tasks.more()));
+        }
+        if self.events.total > 0 {
+            let lines = self.events.lines.iter().map(|e| self.event_text(e)).collect();
+            out.push((
+                format!("Calendar events (times in {})", self.zone.name()),
+                lines,
+                self.events.more(),
+            ));
+        }
+        out
+    }
+
+    /// The lists as plain text: a heading, then "- " lines.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for (heading, lines, more) in self.sections() {
+            out.push_str(&format!("\n\n{heading}:"));
+            for line in lines {
+                out.push_str(&format!("\n- {line}"));
+            }
+            if more > 0 {
+                out.push_str(&format!("\n- and {more} more"));
+            }
+        }
+        out
+    }
+
+    /// The lists as HTML.
+    pub fn html(&self) -> String {
+        let mut out = String::new();
+        for (heading, lines, more) in self.sections() {
+            out.push_str(&format!("<h3>{}</h3>\n<ul>\n", escape(&heading)));
+            for line in lines {
+                out.push_str(&format!("  <li>{}</li>\n", escape(&line)));
+            }
+            if more > 0 {
+                out.push_str(&format!("  <li><em>and {more} more</em></li>\n"));
+            }
+            out.push_str("</ul>\n");
+        }
+        out
+    }
+}
+
+/// Text safe inside HTML elements and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Plain text as HTML paragraphs (blank lines part them; single newlines are line breaks).
+pub fn paragraphs(text: &str) -> String {
+    text.split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("<p>{}</p>\n", escape(p.trim()).replace('\n', "<br>\n")))
+        .collect()
+}
