@@ -27,6 +27,8 @@ pub struct Metrics {
     pub connections_refused: AtomicU64,
     /// Outbox emails given up on after the last attempt.
     pub emails_abandoned: AtomicU64,
+    /// SQL statements sent by this process (requests, the scheduler, the outbox worker).
+    pub sql_statements: AtomicU64,
 }
 
 impl Metrics {
@@ -95,6 +97,11 @@ impl Metrics {
                 ("{result=\"failed\"}", self.email_failures.load(Relaxed)),
                 ("{result=\"abandoned\"}", self.emails_abandoned.load(Relaxed)),
             ],
+        );
+        counter(
+            "handover_sql_statements_total",
+            "SQL statements sent to the database by this process.",
+            &[("", self.sql_statements.load(Relaxed))],
         );
         counter(
             "handover_connections_refused_total",

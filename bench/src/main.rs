@@ -9,6 +9,7 @@ mod floor;
 mod generate;
 mod hostile;
 mod live;
+mod reads;
 mod routed;
 mod scheduled;
 mod soak;
@@ -75,6 +76,10 @@ struct BenchArgs {
     /// With --soak: the most the hostile client may slow the normal clients' p99 (a ratio).
     #[arg(long, default_value_t = 2.0)]
     max_slowdown: f64,
+    /// Front-end reads instead: each read workload for this many seconds at a fixed
+    /// concurrency; requests/s, server CPU and SQL statements per request.
+    #[arg(long)]
+    reads: Option<u64>,
 }
 
 #[tokio::main]
@@ -108,31 +113,47 @@ impl Drop for Server {
 
 impl Server {
     /// `handover serve` on a free port of this machine, on `database_url`, with `secret`; waits
-    /// until it is ready.
+    /// until it is ready. Quiet: warnings only.
     async fn start(database_url: &str, secret: &str) -> AppResult<(Server, u16)> {
+        Self::start_with(database_url, secret, None).await
+    }
+
+    /// As `start`, logging as in production (the default filter, one line per request) to
+    /// `log`: the cost of the request log is part of what is measured.
+    async fn start_logging(database_url: &str, secret: &str, log: &std::path::Path) -> AppResult<(Server, u16)> {
+        Self::start_with(database_url, secret, Some(log)).await
+    }
+
+    async fn start_with(database_url: &str, secret: &str, log: Option<&std::path::Path>) -> AppResult<(Server, u16)> {
         let port = free_port()?;
         let mail = mail_dir();
-        let server = Server(
-            Command::new(SERVER_BIN.get().ok_or_else(|| AppError::internal("no server binary"))?)
-                .args([
-                    "serve",
-                    "--listen",
-                    &format!("127.0.0.1:{port}"),
-                    "--database-url",
-                    database_url,
-                ])
-                .args(["--mail-dir", &mail.to_string_lossy()])
-                // The harness itself sends reassignments back to back.
-                .args(["--max-reassignments-per-minute", "1000000"])
-                .env("HANDOVER_JWT_SECRET", secret)
-                .env(
+        let mut command = Command::new(SERVER_BIN.get().ok_or_else(|| AppError::internal("no server binary"))?);
+        command
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                database_url,
+            ])
+            .args(["--mail-dir", &mail.to_string_lossy()])
+            // The harness itself sends reassignments back to back.
+            .args(["--max-reassignments-per-minute", "1000000"])
+            .env("HANDOVER_JWT_SECRET", secret)
+            .stdout(Stdio::null());
+        match log {
+            Some(path) => {
+                command.env_remove("HANDOVER_LOG").stderr(std::fs::File::create(path)?);
+            }
+            None => {
+                command.env(
                     "HANDOVER_LOG",
                     std::env::var("HANDOVER_BENCH_SERVER_LOG")
                         .unwrap_or_else(|_| "warn,handover::cli::serve=error".into()),
-                )
-                .stdout(Stdio::null())
-                .spawn()?,
-        );
+                );
+            }
+        }
+        let server = Server(command.spawn()?);
         let client = reqwest::Client::new();
         for _ in 0..300 {
             let ready = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await;
@@ -142,6 +163,10 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Err(AppError::internal("the server did not become ready"))
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
     }
 
     /// SIGKILL: no chance to finish anything.
@@ -221,6 +246,9 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
     }
     if args.scheduled {
         return scheduled::run(&database.database_url, args.scale).await;
+    }
+    if let Some(seconds) = args.reads {
+        return reads::run(&database.database_url, args.scale, seconds).await;
     }
     if args.routed {
         return routed::run(&database.database_url, args.scale).await;

@@ -10,6 +10,7 @@ mod m0004_folded_search;
 mod m0005_planned_handovers;
 mod m0006_routing_and_risk;
 mod m0007_email_html;
+mod m0008_users_changed_trigger;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_planned_handovers::Migration),
             Box::new(m0006_routing_and_risk::Migration),
             Box::new(m0007_email_html::Migration),
+            Box::new(m0008_users_changed_trigger::Migration),
         ]
     }
 }

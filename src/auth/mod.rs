@@ -1,8 +1,10 @@
 //! Authentication happens once per request: a bearer token becomes a `Viewer`, or the request
 //! is refused. Resolvers ask the `Viewer`; they never look at tokens.
 
+pub mod cache;
 mod jwt;
 mod viewer;
 
+pub use cache::Viewers;
 pub use jwt::{Claims, JwtKeys};
 pub use viewer::{Viewer, authenticate, authenticate_session, bearer_token};

@@ -1,8 +1,8 @@
-//! The `Viewer`: who is asking, loaded fresh from the database on every request so that a
-//! deactivated user's token stops working at once and a demoted administrator loses their
-//! rights at once.
+//! The `Viewer`: who is asking, loaded from the database (or from the cache of viewers, which
+//! every change to a user empties at once, see `cache`) on every request, so that a deactivated
+//! user's token stops working at once and a demoted administrator loses their rights at once.
 
-use super::JwtKeys;
+use super::{JwtKeys, Viewers};
 use crate::error::{AppError, AppResult};
 use crate::ids::{self, Kind};
 use entity::{firm, user};
@@ -63,16 +63,29 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, &'static str> {
     Ok(token.trim())
 }
 
-pub async fn authenticate(db: &DatabaseConnection, keys: &JwtKeys, token: &str) -> AppResult<Viewer> {
-    authenticate_session(db, keys, token).await.map(|(viewer, _)| viewer)
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    viewers: &Viewers,
+    keys: &JwtKeys,
+    token: &str,
+) -> AppResult<Viewer> {
+    authenticate_session(db, viewers, keys, token)
+        .await
+        .map(|(viewer, _)| viewer)
 }
 
 /// As `authenticate`, with the token's expiry (`exp`, seconds since the epoch): a long-lived
 /// connection closes then.
-pub async fn authenticate_session(db: &DatabaseConnection, keys: &JwtKeys, token: &str) -> AppResult<(Viewer, u64)> {
+pub async fn authenticate_session(
+    db: &DatabaseConnection,
+    viewers: &Viewers,
+    keys: &JwtKeys,
+    token: &str,
+) -> AppResult<(Viewer, u64)> {
     let claims = keys.verify(token).map_err(AppError::Unauthenticated)?;
     let user_id = ids::decode(Kind::User, &claims.sub).map_err(|_| AppError::Unauthenticated("unknown user"))?;
-    let viewer = Viewer::load(db, user_id)
+    let viewer = viewers
+        .load(db, user_id)
         .await?
         .ok_or(AppError::Unauthenticated("unknown user"))?;
     if !viewer.user.enabled {

@@ -29,8 +29,16 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
     }
     let keys = keys.expect("set above");
 
-    let db = crate::db::connect(&database.database_url).await?;
+    let mut db = crate::db::connect(&database.database_url).await?;
     crate::db::migrate(&db).await?;
+    // Every statement this process sends is counted, for /metrics (and `bench --reads`).
+    let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
+    let counter = metrics.clone();
+    db.set_metric_callback(move |_| {
+        counter
+            .sql_statements
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
     let fresh_demo = args.demo && firm::Entity::find().count(&db).await? == 0;
     if fresh_demo {
         match import_text(&db, DEMO_FIRM_JSON, true).await {
@@ -64,7 +72,8 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
         );
     }
 
-    let state = AppState::new(db.clone(), keys, args.limits.clone()).with_cors_origins(args.cors_origins.clone());
+    let state = AppState::with_metrics(db.clone(), keys, args.limits.clone(), metrics)
+        .with_cors_origins(args.cors_origins.clone());
     if fresh_demo {
         crate::demo::plan_leave(&db, &state.live, chrono::Utc::now()).await?;
     }

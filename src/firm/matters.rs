@@ -45,7 +45,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(cond) = super::search::matches(matter::Column::SearchText, filter.search.as_deref())? {
         select = select.filter(cond);
     }
-    page::fetch(db, select, matter::Column::Id, req).await
+    page::fetch(db, super::shown(select, super::MATTER_DERIVED), matter::Column::Id, req).await
 }
 
 pub async fn get<C: ConnectionTrait>(db: &C, viewer: &Viewer, id: i64) -> AppResult<matter::Model> {

@@ -15,6 +15,29 @@ pub use page::{Page, PageRequest};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use sea_orm::sea_query::Expr;
+use sea_orm::{EntityTrait, IdenStatic, Iterable, QuerySelect, Select};
+
+/// Derived columns: folded copies of other columns, kept for matching (search, sign-in by
+/// email) and never shown. Pages and loaders of the read API read them as empty strings instead
+/// of carrying them (a third of a matter row's text).
+pub const USER_DERIVED: &[&str] = &["email_folded", "search_text"];
+pub const MATTER_DERIVED: &[&str] = &["search_text"];
+
+/// `select` reading every column of `E` but the `derived` ones, which come back empty: rows for
+/// showing, not for matching.
+pub fn shown<E: EntityTrait>(select: Select<E>, derived: &[&str]) -> Select<E> {
+    let mut select = select.select_only();
+    for column in E::Column::iter() {
+        let name = column.as_str();
+        select = if derived.contains(&name) {
+            select.column_as(Expr::value(""), name)
+        } else {
+            select.column(column)
+        };
+    }
+    select
+}
 
 /// The firm's time zone; an unparsable name (impossible after import validation) falls back to
 /// UTC rather than failing a read.

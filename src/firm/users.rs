@@ -40,7 +40,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(cond) = super::search::matches(user::Column::SearchText, filter.search.as_deref())? {
         select = select.filter(cond);
     }
-    page::fetch(db, select, user::Column::Id, req).await
+    page::fetch(db, super::shown(select, super::USER_DERIVED), user::Column::Id, req).await
 }
 
 /// One user of the viewer's firm. Non-administrators may look up only themselves.

@@ -49,12 +49,10 @@ impl Loaders {
             DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(BATCH_WINDOW)
         }
         Loaders {
-            users: new(ById::<user::Entity>::new(
-                scope(),
-                user::Column::FirmId,
-                user::Column::Id,
-                |u| u.id,
-            )),
+            users: new(
+                ById::<user::Entity>::new(scope(), user::Column::FirmId, user::Column::Id, |u| u.id)
+                    .shown(crate::firm::USER_DERIVED),
+            ),
             matters: new(MatterLoader {
                 scope: scope(),
                 visible_to: (!viewer.is_admin()).then_some(viewer.user_id()),
@@ -112,11 +110,24 @@ pub struct ById<E: EntityTrait> {
     firm: E::Column,
     id: E::Column,
     key: fn(&E::Model) -> i64,
+    /// Columns read as empty (see `firm::shown`).
+    derived: &'static [&'static str],
 }
 
 impl<E: EntityTrait> ById<E> {
     fn new(scope: Scope, firm: E::Column, id: E::Column, key: fn(&E::Model) -> i64) -> Self {
-        ById { scope, firm, id, key }
+        ById {
+            scope,
+            firm,
+            id,
+            key,
+            derived: &[],
+        }
+    }
+
+    fn shown(mut self, derived: &'static [&'static str]) -> Self {
+        self.derived = derived;
+        self
     }
 }
 
@@ -130,7 +141,7 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = E::find()
+        let rows = crate::firm::shown(E::find(), self.derived)
             .filter(self.firm.eq(self.scope.firm_id))
             .filter(self.id.is_in(keys.iter().copied()))
             .all(&self.scope.db)

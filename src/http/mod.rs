@@ -43,7 +43,16 @@ pub struct AppState {
 impl AppState {
     /// Must be called inside the Tokio runtime: on PostgreSQL it starts the LISTEN task.
     pub fn new(db: DatabaseConnection, keys: JwtKeys, limits: QueryLimits) -> Self {
-        let metrics = Arc::new(crate::metrics::Metrics::default());
+        Self::with_metrics(db, keys, limits, Arc::default())
+    }
+
+    /// As `new`, reporting to `metrics` (which the caller may also feed, e.g. a statement count).
+    pub fn with_metrics(
+        db: DatabaseConnection,
+        keys: JwtKeys,
+        limits: QueryLimits,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Self {
         let live = crate::notify::Live::start(&db, metrics.clone());
         let schema = crate::graphql::build(db.clone(), live.clone(), &limits);
         AppState {
@@ -81,7 +90,7 @@ pub async fn viewer_from(
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let token = crate::auth::bearer_token(header).map_err(crate::error::AppError::Unauthenticated)?;
-    crate::auth::authenticate(&state.db, &state.keys, token).await
+    crate::auth::authenticate(&state.db, &state.live.viewers, &state.keys, token).await
 }
 
 /// The HTTP status of a domain error.

@@ -251,7 +251,7 @@ impl Connection {
                 let Some(token) = token_from(&payload) else {
                     return Next::Close(4403, "Forbidden");
                 };
-                match authenticate_session(&self.state.db, &self.state.keys, &token).await {
+                match authenticate_session(&self.state.db, &self.state.live.viewers, &self.state.keys, &token).await {
                     Ok((viewer, expires_at)) => {
                         if !self
                             .state
@@ -342,7 +342,7 @@ impl Connection {
         let (Some(token), Some(viewer)) = (&self.token, &self.viewer) else {
             return Recheck::Close("Forbidden");
         };
-        match authenticate_session(&self.state.db, &self.state.keys, token).await {
+        match authenticate_session(&self.state.db, &self.state.live.viewers, &self.state.keys, token).await {
             Ok((fresh, _)) if fresh.user_id() == viewer.user_id() => {
                 self.viewer = Some(fresh.clone());
                 Recheck::Valid(Box::new(fresh))

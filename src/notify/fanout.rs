@@ -23,6 +23,8 @@ pub enum Topic {
     /// Notifications written without a reassignment (a heads-up, a failure), by id (payload:
     /// `n:FIRST-LAST`).
     Notifications(i64, i64),
+    /// Users or firms changed: cached viewers are stale (payload: `u`).
+    Users,
 }
 
 impl Topic {
@@ -30,10 +32,14 @@ impl Topic {
         match self {
             Topic::Reassignment(id) => id.to_string(),
             Topic::Notifications(first, last) => format!("n:{first}-{last}"),
+            Topic::Users => "u".into(),
         }
     }
 
     fn parse(payload: &str) -> Option<Topic> {
+        if payload == "u" {
+            return Some(Topic::Users);
+        }
         match payload.strip_prefix("n:") {
             Some(range) => {
                 let (first, last) = range.split_once('-')?;
@@ -89,6 +95,7 @@ async fn publish_after(db: &DatabaseConnection, hub: &Hub, after: i64, topic: Op
     let mut select = notification::Entity::find().filter(notification::Column::Id.gt(after));
     match topic {
         Some(Topic::Reassignment(id)) => select = select.filter(notification::Column::ReassignmentId.eq(id)),
+        Some(Topic::Users) => return None,
         Some(Topic::Notifications(first, last)) => {
             select = select
                 .filter(notification::Column::Id.gte(first))
@@ -108,7 +115,7 @@ async fn publish_after(db: &DatabaseConnection, hub: &Hub, after: i64, topic: Op
 }
 
 /// Listen until the process ends; reconnect with a pause after any failure.
-pub async fn listen(db: DatabaseConnection, hub: Hub) {
+pub async fn listen(db: DatabaseConnection, hub: Hub, viewers: std::sync::Arc<crate::auth::Viewers>) {
     let mut last_seen = newest_id(&db).await;
     let mut first = true;
     loop {
@@ -126,6 +133,8 @@ pub async fn listen(db: DatabaseConnection, hub: Hub) {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
+        // From here every change to users is heard: the viewers' cache may serve.
+        viewers.set_serving(true);
         if !first {
             // What was committed while we were away.
             if let Some(last) = publish_after(&db, &hub, last_seen, None).await {
@@ -139,12 +148,17 @@ pub async fn listen(db: DatabaseConnection, hub: Hub) {
                     let Some(topic) = Topic::parse(n.payload()) else {
                         continue;
                     };
+                    if topic == Topic::Users {
+                        viewers.forget_all();
+                        continue;
+                    }
                     if let Some(last) = publish_after(&db, &hub, 0, Some(topic)).await {
                         last_seen = last_seen.max(last);
                     }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+                    viewers.set_serving(false);
                     break;
                 }
             }

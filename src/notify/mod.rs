@@ -28,6 +28,8 @@ pub struct Live {
     /// SQLite (one instance): the committing path wakes the hub itself. PostgreSQL: every
     /// instance's listener does, from the `NOTIFY` sent in the transaction.
     local: bool,
+    /// Who is asking, kept between requests while this instance hears every change to users.
+    pub viewers: Arc<crate::auth::Viewers>,
 }
 
 impl Live {
@@ -35,10 +37,21 @@ impl Live {
     pub fn start(db: &DatabaseConnection, metrics: Arc<Metrics>) -> Self {
         let hub = Hub::default();
         let local = fanout::publishes_locally(db);
+        let viewers = Arc::new(crate::auth::Viewers::default());
         if !local {
-            tokio::spawn(fanout::listen(db.clone(), hub.clone()));
+            tokio::spawn(fanout::listen(db.clone(), hub.clone(), viewers.clone()));
         }
-        Live { hub, metrics, local }
+        Live {
+            hub,
+            metrics,
+            local,
+            viewers,
+        }
+    }
+
+    /// Users or firms changed (the transaction also announced it to the other instances).
+    pub fn users_changed(&self) {
+        self.viewers.forget_all();
     }
 
     /// Notifications written without a reassignment (a heads-up, a failure) have committed.

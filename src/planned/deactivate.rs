@@ -205,6 +205,7 @@ pub async fn deactivate(
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    live.users_changed();
     if let Some((batch, notifications)) = &written {
         live.after_commit(batch, notifications);
     }
@@ -227,7 +228,7 @@ fn under_handover(e: UserError) -> UserError {
 }
 
 /// Let a deactivated user log in again. Their work is not given back: that is a reassignment.
-pub async fn reactivate(db: &DatabaseConnection, viewer: &Viewer, id: i64) -> AppResult<Deactivation> {
+pub async fn reactivate(db: &DatabaseConnection, live: &Live, viewer: &Viewer, id: i64) -> AppResult<Deactivation> {
     viewer.require_admin()?;
     let found = user::Entity::update_many()
         .col_expr(user::Column::Enabled, Expr::value(true))
@@ -241,6 +242,8 @@ pub async fn reactivate(db: &DatabaseConnection, viewer: &Viewer, id: i64) -> Ap
             UserError::new(&["id"], "NOT_FOUND", "no such user in this firm"),
         ));
     }
+    // This instance at once; the others hear it from the database (m0008's trigger).
+    live.users_changed();
     Ok(Deactivation {
         user: user::Entity::find_by_id(id).one(db).await?,
         open_work: None,

@@ -38,6 +38,8 @@ enum Step {
 struct Committed {
     batch: Option<(reassignment::Model, Vec<Published>)>,
     told: Vec<Published>,
+    /// The source was deactivated: cached viewers are stale.
+    users_changed: bool,
 }
 
 impl Committed {
@@ -46,6 +48,9 @@ impl Committed {
             live.after_commit(batch, notifications);
         }
         live.wake(&self.told);
+        if self.users_changed {
+            live.users_changed();
+        }
     }
 }
 
@@ -225,6 +230,7 @@ async fn start(txn: &DatabaseTransaction, plan: &planned_handover::Model, now: D
                     return Ok(Committed {
                         batch: Some((batch, notifications)),
                         told: Vec::new(),
+                        users_changed: plan.deactivate_source,
                     });
                 }
             },
@@ -278,7 +284,11 @@ async fn fail(
     }
     crate::notify::fanout::announce_notifications(txn, &told).await?;
     tracing::warn!(plan = plan.id, step, reasons = %why.join("; "), "planned handover failed");
-    Ok(Committed { batch: None, told })
+    Ok(Committed {
+        batch: None,
+        told,
+        users_changed: false,
+    })
 }
 
 /// The return: what the start moved and the delegate still holds goes back to the source (past
@@ -331,6 +341,7 @@ async fn give_back(
     Ok(Committed {
         batch: Some((batch, told)),
         told: Vec::new(),
+        users_changed: false,
     })
 }
 

@@ -155,14 +155,8 @@ async fn deactivated_user_is_refused_at_once(backend: Backend) {
     // A token issued while Bob was active stops working the moment he is deactivated.
     let bob = app.token("bob@demo.test").await;
     app.data(&bob, VIEWER, json!({})).await;
-    use entity::user;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-    user::Entity::update_many()
-        .col_expr(user::Column::Enabled, Expr::value(false))
-        .filter(user::Column::Email.eq("bob@demo.test"))
-        .exec(&app.db)
-        .await
-        .unwrap();
+    app.change_users_by_hand("UPDATE \"user\" SET enabled = FALSE WHERE email = 'bob@demo.test'")
+        .await;
     assert_unauthenticated(&app, &bob, "deactivated after issue").await;
 
     // Lee is deactivated in the demo: a correctly signed token for Lee is refused.

@@ -235,6 +235,22 @@ impl TestApp {
         self.data(token, &query, json!({ "id": id })).await["undoReassignment"].take()
     }
 
+    /// Change users by hand (SQL outside handover, as an operator might): `change` runs, then
+    /// this waits until the server has heard of it (PostgreSQL: the trigger's NOTIFY reaching the
+    /// listener, which empties the viewers' cache; SQLite keeps no viewers).
+    pub async fn change_users_by_hand(&self, sql: &str) {
+        use sea_orm::ConnectionTrait;
+        let heard = self.live.viewers.changes_heard();
+        self.db.execute_unprepared(sql).await.expect("change users");
+        if self.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            let started = std::time::Instant::now();
+            while self.live.viewers.changes_heard() == heard {
+                assert!(started.elapsed() < Duration::from_secs(5), "the change was never heard");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+
     pub fn reset_statements(&self) {
         self.statements.store(0, Ordering::SeqCst);
     }

@@ -271,12 +271,11 @@ async fn every_limit_and_credential_case_at_both_doors(backend: Backend) {
 
 /// Change one column of a user, as an import or another administrator would.
 async fn set_user(app: &TestApp, email: &str, column: &str, value: bool) {
-    use sea_orm::ConnectionTrait;
     let sql = format!(
         "UPDATE \"user\" SET {column} = {} WHERE email = '{email}'",
         if value { "TRUE" } else { "FALSE" }
     );
-    app.db.execute_unprepared(&sql).await.expect("update user");
+    app.change_users_by_hand(&sql).await;
 }
 
 async fn an_open_socket_never_outlives_its_rights(backend: Backend) {

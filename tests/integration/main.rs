@@ -23,5 +23,7 @@ mod report;
 mod routing;
 mod routing_api;
 mod schema;
+mod stock_integration;
 mod strings;
+mod viewer_cache;
 mod websocket_protocol;

@@ -521,7 +521,7 @@ async fn deactivation_is_guarded(backend: Backend) {
 
     // Reactivation lets Pat in again; the work stays where it went.
     let pat = firm.user("pat").await.id;
-    let back = deactivate::reactivate(&firm.db, &firm.viewer("ada").await, pat)
+    let back = deactivate::reactivate(&firm.db, &firm.live, &firm.viewer("ada").await, pat)
         .await
         .unwrap();
     assert!(back.user.expect("the user").enabled);

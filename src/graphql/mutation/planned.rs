@@ -75,6 +75,6 @@ impl PlannedMutation {
         let Ok(id) = ids::decode(Kind::User, &id) else {
             return Ok(no_such_user());
         };
-        Ok(deactivate::reactivate(db(ctx)?, v, id).await?.into())
+        Ok(deactivate::reactivate(db(ctx)?, live(ctx)?, v, id).await?.into())
     }
 }

@@ -85,6 +85,20 @@ impl Shape {
         }
     }
 
+    /// Whether the keys of `map` this shape knows come first, in its order.
+    fn in_order(&self, map: &IndexMap<Name, Value>) -> bool {
+        let mut keys = map.keys();
+        let mut next = keys.next();
+        for (key, _) in &self.0 {
+            if next == Some(key) {
+                next = keys.next();
+            } else if map.contains_key(key) {
+                return false;
+            }
+        }
+        next.is_none_or(|k| !self.0.iter().any(|(known, _)| known == k))
+    }
+
     /// Put `value` (the answer's `data`, or a part of it) in this shape's order. Keys the shape
     /// does not know keep their place after the known ones.
     pub fn apply(&self, value: &mut Value) {
@@ -92,6 +106,15 @@ impl Shape {
             return;
         }
         match value {
+            // Most maps are already in order (only a field behind a loader moves): check first,
+            // and rebuild only those that are not.
+            Value::Object(map) if self.in_order(map) => {
+                for (key, shape) in &self.0 {
+                    if let Some(v) = map.get_mut(key) {
+                        shape.apply(v);
+                    }
+                }
+            }
             Value::Object(map) => {
                 let mut ordered = IndexMap::with_capacity(map.len());
                 for (key, shape) in &self.0 {
@@ -167,5 +190,18 @@ mod tests {
         let started = std::time::Instant::now();
         Shape::of(&doc, None, 64, 10_000);
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn maps_already_in_order_are_recognised() {
+        let doc = async_graphql::parser::parse_query("{ a b c }").unwrap();
+        let shape = Shape::of(&doc, None, 8, 100);
+        let map =
+            |keys: &[&str]| -> IndexMap<Name, Value> { keys.iter().map(|k| (Name::new(k), Value::Null)).collect() };
+        assert!(shape.in_order(&map(&["a", "b", "c"])));
+        assert!(shape.in_order(&map(&["a", "c", "extra"])));
+        assert!(!shape.in_order(&map(&["b", "a", "c"])));
+        assert!(!shape.in_order(&map(&["a", "extra", "b"])));
+        assert!(!shape.in_order(&map(&["extra", "a"])));
     }
 }
