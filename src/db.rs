@@ -168,6 +168,15 @@ impl Params {
     }
 }
 
+/// An instant as `json_rows` returns it: RFC 3339 from PostgreSQL, `YYYY-MM-DD HH:MM:SS+00:00`
+/// from SQLite.
+pub fn instant(text: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z"))
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| AppError::internal(format!("instant {text}: {e}")))
+}
+
 /// Rows of `columns`, aggregated by the database into one JSON array: one row to fetch instead of
 /// one per record (the per-row cost of a driver dominates a plan over 100,000 records).
 pub async fn json_rows<T: DeserializeOwned, C: ConnectionTrait>(

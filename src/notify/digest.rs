@@ -4,7 +4,7 @@
 //! plain text part are the same text; the email's HTML part shows it as lists.
 
 use crate::db::{Params, json_rows};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::ConnectionTrait;
@@ -159,10 +159,7 @@ async fn read_events<'a, C: ConnectionTrait>(db: &'a C, ids: &'a [i64]) -> AppRe
     let rows: Vec<(String, String, i64)> = json_rows(db, "title, start_at, all_day", &from, p).await?;
     rows.into_iter()
         .map(|(title, start, all_day)| {
-            let start = DateTime::parse_from_rfc3339(&start)
-                .or_else(|_| DateTime::parse_from_str(&start, "%Y-%m-%d %H:%M:%S%.f%:z"))
-                .map_err(|e| AppError::internal(format!("event start {start}: {e}")))?
-                .with_timezone(&Utc);
+            let start = crate::db::instant(&start)?;
             Ok(EventLine {
                 start,
                 all_day: all_day != 0,

@@ -199,10 +199,7 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
     let mut out = rows
         .into_iter()
         .map(|(id, matter_id, calendar_id, start, all_day, attends)| {
-            let start = DateTime::parse_from_rfc3339(&start)
-                .or_else(|_| DateTime::parse_from_str(&start, "%Y-%m-%d %H:%M:%S%.f%:z"))
-                .map_err(|e| AppError::internal(format!("event start {start}: {e}")))?
-                .with_timezone(&Utc);
+            let start = crate::db::instant(&start)?;
             let (holder, _) = expected(c, id);
             let source_attends = if holders.len() > 1 {
                 attending.contains(&(id, holder))
