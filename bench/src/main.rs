@@ -9,6 +9,7 @@ mod floor;
 mod generate;
 mod hostile;
 mod live;
+mod raw;
 mod reads;
 mod routed;
 mod scheduled;
@@ -376,6 +377,20 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
     {
         return Err(AppError::internal(format!("could not undo the floor's batch: {data}")));
     }
+    // The raw write reference, on the same data (back as it was after the floor's undo).
+    let apply_batch = ids::decode(Kind::Reassignment, batch_id.as_str().unwrap_or_default())?;
+    let (raw_time, raw_updated, raw_inserted) = raw::run(
+        &db,
+        &raw::RawInput {
+            batch: apply_batch,
+            source: people.source,
+            target: people.target,
+            source_calendar,
+            target_calendar,
+        },
+    )
+    .await?;
+    eprintln!("raw write reference: {raw_updated} rows updated, {raw_inserted} inserted");
     drop(server);
     if floor_items as i64 != total_considered {
         eprintln!("note: the floor wrote {floor_items} items, the preview considered {total_considered}");
@@ -383,7 +398,7 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
 
     previews.sort();
     let row = format!(
-        "| {backend} | {} | {} / {} / {} / {} | {} | {} (cold {}) | {} | {} | {} | {:.2}x | {} MiB (idle {} MiB) | {} ({} MiB) |",
+        "| {backend} | {} | {} / {} / {} / {} | {} | {} (cold {}) | {} | {} | {} | {:.2}x | {} | {:.2}x | {} MiB (idle {} MiB) | {} ({} MiB) |",
         args.scale,
         size.users,
         size.matters,
@@ -396,15 +411,17 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
         ms(undo_time),
         ms(floor_time),
         apply_time.as_secs_f64() / floor_time.as_secs_f64().max(1e-9),
+        ms(raw_time),
+        apply_time.as_secs_f64() / raw_time.as_secs_f64().max(1e-9),
         peak_kib / 1024,
         idle_kib / 1024,
         ms(report_time),
         report_bytes / (1024 * 1024),
     );
     println!(
-        "| database | scale | users / matters / tasks / events | source records considered | preview (median of 3) | apply | undo | SQL floor | apply / floor | server peak RSS |"
+        "| database | scale | users / matters / tasks / events | source records considered | preview (median of 3) | apply | undo | SQL floor | apply / floor | raw writes | apply / raw | server peak RSS | report.csv |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     println!("{row}");
     if let Some(path) = &args.out {
         use std::io::Write;

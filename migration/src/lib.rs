@@ -11,6 +11,7 @@ mod m0005_planned_handovers;
 mod m0006_routing_and_risk;
 mod m0007_email_html;
 mod m0008_users_changed_trigger;
+mod m0009_item_writes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_routing_and_risk::Migration),
             Box::new(m0007_email_html::Migration),
             Box::new(m0008_users_changed_trigger::Migration),
+            Box::new(m0009_item_writes::Migration),
         ]
     }
 }
