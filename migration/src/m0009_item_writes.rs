@@ -32,7 +32,8 @@ impl MigrationTrait for Migration {
             db.execute_unprepared("CREATE INDEX ix_reassignment_item_page ON reassignment_item (reassignment_id, id)")
                 .await?;
         }
-        db.execute_unprepared("DROP INDEX IF EXISTS ix_reassignment_item_batch").await?;
+        db.execute_unprepared("DROP INDEX IF EXISTS ix_reassignment_item_batch")
+            .await?;
         Ok(())
     }
 
