@@ -181,6 +181,11 @@ pub fn instant(text: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
         .map_err(|e| AppError::internal(format!("instant {text}: {e}")))
 }
 
+/// A stored enum (a status, a kind, a reason) as aggregated rows return it: its text.
+pub fn enum_value<T: sea_orm::ActiveEnum<Value = String>>(text: &str) -> AppResult<T> {
+    T::try_from_value(&text.to_string()).map_err(|_| AppError::internal(format!("unknown value {text}")))
+}
+
 /// Rows of `columns`, aggregated by the database into one JSON array: one row to fetch instead of
 /// one per record (the per-row cost of a driver dominates a plan over 100,000 records).
 pub async fn json_rows<T: DeserializeOwned, C: ConnectionTrait>(

@@ -5,39 +5,45 @@
 use super::order::{Back, CategorySpec, Order, Routing};
 use super::{Applied, Outcome, committed, history, refuse, retrying, write};
 use crate::auth::Viewer;
-use crate::db::begin_write;
+use crate::db::{Params, begin_write, enum_value, json_rows};
 use crate::error::AppResult;
 use crate::notify::Live;
 use chrono::{DateTime, Utc};
-use entity::{
-    ExclusionReason, ItemOutcome, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment,
-    reassignment_grant, reassignment_item,
-};
+use entity::{ExclusionReason, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment, reassignment_grant};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 
 /// What a reassignment moved: (kind, record, previous holder, new holder, attendee replaced,
 /// reason: `PAST_DUE` for the past-due sweep).
 type Moved = (WorkKind, i64, i64, Option<i64>, bool, Option<ExclusionReason>);
 
+/// One aggregated row set, not a driver row per item: a big reassignment has 100,000 and more,
+/// and SQLite's driver rows held them at several times their size.
 async fn moved_by<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult<Vec<Moved>> {
-    Ok(reassignment_item::Entity::find()
-        .select_only()
-        .columns([
-            reassignment_item::Column::Kind,
-            reassignment_item::Column::RecordId,
-            reassignment_item::Column::PreviousHolderId,
-            reassignment_item::Column::NewHolderId,
-            reassignment_item::Column::AttendeeReplaced,
-            reassignment_item::Column::Reason,
-        ])
-        .filter(reassignment_item::Column::ReassignmentId.eq(reassignment_id))
-        .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
-        .into_tuple()
-        .all(db)
-        .await?)
+    let mut p = Params::default();
+    let batch = p.add(reassignment_id);
+    type Row = (i64, String, i64, i64, Option<i64>, i64, Option<String>);
+    let mut rows: Vec<Row> = json_rows(
+        db,
+        "id, kind, record_id, previous_holder_id, new_holder_id, CASE WHEN attendee_replaced THEN 1 ELSE 0 END, reason",
+        &format!("reassignment_item WHERE reassignment_id = {batch} AND outcome = 'REASSIGNED'"),
+        p,
+    )
+    .await?;
+    // In the order they were written, as the batch's report lists them.
+    rows.sort_unstable_by_key(|r| r.0);
+    rows.into_iter()
+        .map(|(_, kind, record, previous, new, replaced, reason)| {
+            Ok((
+                enum_value::<WorkKind>(&kind)?,
+                record,
+                previous,
+                new,
+                replaced == 1,
+                reason.as_deref().map(enum_value::<ExclusionReason>).transpose()?,
+            ))
+        })
+        .collect()
 }
 
 /// A category goes back, for exactly the records moved: each from whoever it was moved to, to

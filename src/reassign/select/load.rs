@@ -2,13 +2,13 @@
 //! records each category considers and the status of every matter they are linked to.
 
 use super::expected;
-use crate::db::{Params, json_rows};
-use crate::error::{AppError, AppResult};
+use crate::db::{Params, enum_value, json_rows};
+use crate::error::AppResult;
 use crate::firm::work::personal_calendars;
 use crate::reassign::order::{CategorySpec, Order};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{MatterStatus, TaskStatus};
-use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseBackend};
+use sea_orm::{ConnectionTrait, DatabaseBackend};
 use std::collections::{BTreeSet, HashMap};
 
 /// (id, responsible attorney, status, practice area, client)
@@ -34,10 +34,6 @@ fn scope(c: &CategorySpec, backend: DatabaseBackend, params: &mut Params, holder
     }
 }
 
-fn parse_status<T: ActiveEnum<Value = String>>(text: &str) -> AppResult<T> {
-    T::try_from_value(&text.to_string()).map_err(|_| AppError::internal(format!("unknown status {text}")))
-}
-
 /// The matters considered, with what routing matches on.
 pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<MatterRow>> {
     let backend = db.get_database_backend();
@@ -55,9 +51,7 @@ pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &Category
     .await?;
     let mut out = rows
         .into_iter()
-        .map(|(id, holder, status, area, client)| {
-            Ok((id, holder, parse_status::<MatterStatus>(&status)?, area, client))
-        })
+        .map(|(id, holder, status, area, client)| Ok((id, holder, enum_value::<MatterStatus>(&status)?, area, client)))
         .collect::<AppResult<Vec<_>>>()?;
     out.sort_unstable_by_key(|r| r.0);
     Ok(out)
@@ -93,7 +87,7 @@ pub async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySp
                 id,
                 matter,
                 assignee,
-                parse_status::<TaskStatus>(&status)?,
+                enum_value::<TaskStatus>(&status)?,
                 due,
                 deadlines.contains(&id),
             ))
@@ -123,7 +117,7 @@ pub async fn load_assigners<C: ConnectionTrait>(db: &C, spec: &Order, c: &Catego
     .await?;
     let mut out = rows
         .into_iter()
-        .map(|(id, matter, assigner, status)| Ok((id, matter, assigner, parse_status::<TaskStatus>(&status)?)))
+        .map(|(id, matter, assigner, status)| Ok((id, matter, assigner, enum_value::<TaskStatus>(&status)?)))
         .collect::<AppResult<Vec<_>>>()?;
     out.sort_unstable_by_key(|r| r.0);
     Ok(out)
@@ -237,6 +231,6 @@ pub async fn matter_statuses<C: ConnectionTrait>(
     )
     .await?;
     rows.into_iter()
-        .map(|(id, status)| Ok((id, parse_status::<MatterStatus>(&status)?)))
+        .map(|(id, status)| Ok((id, enum_value::<MatterStatus>(&status)?)))
         .collect()
 }
