@@ -138,7 +138,22 @@ pub async fn run(database_url: &str, scale: f64, times: usize) -> AppResult<()> 
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                let files = std::fs::read_dir(mail_dir()).map(|d| d.count()).unwrap_or(0);
+                // This batch's emails only: an email of an earlier round (an undo, sent by a
+                // server killed before its worker ran) may arrive in this round's directory.
+                let ours: std::collections::HashSet<String> = outbox_email::Entity::find()
+                    .filter(outbox_email::Column::NotificationId.is_in(notes.clone()))
+                    .all(&db)
+                    .await?
+                    .into_iter()
+                    .map(|e| format!("outbox-{}.eml", e.id))
+                    .collect();
+                let files = std::fs::read_dir(mail_dir())
+                    .map(|d| {
+                        d.filter_map(Result::ok)
+                            .filter(|f| ours.contains(&*f.file_name().to_string_lossy()))
+                            .count()
+                    })
+                    .unwrap_or(0);
                 if files != notes.len() {
                     return Err(AppError::internal(format!(
                         "round {round}: {files} email files for {} emails",
