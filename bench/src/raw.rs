@@ -64,32 +64,11 @@ pub async fn run(db: &DatabaseConnection, r: &RawInput) -> AppResult<(Duration, 
     ))
     .await?;
 
-    let to = |table: &str| {
-        if table == "calendar_event" {
-            r.target_calendar
-        } else {
-            r.target
-        }
-    };
-    let from = |table: &str| {
-        if table == "calendar_event" {
-            r.source_calendar
-        } else {
-            r.source
-        }
-    };
     let txn = handover::db::begin_write(db).await?;
     let started = Instant::now();
     let mut updated = 0;
     for (table, column, _) in TABLES {
-        updated += txn
-            .execute_raw(stmt(
-                backend,
-                &format!("UPDATE {table} SET {column} = $1 WHERE id IN (SELECT id FROM raw_{table})"),
-                vec![v(to(table))],
-            ))
-            .await?
-            .rows_affected();
+        updated += hand_over(&txn, table, column, r.holder(table, true)).await?;
     }
     let inserted = txn
         .execute_raw(stmt(
@@ -104,15 +83,34 @@ pub async fn run(db: &DatabaseConnection, r: &RawInput) -> AppResult<(Duration, 
 
     // Untimed: everything back as it was.
     for (table, column, _) in TABLES {
-        db.execute_raw(stmt(
-            backend,
-            &format!("UPDATE {table} SET {column} = $1 WHERE id IN (SELECT id FROM raw_{table})"),
-            vec![v(from(table))],
-        ))
-        .await?;
+        hand_over(db, table, column, r.holder(table, false)).await?;
         db.execute_unprepared(&format!("DROP TABLE raw_{table}")).await?;
     }
     db.execute_unprepared("DROP TABLE raw_item").await?;
     db.execute_unprepared("DROP TABLE raw_item_source").await?;
     Ok((took, updated, inserted))
+}
+
+impl RawInput {
+    /// Who holds the records of `table`: a calendar for events, a user otherwise.
+    fn holder(&self, table: &str, target: bool) -> i64 {
+        match (table == "calendar_event", target) {
+            (true, true) => self.target_calendar,
+            (true, false) => self.source_calendar,
+            (false, true) => self.target,
+            (false, false) => self.source,
+        }
+    }
+}
+
+/// The records of `table` listed in `raw_{table}` now held by `holder`: one set-based update.
+async fn hand_over<C: ConnectionTrait>(conn: &C, table: &str, column: &str, holder: i64) -> AppResult<u64> {
+    Ok(conn
+        .execute_raw(stmt(
+            conn.get_database_backend(),
+            &format!("UPDATE {table} SET {column} = $1 WHERE id IN (SELECT id FROM raw_{table})"),
+            vec![Value::from(holder)],
+        ))
+        .await?
+        .rows_affected())
 }
