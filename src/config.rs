@@ -52,7 +52,7 @@ pub struct DatabaseArgs {
     pub database_url: String,
 }
 
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args)]
 pub struct JwtArgs {
     /// HS256 shared secret for access tokens.
     #[arg(long, env = "HANDOVER_JWT_SECRET", global = true, hide_env_values = true)]
@@ -77,6 +77,51 @@ pub struct JwtArgs {
     /// Required `aud` claim, when set.
     #[arg(long, env = "HANDOVER_JWT_AUDIENCE", global = true)]
     pub jwt_audience: Option<String>,
+    /// An identity provider's JWKS URL whose keys verify access tokens (repeat or
+    /// comma-separate). Keys are fetched when first needed and kept (see "Single sign-on").
+    #[arg(long, env = "HANDOVER_JWT_JWKS_URL", global = true, value_delimiter = ',')]
+    pub jwt_jwks_url: Vec<String>,
+    /// An OpenID Connect issuer URL: its discovery document names the JWKS, and tokens must name
+    /// it as `iss`.
+    #[arg(long, env = "HANDOVER_JWT_OIDC_ISSUER", global = true, conflicts_with = "jwt_issuer")]
+    pub jwt_oidc_issuer: Option<String>,
+    /// The claim that names the user in tokens the server's own keys verify.
+    #[arg(long, env = "HANDOVER_JWT_IDENTITY_CLAIM", global = true, default_value = "sub")]
+    pub jwt_identity_claim: String,
+    /// What that claim holds: handover's user `id`, the user's `key` (from the import file), or
+    /// their `email` (accepted only when the token marks it verified).
+    #[arg(long, env = "HANDOVER_JWT_IDENTITY", global = true, default_value = "id", value_parser = ["id", "key", "email"])]
+    pub jwt_identity: String,
+    /// The claim that must be `true` for an email identity to count.
+    #[arg(
+        long,
+        env = "HANDOVER_JWT_EMAIL_VERIFIED_CLAIM",
+        global = true,
+        default_value = "email_verified"
+    )]
+    pub jwt_email_verified_claim: String,
+    /// Seconds between fetches of a provider's keys made because a token named an unknown key
+    /// id (a bound on what unknown key ids can cost the provider).
+    #[arg(long, env = "HANDOVER_JWT_JWKS_MIN_REFRESH", global = true, default_value_t = 5, value_parser = seconds_in(0, 3600))]
+    pub jwt_jwks_min_refresh: u64,
+}
+
+impl Default for JwtArgs {
+    fn default() -> Self {
+        JwtArgs {
+            jwt_secret: None,
+            jwt_public_key: Vec::new(),
+            jwt_private_key: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_jwks_url: Vec::new(),
+            jwt_oidc_issuer: None,
+            jwt_identity_claim: "sub".into(),
+            jwt_identity: "id".into(),
+            jwt_email_verified_claim: "email_verified".into(),
+            jwt_jwks_min_refresh: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,6 +6,7 @@ pub mod calendar_event;
 pub mod enums;
 pub mod event_attendee;
 pub mod firm;
+pub mod firm_issuer;
 pub mod group;
 pub mod group_member;
 pub mod matter;

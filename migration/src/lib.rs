@@ -12,6 +12,7 @@ mod m0006_routing_and_risk;
 mod m0007_email_html;
 mod m0008_users_changed_trigger;
 mod m0009_item_writes;
+mod m0010_firm_issuers;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_email_html::Migration),
             Box::new(m0008_users_changed_trigger::Migration),
             Box::new(m0009_item_writes::Migration),
+            Box::new(m0010_firm_issuers::Migration),
         ]
     }
 }

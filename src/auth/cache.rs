@@ -1,4 +1,6 @@
-//! Viewers kept between requests, so that a request's authentication costs no SQL statement.
+//! Viewers kept between requests, so that a request's authentication costs no SQL statement;
+//! with them, what single sign-on looks up: the firms that trust an issuer, and whom an
+//! identity claim names.
 //! Correct across instances: every change to the user or firm tables, by handover or by hand,
 //! sends a PostgreSQL `NOTIFY` when it commits (a trigger, migration m0008); each instance's
 //! listener empties its cache when it arrives, and an instance that made the change through the
@@ -10,10 +12,12 @@
 
 use super::Viewer;
 use crate::error::AppResult;
-use sea_orm::DatabaseConnection;
+use entity::firm_issuer;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TTL: Duration = Duration::from_secs(60);
@@ -30,32 +34,97 @@ pub struct Viewers {
 struct State {
     /// Bumped by every change: a load that began before a change does not store what it read.
     generation: u64,
-    entries: HashMap<i64, (Viewer, Instant)>,
+    entries: HashMap<i64, (Option<Viewer>, Instant)>,
+    /// The firms' rows trusting an issuer (often none: the server's own tokens name no firm's).
+    issuers: HashMap<String, (Arc<Vec<firm_issuer::Model>>, Instant)>,
+    /// The users an identity claim's value names (`IdentityRule::cache_key`).
+    identities: HashMap<String, (Vec<i64>, Instant)>,
+}
+
+impl State {
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.issuers.clear();
+        self.identities.clear();
+    }
 }
 
 impl Viewers {
     /// The user `user_id` and their firm, from the cache while it serves, else from `db`.
     pub async fn load(&self, db: &DatabaseConnection, user_id: i64) -> AppResult<Option<Viewer>> {
+        let found = self
+            .through(
+                |s| &mut s.entries,
+                user_id,
+                |found: &Option<Viewer>| found.is_some(),
+                || async { Viewer::load(db, user_id).await },
+            )
+            .await?;
+        Ok(found)
+    }
+
+    /// The firms' rows trusting `issuer`.
+    pub async fn firm_issuers(&self, db: &DatabaseConnection, issuer: &str) -> AppResult<Arc<Vec<firm_issuer::Model>>> {
+        self.through(
+            |s| &mut s.issuers,
+            issuer.to_string(),
+            |_| true,
+            || async {
+                let rows = firm_issuer::Entity::find()
+                    .filter(firm_issuer::Column::Issuer.eq(issuer))
+                    .all(db)
+                    .await?;
+                Ok(Arc::new(rows))
+            },
+        )
+        .await
+    }
+
+    /// The users an identity names (`key` from `IdentityRule::cache_key`), loaded by `load`.
+    pub async fn identity<F, Fut>(&self, key: String, load: F) -> AppResult<Vec<i64>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = AppResult<Vec<i64>>>,
+    {
+        self.through(|s| &mut s.identities, key, |_| true, load).await
+    }
+
+    /// From `pick`'s map while the cache serves and the entry is young, else `load`ed (and
+    /// kept when `keep` says so and nothing changed meanwhile).
+    async fn through<K, V, F, Fut>(
+        &self,
+        pick: fn(&mut State) -> &mut HashMap<K, (V, Instant)>,
+        key: K,
+        keep: impl Fn(&V) -> bool,
+        load: F,
+    ) -> AppResult<V>
+    where
+        K: Hash + Eq,
+        V: Clone,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = AppResult<V>>,
+    {
         if !self.serving.load(Ordering::Acquire) {
-            return Viewer::load(db, user_id).await;
+            return load().await;
         }
         let generation = {
-            let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((viewer, at)) = state.entries.get(&user_id)
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((value, at)) = pick(&mut state).get(&key)
                 && at.elapsed() < TTL
             {
-                return Ok(Some(viewer.clone()));
+                return Ok(value.clone());
             }
             state.generation
         };
-        let found = Viewer::load(db, user_id).await?;
-        if let Some(viewer) = &found {
+        let found = load().await?;
+        if keep(&found) {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             if state.generation == generation && self.serving.load(Ordering::Acquire) {
-                if state.entries.len() >= CAPACITY {
-                    state.entries.clear();
+                let map = pick(&mut state);
+                if map.len() >= CAPACITY {
+                    map.clear();
                 }
-                state.entries.insert(user_id, (viewer.clone(), Instant::now()));
+                map.insert(key, (found.clone(), Instant::now()));
             }
         }
         Ok(found)
@@ -70,7 +139,7 @@ impl Viewers {
     pub fn forget_all(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.generation += 1;
-        state.entries.clear();
+        state.clear();
     }
 
     /// The listener is connected (changes will be heard) or not (serve nothing from memory).

@@ -1,14 +1,23 @@
-//! Access tokens per RFC 8725: the algorithm is pinned by configuration (HS256 with a secret,
-//! or RS256 / ES256 with public keys, one algorithm per key), `exp` and `sub` are required,
-//! `nbf` is honoured, and `iss` / `aud` are required when configured. Several public keys may be
-//! configured at once, selected by the token's `kid`, so keys can be rotated without downtime.
+//! Access tokens per RFC 8725. Every key carries its own algorithm and a token is checked with
+//! that algorithm only (HS256 with a secret, RS256 / ES256 / EdDSA with public keys); `exp` is
+//! required, `nbf` honoured, `iss` / `aud` required when configured. Keys come from the
+//! configuration (a secret, PEM files selected by `kid` for rotation without downtime) and from
+//! identity providers' JWKS documents (`jwks`): the server's own, and those of each firm's
+//! issuers (`firm_issuer` rows, which also say whom their tokens may name).
 
+use super::identity::{IdentityKind, IdentityRule};
+use super::jwks::{KeySource, Location};
 use crate::config::JwtArgs;
 use crate::error::{AppError, AppResult};
+use entity::firm_issuer;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
-use std::time::{SystemTime, UNIX_EPOCH};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// The claims `handover token` signs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// The user's public ID.
@@ -24,93 +33,290 @@ pub struct Claims {
     pub aud: Option<String>,
 }
 
-/// One verification key: its `kid` (the PEM file's name without extension), its algorithm.
-#[derive(Clone)]
-struct VerifyKey {
-    kid: Option<String>,
-    algorithm: Algorithm,
-    key: DecodingKey,
-    validation: Validation,
+/// A token whose signature and time claims were checked.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub claims: Map<String, Value>,
+    /// Seconds since the epoch: a long-lived connection closes then.
+    pub exp: u64,
 }
 
-/// The keys tokens are verified with (several, selected by `kid`, so keys can be rotated) and
-/// the key `handover token` signs with.
+impl Verified {
+    pub fn sub(&self) -> Option<&str> {
+        self.claims.get("sub").and_then(Value::as_str)
+    }
+}
+
+/// One verification key: its `kid` (a PEM file's name without extension, or the JWK's), and
+/// the one algorithm it verifies.
+#[derive(Clone)]
+pub struct VerifyKey {
+    pub kid: Option<String>,
+    pub algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+impl VerifyKey {
+    pub fn new(kid: Option<String>, algorithm: Algorithm, key: DecodingKey) -> Self {
+        VerifyKey { kid, algorithm, key }
+    }
+}
+
+/// The keys and rules tokens are checked by, and the key `handover token` signs with.
 #[derive(Clone)]
 pub struct JwtKeys {
+    /// Configured keys (secret or PEM files).
     keys: Vec<VerifyKey>,
+    /// The server's identity providers (`--jwt-jwks-url`, `--jwt-oidc-issuer`).
+    jwks: Vec<Arc<KeySource>>,
     signing: Option<(Algorithm, Option<String>, EncodingKey)>,
     issuer: Option<String>,
     audience: Option<String>,
+    /// Whom a token verified by the server's keys names.
+    identity: IdentityRule,
+    /// The firms' identity providers' keys, one source per location, shared by all clones.
+    sources: Arc<Sources>,
+}
+
+struct Sources {
+    http: reqwest::Client,
+    min_refresh: Duration,
+    by_location: Mutex<HashMap<Location, Arc<KeySource>>>,
+}
+
+impl Sources {
+    fn new(min_refresh: Duration) -> Arc<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .unwrap_or_default();
+        Arc::new(Sources {
+            http,
+            min_refresh,
+            by_location: Mutex::default(),
+        })
+    }
+
+    fn get(&self, location: Location) -> Arc<KeySource> {
+        let mut map = self.by_location.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(location.clone())
+            .or_insert_with(|| KeySource::new(location, self.http.clone(), self.min_refresh))
+            .clone()
+    }
 }
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kids: Vec<_> = self.keys.iter().map(|k| (k.kid.clone(), k.algorithm)).collect();
-        f.debug_struct("JwtKeys").field("keys", &kids).finish_non_exhaustive()
+        f.debug_struct("JwtKeys")
+            .field("keys", &kids)
+            .field("jwks", &self.jwks.len())
+            .finish_non_exhaustive()
     }
 }
 
 /// Leeway for clock skew between the token issuer and this server.
 const LEEWAY_SECONDS: u64 = 30;
+/// How often, at most, a token naming an unknown key id makes a provider's keys be fetched.
+pub const DEFAULT_MIN_REFRESH: Duration = Duration::from_secs(5);
+/// Longest `iss` looked up among the firms' issuers.
+const MAX_ISSUER_BYTES: usize = 2048;
 
-fn validation(algorithm: Algorithm, issuer: &Option<String>, audience: &Option<String>) -> Validation {
+fn validation(algorithm: Algorithm, issuers: &[&str], audiences: &[&str]) -> Validation {
     let mut validation = Validation::new(algorithm);
     validation.leeway = LEEWAY_SECONDS;
     validation.validate_exp = true;
     validation.validate_nbf = true;
-    let mut required = vec!["exp", "sub"];
-    if let Some(iss) = issuer {
-        validation.set_issuer(&[iss]);
+    let mut required = vec!["exp"];
+    if !issuers.is_empty() {
+        validation.set_issuer(issuers);
         required.push("iss");
     }
-    match audience {
-        Some(aud) => {
-            validation.set_audience(&[aud]);
-            required.push("aud");
-        }
-        None => validation.validate_aud = false,
+    if audiences.is_empty() {
+        validation.validate_aud = false;
+    } else {
+        validation.set_audience(audiences);
+        required.push("aud");
     }
     validation.set_required_spec_claims(&required);
     validation
 }
 
+fn reason(e: &jsonwebtoken::errors::Error) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet",
+        ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
+        ErrorKind::InvalidAudience => "the token's audience is not accepted",
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
+        _ => "the token is invalid",
+    }
+}
+
+/// Check `token` with each key in turn; the first that verifies it wins.
+fn verify_with(
+    token: &str,
+    keys: &[VerifyKey],
+    issuers: &[&str],
+    audiences: &[&str],
+) -> Result<Verified, &'static str> {
+    let mut why = "the token's key id is unknown";
+    for key in keys {
+        match decode::<Map<String, Value>>(token, &key.key, &validation(key.algorithm, issuers, audiences)) {
+            Ok(data) => {
+                let exp = data
+                    .claims
+                    .get("exp")
+                    .and_then(Value::as_u64)
+                    .ok_or("the token lacks a required claim")?;
+                return Ok(Verified {
+                    claims: data.claims,
+                    exp,
+                });
+            }
+            Err(e) => why = reason(&e),
+        }
+    }
+    Err(why)
+}
+
+/// What a token says of itself before it is verified: only to choose the keys to verify it by.
+pub struct Unverified {
+    pub header: Header,
+    pub issuer: Option<String>,
+}
+
+pub fn peek(token: &str) -> Result<Unverified, &'static str> {
+    #[derive(Deserialize)]
+    struct Iss {
+        #[serde(default)]
+        iss: Option<String>,
+    }
+    let header = jsonwebtoken::decode_header(token).map_err(|_| "the token is invalid")?;
+    let claims: Iss = jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| "the token is invalid")?;
+    if claims.iss.as_ref().is_some_and(|iss| iss.len() > MAX_ISSUER_BYTES) {
+        return Err("the token's issuer is not accepted");
+    }
+    Ok(Unverified {
+        header,
+        issuer: claims.iss,
+    })
+}
+
 impl JwtKeys {
-    /// An HS256 configuration from a shared secret.
-    pub fn hs256(secret: &[u8], issuer: Option<String>, audience: Option<String>) -> Self {
+    fn with_keys(keys: Vec<VerifyKey>, issuer: Option<String>, audience: Option<String>) -> Self {
         JwtKeys {
-            keys: vec![VerifyKey {
-                kid: None,
-                algorithm: Algorithm::HS256,
-                key: DecodingKey::from_secret(secret),
-                validation: validation(Algorithm::HS256, &issuer, &audience),
-            }],
-            signing: Some((Algorithm::HS256, None, EncodingKey::from_secret(secret))),
+            keys,
+            jwks: Vec::new(),
+            signing: None,
             issuer,
             audience,
+            identity: IdentityRule::default(),
+            sources: Sources::new(DEFAULT_MIN_REFRESH),
         }
     }
 
-    /// From the configuration. `Ok(None)` when no key is configured at all.
+    /// An HS256 configuration from a shared secret.
+    pub fn hs256(secret: &[u8], issuer: Option<String>, audience: Option<String>) -> Self {
+        let mut keys = Self::with_keys(
+            vec![VerifyKey::new(None, Algorithm::HS256, DecodingKey::from_secret(secret))],
+            issuer,
+            audience,
+        );
+        keys.signing = Some((Algorithm::HS256, None, EncodingKey::from_secret(secret)));
+        keys
+    }
+
+    /// No key of the server's own (tokens come from the firms' issuers only, or from `jwks`).
+    pub fn none() -> Self {
+        Self::with_keys(Vec::new(), None, None)
+    }
+
+    /// The server's own identity provider, by its JWKS URL.
+    pub fn with_jwks_url(mut self, url: &str) -> Self {
+        self.jwks.push(self.sources.get(Location::Jwks(url.to_string())));
+        self
+    }
+
+    /// The server's own identity provider, by OpenID Connect discovery from its issuer URL,
+    /// which tokens must then name as `iss`.
+    pub fn with_oidc_issuer(mut self, issuer: &str) -> Self {
+        self.jwks
+            .push(self.sources.get(Location::Discovery(issuer.to_string())));
+        self.issuer = Some(issuer.to_string());
+        self
+    }
+
+    pub fn with_identity(mut self, identity: IdentityRule) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// How often, at most, an unknown key id makes a provider's keys be fetched again.
+    pub fn with_min_refresh(mut self, min_refresh: Duration) -> Self {
+        assert!(self.jwks.is_empty(), "set the refresh interval before adding providers");
+        self.sources = Sources::new(min_refresh);
+        self
+    }
+
+    /// From the configuration. `Ok(None)` when no key and no identity provider is configured.
     pub fn from_args(args: &JwtArgs) -> AppResult<Option<Self>> {
+        Self::build(args, false)
+    }
+
+    /// With no key of the server's own: every token comes from a firm's identity provider.
+    pub fn firm_issuers_only(args: &JwtArgs) -> AppResult<Self> {
+        Ok(Self::build(args, true)?.unwrap_or_else(Self::none))
+    }
+
+    fn build(args: &JwtArgs, allow_none: bool) -> AppResult<Option<Self>> {
         let (iss, aud) = (args.jwt_issuer.clone(), args.jwt_audience.clone());
-        if let Some(secret) = &args.jwt_secret {
+        let mut keys = if let Some(secret) = &args.jwt_secret {
             if secret.len() < 32 {
                 return Err(AppError::BadUserInput(
                     "the JWT secret must be at least 32 bytes long".into(),
                 ));
             }
-            return Ok(Some(Self::hs256(secret.as_bytes(), iss, aud)));
-        }
-        if args.jwt_public_key.is_empty() {
+            Self::hs256(secret.as_bytes(), iss, aud)
+        } else if !args.jwt_public_key.is_empty() {
+            Self::from_pem_files(args, iss, aud)?
+        } else if !args.jwt_jwks_url.is_empty() || args.jwt_oidc_issuer.is_some() || allow_none {
+            Self::with_keys(Vec::new(), iss, aud)
+        } else {
             return Ok(None);
+        };
+        keys.sources = Sources::new(Duration::from_secs(args.jwt_jwks_min_refresh));
+        for url in &args.jwt_jwks_url {
+            keys = keys.with_jwks_url(url);
         }
+        if let Some(issuer) = &args.jwt_oidc_issuer {
+            keys = keys.with_oidc_issuer(issuer);
+        }
+        let kind = IdentityKind::parse(&args.jwt_identity).ok_or_else(|| {
+            AppError::BadUserInput(format!(
+                "--jwt-identity must be one of id, key, email, not {:?}",
+                args.jwt_identity
+            ))
+        })?;
+        keys.identity = IdentityRule {
+            claim: args.jwt_identity_claim.clone(),
+            kind,
+            email_verified_claim: args.jwt_email_verified_claim.clone(),
+        };
+        Ok(Some(keys))
+    }
+
+    fn from_pem_files(args: &JwtArgs, iss: Option<String>, aud: Option<String>) -> AppResult<Self> {
         let read = |path: &std::path::Path| {
             std::fs::read(path).map_err(|e| AppError::BadUserInput(format!("cannot read {}: {e}", path.display())))
         };
         let bad_key = |what: String, e: jsonwebtoken::errors::Error| {
             AppError::BadUserInput(format!("{what} is neither an RSA nor an EC P-256 PEM key: {e}"))
         };
-        let mut keys = Vec::new();
+        let mut keys: Vec<VerifyKey> = Vec::new();
         for path in &args.jwt_public_key {
             let pem = read(path)?;
             let (algorithm, key) = match DecodingKey::from_rsa_pem(&pem) {
@@ -121,17 +327,12 @@ impl JwtKeys {
                 ),
             };
             let kid = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-            if keys.iter().any(|k: &VerifyKey| k.kid == kid) {
+            if keys.iter().any(|k| k.kid == kid) {
                 return Err(AppError::BadUserInput(format!(
                     "two public keys with the key id {kid:?}"
                 )));
             }
-            keys.push(VerifyKey {
-                kid,
-                algorithm,
-                key,
-                validation: validation(algorithm, &iss, &aud),
-            });
+            keys.push(VerifyKey::new(kid, algorithm, key));
         }
         // The private key signs as the first public key (its algorithm and kid).
         let signing = match &args.jwt_private_key {
@@ -147,43 +348,96 @@ impl JwtKeys {
                 Some((first.algorithm, first.kid.clone(), key))
             }
         };
-        Ok(Some(JwtKeys {
-            keys,
-            signing,
-            issuer: iss,
-            audience: aud,
-        }))
+        let mut out = Self::with_keys(keys, iss, aud);
+        out.signing = signing;
+        Ok(out)
     }
 
-    /// The algorithm of the first (primary) key.
+    /// The algorithm of the first (primary) configured key.
     pub fn algorithm(&self) -> Algorithm {
-        self.keys[0].algorithm
+        self.keys.first().map(|k| k.algorithm).unwrap_or(Algorithm::RS256)
     }
 
-    /// Verify a token: the key named by its `kid` (or, without one, the first key), with that
-    /// key's algorithm only. The reason for a refusal is for logs and the client alike.
-    pub fn verify(&self, token: &str) -> Result<Claims, &'static str> {
-        use jsonwebtoken::errors::ErrorKind;
+    /// Whom tokens verified by the server's own keys name.
+    pub fn identity(&self) -> &IdentityRule {
+        &self.identity
+    }
+
+    fn issuer_and_audience(&self) -> (Vec<&str>, Vec<&str>) {
+        (
+            self.issuer.as_deref().into_iter().collect(),
+            self.audience.as_deref().into_iter().collect(),
+        )
+    }
+
+    /// Verify a token with the configured keys only: the key named by its `kid` (or, without
+    /// one, the first key), with that key's algorithm only.
+    pub fn verify(&self, token: &str) -> Result<Verified, &'static str> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| "the token is invalid")?;
         let key = match &header.kid {
-            Some(kid) => self
-                .keys
-                .iter()
-                .find(|k| k.kid.as_deref() == Some(kid.as_str()))
-                .ok_or("the token's key id is unknown")?,
-            None => &self.keys[0],
+            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid.as_str())),
+            None => self.keys.first(),
         };
-        decode::<Claims>(token, &key.key, &key.validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => "the token has expired",
-                ErrorKind::ImmatureSignature => "the token is not valid yet",
-                ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
-                ErrorKind::InvalidAudience => "the token's audience is not accepted",
-                ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
-                ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
-                _ => "the token is invalid",
+        let (issuers, audiences) = self.issuer_and_audience();
+        verify_with(
+            token,
+            key.map(std::slice::from_ref).unwrap_or_default(),
+            &issuers,
+            &audiences,
+        )
+    }
+
+    /// Verify a token with the server's keys: the configured ones, then its identity providers'.
+    pub async fn verify_own(&self, token: &str, header: &Header) -> Result<Verified, &'static str> {
+        let kid = header.kid.as_deref();
+        let own = match kid {
+            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
+            None => self.keys.first(),
+        };
+        let (issuers, audiences) = self.issuer_and_audience();
+        if let Some(key) = own {
+            return verify_with(token, std::slice::from_ref(key), &issuers, &audiences);
+        }
+        let mut why = "the token's key id is unknown";
+        for source in &self.jwks {
+            match source.keys_for(kid, header.alg).await {
+                Ok(keys) => return verify_with(token, &keys, &issuers, &audiences),
+                Err(e) => why = e,
+            }
+        }
+        Err(why)
+    }
+
+    /// Verify a token whose `iss` is `issuer`, trusted by the firms of `trusts` (their rows for
+    /// that issuer), with that issuer's keys. The audience must be one a trusting firm names.
+    pub async fn verify_issued(
+        &self,
+        token: &str,
+        header: &Header,
+        issuer: &str,
+        trusts: &[firm_issuer::Model],
+    ) -> Result<Verified, &'static str> {
+        let audiences: Vec<&str> = trusts.iter().map(|t| t.audience.as_str()).collect();
+        let mut locations: Vec<Location> = trusts
+            .iter()
+            .map(|t| match &t.jwks_url {
+                Some(url) => Location::Jwks(url.clone()),
+                None => Location::Discovery(issuer.to_string()),
             })
+            .collect();
+        locations.dedup();
+        let mut why = "the token's key id is unknown";
+        for location in locations {
+            let source = self.sources.get(location);
+            match source.keys_for(header.kid.as_deref(), header.alg).await {
+                Ok(keys) => match verify_with(token, &keys, &[issuer], &audiences) {
+                    Ok(verified) => return Ok(verified),
+                    Err(e) => why = e,
+                },
+                Err(e) => why = e,
+            }
+        }
+        Err(why)
     }
 
     /// Sign a token for `sub`, valid for `ttl_seconds`.
@@ -205,6 +459,15 @@ impl JwtKeys {
         let mut header = Header::new(*algorithm);
         header.kid = kid.clone();
         encode(&header, &claims, key).map_err(AppError::internal)
+    }
+}
+
+/// The audiences a verified token names (`aud` is a string or a list).
+pub fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
+    match claims.get("aud") {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -2,9 +2,12 @@
 //! is refused. Resolvers ask the `Viewer`; they never look at tokens.
 
 pub mod cache;
+pub mod identity;
+mod jwks;
 mod jwt;
 mod viewer;
 
 pub use cache::Viewers;
-pub use jwt::{Claims, JwtKeys};
+pub use identity::{IdentityKind, IdentityRule};
+pub use jwt::{Claims, JwtKeys, Verified};
 pub use viewer::{Viewer, authenticate, authenticate_session, bearer_token};

@@ -4,17 +4,24 @@ use crate::demo::{DEMO_ADMIN_EMAIL, DEMO_ASSIGNEE_EMAIL, DEMO_FIRM_JSON};
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::import::{ImportError, import_text};
-use entity::firm;
+use entity::{firm, firm_issuer};
 use rand::RngCore;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> AppResult<()> {
     let mut keys = JwtKeys::from_args(jwt)?;
+    let mut db = crate::db::connect(&database.database_url).await?;
+    crate::db::migrate(&db).await?;
+    if keys.is_none() && firm_issuer::Entity::find().count(&db).await? > 0 {
+        // Every token then comes from a firm's identity provider.
+        keys = Some(JwtKeys::firm_issuers_only(jwt)?);
+    }
     if keys.is_none() {
         if !args.demo {
             return Err(AppError::BadUserInput(
-                "no token verification key: set --jwt-secret (HANDOVER_JWT_SECRET) or --jwt-public-key \
-                 (HANDOVER_JWT_PUBLIC_KEY); --demo generates a development secret"
+                "no token verification key: set --jwt-secret (HANDOVER_JWT_SECRET), --jwt-public-key \
+                 (HANDOVER_JWT_PUBLIC_KEY), --jwt-jwks-url or --jwt-oidc-issuer, or import a firm with \
+                 `auth.issuers`; --demo generates a development secret"
                     .into(),
             ));
         }
@@ -29,8 +36,6 @@ pub async fn run(database: &DatabaseArgs, jwt: &JwtArgs, args: &ServeArgs) -> Ap
     }
     let keys = keys.expect("set above");
 
-    let mut db = crate::db::connect(&database.database_url).await?;
-    crate::db::migrate(&db).await?;
     // Every statement this process sends is counted, for /metrics (and `bench --reads`).
     let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
     let counter = metrics.clone();

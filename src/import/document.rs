@@ -37,6 +37,20 @@ pub struct FirmIn {
     pub key: String,
     pub name: String,
     pub time_zone: String,
+    /// The identity providers the firm trusts (`firm.auth.issuers`); `None`: the file does not
+    /// say, and the firm keeps those it has.
+    pub issuers: Option<Vec<IssuerIn>>,
+}
+
+/// One trusted identity provider (see the README, "Single sign-on").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerIn {
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: Option<String>,
+    pub identity_claim: String,
+    pub identity: crate::auth::IdentityKind,
+    pub email_verified_claim: String,
 }
 
 #[derive(Debug, Clone)]
@@ -472,11 +486,108 @@ impl Validator {
         let key = self.string(&mut o, "key");
         let name = self.string(&mut o, "name");
         let time_zone = self.time_zone(&mut o, "timeZone", true);
+        let auth = self.field(&mut o, "auth");
+        let issuers = match auth {
+            None => Some(None),
+            Some(value) => self.auth(value).map(Some),
+        };
         self.finish(o);
         Some(FirmIn {
             key: key?,
             name: name?,
             time_zone: time_zone?,
+            issuers: issuers?,
+        })
+    }
+
+    fn auth(&mut self, value: &Value) -> Option<Vec<IssuerIn>> {
+        let mut o = self.object(value, "$.firm.auth")?;
+        let present = o.map.contains_key("issuers");
+        let raw = self.array(&mut o, "issuers");
+        if !present {
+            self.problem("$.firm.auth.issuers", "is required");
+        }
+        self.finish(o);
+        let mut out: Vec<IssuerIn> = Vec::new();
+        let mut ok = present;
+        for (path, value) in raw {
+            match self.issuer(value, &path) {
+                Some(issuer) if out.iter().any(|i| i.issuer == issuer.issuer) => {
+                    self.problem(
+                        format!("{path}.issuer"),
+                        format!("duplicate issuer \"{}\"", issuer.issuer),
+                    );
+                    ok = false;
+                }
+                Some(issuer) => out.push(issuer),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn issuer(&mut self, value: &Value, path: &str) -> Option<IssuerIn> {
+        use crate::auth::IdentityKind;
+        let mut o = self.object(value, path)?;
+        let issuer = self.string(&mut o, "issuer");
+        let audience = self.string(&mut o, "audience");
+        let jwks_url = self.string_opt(&mut o, "jwksUrl");
+        let identity = self.choice(&mut o, "identity", &IdentityKind::NAMES);
+        let identity_claim = self.string_opt(&mut o, "identityClaim");
+        let email_verified_claim = self.string_opt(&mut o, "emailVerifiedClaim");
+        self.finish(o);
+        let mut ok = true;
+        for (name, text, max) in [
+            ("issuer", issuer.as_deref(), 2048),
+            ("audience", audience.as_deref(), 1024),
+            ("jwksUrl", jwks_url.as_deref(), 2048),
+            ("identityClaim", identity_claim.as_deref(), 256),
+            ("emailVerifiedClaim", email_verified_claim.as_deref(), 256),
+        ] {
+            if let Some(text) = text
+                && (text.len() > max || text.chars().any(char::is_control))
+            {
+                self.problem(
+                    format!("{path}.{name}"),
+                    format!("must be at most {max} bytes, without control characters"),
+                );
+                ok = false;
+            }
+        }
+        let is_url =
+            |t: &str| (t.starts_with("https://") || t.starts_with("http://")) && !t.contains(char::is_whitespace);
+        if let Some(url) = &jwks_url
+            && !is_url(url)
+        {
+            self.problem(format!("{path}.jwksUrl"), "must be an http(s) URL");
+            ok = false;
+        }
+        if jwks_url.is_none()
+            && let Some(issuer) = &issuer
+            && !is_url(issuer)
+        {
+            self.problem(
+                format!("{path}.jwksUrl"),
+                "is required when the issuer is not an http(s) URL (its keys cannot be discovered)",
+            );
+            ok = false;
+        }
+        let identity = identity?;
+        let default_claim = if identity == IdentityKind::Email {
+            "email"
+        } else {
+            "sub"
+        };
+        if !ok {
+            return None;
+        }
+        Some(IssuerIn {
+            issuer: issuer?,
+            audience: audience?,
+            jwks_url,
+            identity_claim: identity_claim.unwrap_or_else(|| default_claim.into()),
+            identity,
+            email_verified_claim: email_verified_claim.unwrap_or_else(|| "email_verified".into()),
         })
     }
 

@@ -65,6 +65,8 @@ pub struct Options {
     pub audience: Option<String>,
     pub limits: Option<QueryLimits>,
     pub cors_origins: Vec<String>,
+    /// The server's token policy, instead of HS256 with `SECRET` (and `issuer`, `audience`).
+    pub keys: Option<JwtKeys>,
 }
 
 pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> DatabaseConnection {
@@ -143,7 +145,10 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         }
     });
 
-    let keys = JwtKeys::hs256(SECRET, options.issuer.clone(), options.audience.clone());
+    let keys = options
+        .keys
+        .clone()
+        .unwrap_or_else(|| JwtKeys::hs256(SECRET, options.issuer.clone(), options.audience.clone()));
     let state = AppState::new(db.clone(), keys.clone(), options.limits.clone().unwrap_or_default())
         .with_cors_origins(options.cors_origins.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
