@@ -14,6 +14,7 @@ mod reads;
 mod routed;
 mod scheduled;
 mod soak;
+mod sso;
 
 use chrono::Utc;
 use clap::Parser;
@@ -81,6 +82,11 @@ struct BenchArgs {
     /// concurrency; requests/s, server CPU and SQL statements per request.
     #[arg(long)]
     reads: Option<u64>,
+    /// Sign-in cost instead: an authenticated `{ viewer { id } }` for this many seconds per
+    /// round, with a PEM key, with the same key from a JWKS server, and through a firm's issuer
+    /// (identity by verified email); requests/s and server CPU per request, three rounds.
+    #[arg(long)]
+    sso: Option<u64>,
 }
 
 #[tokio::main]
@@ -126,6 +132,15 @@ impl Server {
     }
 
     async fn start_with(database_url: &str, secret: &str, log: Option<&std::path::Path>) -> AppResult<(Server, u16)> {
+        Self::start_keyed(database_url, &[("HANDOVER_JWT_SECRET", secret)], log).await
+    }
+
+    /// As `start_with`, the token keys configured by these environment variables.
+    async fn start_keyed(
+        database_url: &str,
+        keys: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> AppResult<(Server, u16)> {
         let port = free_port()?;
         let mail = mail_dir();
         let mut command = Command::new(SERVER_BIN.get().ok_or_else(|| AppError::internal("no server binary"))?);
@@ -140,7 +155,7 @@ impl Server {
             .args(["--mail-dir", &mail.to_string_lossy()])
             // The harness itself sends reassignments back to back.
             .args(["--max-reassignments-per-minute", "1000000"])
-            .env("HANDOVER_JWT_SECRET", secret)
+            .envs(keys.iter().copied())
             .stdout(Stdio::null());
         match log {
             Some(path) => {
@@ -236,6 +251,9 @@ fn ms(d: Duration) -> String {
 
 async fn run(args: &BenchArgs) -> AppResult<()> {
     let database = &args.database;
+    if let Some(seconds) = args.sso {
+        return sso::run(&database.database_url, args.scale, seconds).await;
+    }
     if let Some(connections) = args.live {
         return live::run(&database.database_url, connections).await;
     }

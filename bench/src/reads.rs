@@ -23,13 +23,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const CONCURRENCY: usize = 8;
+pub(crate) const CONCURRENCY: usize = 8;
 
-struct Workload {
-    name: &'static str,
-    token: String,
-    query: &'static str,
-    variables: Value,
+pub(crate) struct Workload {
+    pub name: &'static str,
+    pub token: String,
+    pub query: &'static str,
+    pub variables: Value,
 }
 
 pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> {
@@ -153,7 +153,12 @@ pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> 
 }
 
 /// `CONCURRENCY` clients sending the workload back to back for `span`; (requests, time taken).
-async fn load(client: &reqwest::Client, base: &str, w: &Workload, span: Duration) -> AppResult<(u64, Duration)> {
+pub(crate) async fn load(
+    client: &reqwest::Client,
+    base: &str,
+    w: &Workload,
+    span: Duration,
+) -> AppResult<(u64, Duration)> {
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let body = Arc::new(json!({ "query": w.query, "variables": w.variables }).to_string());
@@ -190,7 +195,7 @@ async fn load(client: &reqwest::Client, base: &str, w: &Workload, span: Duration
 }
 
 /// The server process's CPU time so far (user + system), in milliseconds.
-fn cpu_ms(server: &Server) -> f64 {
+pub(crate) fn cpu_ms(server: &Server) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid())).unwrap_or_default();
     // Fields after the command name (which may hold spaces, inside parentheses).
     let fields: Vec<&str> = stat

@@ -63,26 +63,21 @@ impl KeySource {
     /// The keys that may verify a token with this header: the one with its `kid`, or without a
     /// `kid` those whose algorithm is the header's. `Err`: why none.
     pub async fn keys_for(self: &Arc<Self>, kid: Option<&str>, alg: Algorithm) -> Result<Vec<VerifyKey>, &'static str> {
-        let (keys, stale, may_fetch, attempts) = {
+        let (keys, stale, attempts) = {
             let held = self.held();
-            let now = Instant::now();
-            let may_fetch = held
-                .last_attempt
-                .is_none_or(|at| now.duration_since(at) >= self.min_refresh);
-            let stale = held.fresh_until.is_none_or(|until| now >= until);
-            (held.keys.clone(), stale, may_fetch, held.attempts)
+            let stale = held.fresh_until.is_none_or(|until| Instant::now() >= until);
+            (held.keys.clone(), stale, held.attempts)
         };
         let found = matching(&keys, kid, alg);
         if !found.is_empty() {
-            if stale && may_fetch {
+            if stale && self.may_fetch() {
                 let source = self.clone();
                 tokio::spawn(async move { source.refresh(None).await });
             }
             return Ok(found);
         }
-        if may_fetch {
-            self.refresh(Some(attempts)).await;
-        }
+        // Wait for a fetch in flight, or make one if none was made for `min_refresh`.
+        self.refresh(Some(attempts)).await;
         let held = self.held();
         let found = matching(&held.keys, kid, alg);
         if !found.is_empty() {
@@ -96,8 +91,16 @@ impl KeySource {
         }
     }
 
-    /// Fetch the keys again. `seen`: the attempts count the caller saw; when another fetch has
-    /// started since, its result is what the caller wanted and no new one is made.
+    fn may_fetch(&self) -> bool {
+        self.held()
+            .last_attempt
+            .is_none_or(|at| at.elapsed() >= self.min_refresh)
+    }
+
+    /// Fetch the keys again, unless one was made less than `min_refresh` ago. `seen`: the
+    /// attempts count the caller saw, which waits for a fetch in flight; when a fetch started
+    /// since, its result is what the caller wanted and no new one is made. `None`: in the
+    /// background, and not at all while another fetch is in flight.
     async fn refresh(&self, seen: Option<u64>) {
         let _one = match seen {
             Some(_) => self.fetching.lock().await,
@@ -108,7 +111,9 @@ impl KeySource {
         };
         {
             let mut held = self.held();
-            if seen.is_some_and(|seen| held.attempts != seen) {
+            let fetched_since = seen.is_some_and(|seen| held.attempts != seen);
+            let too_soon = held.last_attempt.is_some_and(|at| at.elapsed() < self.min_refresh);
+            if fetched_since || too_soon {
                 return;
             }
             held.attempts += 1;

@@ -197,7 +197,13 @@ pub fn peek(token: &str) -> Result<Unverified, &'static str> {
     }
     let header = jsonwebtoken::decode_header(token).map_err(|_| "the token is invalid")?;
     let claims: Iss = jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| "the token is invalid")?;
-    if claims.iss.as_ref().is_some_and(|iss| iss.len() > MAX_ISSUER_BYTES) {
+    // No trusted issuer is longer or holds a control character (the import refuses them); a
+    // NUL would not even reach PostgreSQL's text comparison.
+    if claims
+        .iss
+        .as_ref()
+        .is_some_and(|iss| iss.len() > MAX_ISSUER_BYTES || iss.chars().any(char::is_control))
+    {
         return Err("the token's issuer is not accepted");
     }
     Ok(Unverified {

@@ -423,6 +423,42 @@ async fn both_doors(backend: Backend) {
         answer["payload"]["data"]["viewer"]["email"], "alice@demo.test",
         "{answer}"
     );
+    assert_eq!(next(&mut socket).await["type"], "complete");
+
+    // The firm stops trusting the provider: the open socket's next operation closes it.
+    trust(&app.db, DEMO, true, vec![]).await;
+    let mut closed = None;
+    for attempt in 2..60 {
+        send(
+            &mut socket,
+            json!({ "id": attempt.to_string(), "type": "subscribe", "payload": { "query": VIEWER } }),
+        )
+        .await;
+        loop {
+            let message = next(&mut socket).await;
+            if message.get("close").is_some() {
+                closed = Some(message);
+                break;
+            }
+            if message["type"] == "complete" {
+                break;
+            }
+        }
+        if closed.is_some() {
+            break;
+        }
+        // PostgreSQL: the server forgets what it kept when the change's NOTIFY arrives.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(closed, Some(json!({ "close": 4403 })));
+    refused(who(app, &good).await, "key id is unknown");
+    trust(
+        &app.db,
+        DEMO,
+        true,
+        vec![sso.by_email.0.trusted_as("handover", "email", json!({}), false)],
+    )
+    .await;
 
     // The other firm's provider naming this firm's admin: refused at connection_init.
     let (other, key) = &sso.other;
@@ -566,7 +602,82 @@ async fn broken_auth_sections_are_refused(backend: Backend) {
     assert!(issuer_rows(&app.db).await.is_empty());
 }
 
+async fn first_requests_wait_for_the_fetch(backend: Backend) {
+    // The default refresh interval: requests that arrive while the first fetch is in flight
+    // wait for it, rather than being refused for want of keys.
+    let sso = sso_app(backend, handover_default_min_refresh()).await;
+    let token = sso.email_token("alice@demo.test", json!(true));
+    let answers = futures::future::join_all((0..16).map(|_| who(&sso.app, &token))).await;
+    for answer in answers {
+        assert_eq!(answer, Ok("alice@demo.test".to_string()));
+    }
+    assert_eq!(sso.by_email.0.fetches(), 1);
+}
+
+fn handover_default_min_refresh() -> Duration {
+    Duration::from_secs(5)
+}
+
+/// Hostile tokens: each is a 401 with a reason, never a 500, and the server stays up.
+async fn hostile_tokens(backend: Backend) {
+    let sso = sso_app(backend, Duration::ZERO).await;
+    let app = &sso.app;
+    let (p, k) = &sso.by_email;
+    let base = json!({ "aud": "handover", "email": "alice@demo.test", "email_verified": true, "exp": now() + 600 });
+    let with = |field: &str, value: Value| {
+        let mut claims = base.clone();
+        claims[field] = value;
+        claims
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("NUL in iss", k.sign(&with("iss", json!("https://idp\u{0}.test")))),
+        (
+            "NUL in iss (JSON escape)",
+            k.sign(&with("iss", json!(format!("{}\u{0}", p.issuer)))),
+        ),
+        ("huge iss", k.sign(&with("iss", json!("x".repeat(5000))))),
+        ("iss a number", k.sign(&with("iss", json!(42)))),
+        ("iss an object", k.sign(&with("iss", json!({ "a": [1, 2] })))),
+        ("non-ASCII iss", k.sign(&with("iss", json!("https://ïdp.tést/ß")))),
+        ("aud an object", p.token(k, with("aud", json!({ "x": 1 })))),
+        ("email a list", p.token(k, with("email", json!(["alice@demo.test"])))),
+        (
+            "huge email",
+            p.token(k, with("email", json!(format!("{}@demo.test", "a".repeat(100_000))))),
+        ),
+        ("NUL in email", p.token(k, with("email", json!("alice@demo.test\u{0}")))),
+        ("exp a string", p.token(k, with("exp", json!("tomorrow")))),
+        ("huge kid", {
+            let mut h = Header::new(Algorithm::ES256);
+            h.kid = Some("k".repeat(20_000));
+            jsonwebtoken::encode(&h, &with("iss", json!(p.issuer)), &sso.by_key.1.encoding).unwrap()
+        }),
+        ("payload not an object", {
+            let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","kid":"r1"}"#);
+            format!("{header}.{}.sig", URL_SAFE_NO_PAD.encode(b"[1,2,3]"))
+        }),
+        ("two segments", "abc.def".into()),
+        ("empty segments", "..".into()),
+    ];
+    for (what, token) in cases {
+        let (status, body) = app.gql(&token, VIEWER, json!({})).await;
+        assert!(
+            status == 401 || status == 431 || status == 400,
+            "{what}: HTTP {status} {body}"
+        );
+        if status == 401 {
+            assert_eq!(error_code(&body), "UNAUTHENTICATED", "{what}: {body}");
+        }
+    }
+    assert_eq!(
+        who(app, &sso.email_token("alice@demo.test", json!(true))).await,
+        Ok("alice@demo.test".into())
+    );
+}
+
 on_both_databases!(
+    first_requests_wait_for_the_fetch,
+    hostile_tokens,
     identity_by_email_key_and_id,
     another_firms_issuer_cannot_act_here,
     the_key_decides_the_algorithm,
