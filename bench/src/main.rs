@@ -82,9 +82,9 @@ struct BenchArgs {
     /// concurrency; requests/s, server CPU and SQL statements per request.
     #[arg(long)]
     reads: Option<u64>,
-    /// Sign-in cost instead: an authenticated `{ viewer { id } }` for this many seconds per
-    /// round, with a PEM key, with the same key from a JWKS server, and through a firm's issuer
-    /// (identity by verified email); requests/s and server CPU per request, three rounds.
+    /// Sign-in cost instead: an authenticated `{ viewer { id } }` with a PEM key, with the same
+    /// key from a JWKS server, and through a firm's issuer (identity by verified email), in turn
+    /// in one-second slices, 5 x this many each; requests/s and server CPU per request.
     #[arg(long)]
     sso: Option<u64>,
 }

@@ -209,7 +209,7 @@ pub(crate) fn cpu_ms(server: &Server) -> f64 {
 }
 
 /// The server's count of SQL statements, if it reports one.
-async fn statements(client: &reqwest::Client, base: &str) -> Option<u64> {
+pub(crate) async fn statements(client: &reqwest::Client, base: &str) -> Option<u64> {
     let text = client
         .get(format!("{base}/metrics"))
         .send()
