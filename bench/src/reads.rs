@@ -32,15 +32,24 @@ pub(crate) struct Workload {
     pub variables: Value,
 }
 
-pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> {
+/// The reference firm at `scale` on `database_url`, generated when missing.
+pub(crate) async fn reference_firm(
+    database_url: &str,
+    scale: f64,
+) -> AppResult<(sea_orm::DatabaseConnection, generate::People)> {
     let db = handover::db::connect(database_url).await?;
     // An existing firm is left at its schema version: the server under test migrates it (an
     // older build, for a before/after, must find no step it does not know).
     if entity::firm::Entity::find().one(&db).await.is_err() {
         handover::db::migrate(&db).await?;
     }
-    let backend = handover::db::backend_name(&db);
     let (people, _) = generate::ensure(&db, generate::Size::scaled(scale), Utc::now()).await?;
+    Ok((db, people))
+}
+
+pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> {
+    let (db, people) = reference_firm(database_url, scale).await?;
+    let backend = handover::db::backend_name(&db);
     // A typical member: an attorney other than the source and the target, early in the firm.
     let typical = user::Entity::find()
         .filter(user::Column::FirmId.eq(people.firm_id))

@@ -8,8 +8,8 @@
 //! turn, so the machine's noise falls on all three alike. Same key, same signature check: what differs is
 //! finding the key and the user.
 
-use crate::reads::{CONCURRENCY, Workload, cpu_ms, load, statements};
-use crate::{Server, generate};
+use crate::Server;
+use crate::reads::{CONCURRENCY, Workload, cpu_ms, load, reference_firm, statements};
 use axum::routing::get;
 use chrono::Utc;
 use entity::{firm_issuer, user};
@@ -25,12 +25,8 @@ const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keys"
 const SLICES_PER_SECOND: usize = 5;
 
 pub async fn run(database_url: &str, scale: f64, seconds: u64) -> AppResult<()> {
-    let db = handover::db::connect(database_url).await?;
-    if entity::firm::Entity::find().one(&db).await.is_err() {
-        handover::db::migrate(&db).await?;
-    }
+    let (db, people) = reference_firm(database_url, scale).await?;
     let backend = handover::db::backend_name(&db);
-    let (people, _) = generate::ensure(&db, generate::Size::scaled(scale), Utc::now()).await?;
     let admin = user::Entity::find_by_id(people.admin)
         .one(&db)
         .await?
