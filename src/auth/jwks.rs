@@ -7,6 +7,7 @@
 use super::jwt::VerifyKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -190,6 +191,38 @@ impl KeySource {
         }
         let value = serde_json::from_slice(&body).map_err(|e| format!("{url}: not JSON: {e}"))?;
         Ok((value, lifetime))
+    }
+}
+
+/// The providers' key sources, one per location, shared by every request.
+pub struct KeySources {
+    /// Made with the first source: most configurations never fetch a key.
+    http: std::sync::OnceLock<reqwest::Client>,
+    min_refresh: Duration,
+    by_location: Mutex<HashMap<Location, Arc<KeySource>>>,
+}
+
+impl KeySources {
+    pub fn new(min_refresh: Duration) -> Arc<Self> {
+        Arc::new(KeySources {
+            http: std::sync::OnceLock::new(),
+            min_refresh,
+            by_location: Mutex::default(),
+        })
+    }
+
+    pub fn get(&self, location: Location) -> Arc<KeySource> {
+        let http = self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::limited(3))
+                .build()
+                .unwrap_or_default()
+        });
+        let mut map = self.by_location.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(location.clone())
+            .or_insert_with(|| KeySource::new(location, http.clone(), self.min_refresh))
+            .clone()
     }
 }
 

@@ -5,16 +5,14 @@
 //! identity providers' JWKS documents (`jwks`): the server's own, and those of each firm's
 //! issuers (`firm_issuer` rows, which also say whom their tokens may name).
 
-use super::identity::{IdentityKind, IdentityRule};
-use super::jwks::{KeySource, Location};
-use crate::config::JwtArgs;
+use super::identity::IdentityRule;
+use super::jwks::{KeySource, KeySources, Location};
 use crate::error::{AppError, AppResult};
 use entity::firm_issuer;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The claims `handover token` signs.
@@ -66,44 +64,16 @@ impl VerifyKey {
 #[derive(Clone)]
 pub struct JwtKeys {
     /// Configured keys (secret or PEM files).
-    keys: Vec<VerifyKey>,
+    pub(super) keys: Vec<VerifyKey>,
     /// The server's identity providers (`--jwt-jwks-url`, `--jwt-oidc-issuer`).
-    jwks: Vec<Arc<KeySource>>,
-    signing: Option<(Algorithm, Option<String>, EncodingKey)>,
-    issuer: Option<String>,
-    audience: Option<String>,
+    pub(super) jwks: Vec<Arc<KeySource>>,
+    pub(super) signing: Option<(Algorithm, Option<String>, EncodingKey)>,
+    pub(super) issuer: Option<String>,
+    pub(super) audience: Option<String>,
     /// Whom a token verified by the server's keys names.
-    identity: IdentityRule,
+    pub(super) identity: IdentityRule,
     /// The firms' identity providers' keys, one source per location, shared by all clones.
-    sources: Arc<Sources>,
-}
-
-struct Sources {
-    http: reqwest::Client,
-    min_refresh: Duration,
-    by_location: Mutex<HashMap<Location, Arc<KeySource>>>,
-}
-
-impl Sources {
-    fn new(min_refresh: Duration) -> Arc<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()
-            .unwrap_or_default();
-        Arc::new(Sources {
-            http,
-            min_refresh,
-            by_location: Mutex::default(),
-        })
-    }
-
-    fn get(&self, location: Location) -> Arc<KeySource> {
-        let mut map = self.by_location.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(location.clone())
-            .or_insert_with(|| KeySource::new(location, self.http.clone(), self.min_refresh))
-            .clone()
-    }
+    pub(super) sources: Arc<KeySources>,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -213,7 +183,7 @@ pub fn peek(token: &str) -> Result<Unverified, &'static str> {
 }
 
 impl JwtKeys {
-    fn with_keys(keys: Vec<VerifyKey>, issuer: Option<String>, audience: Option<String>) -> Self {
+    pub(super) fn with_keys(keys: Vec<VerifyKey>, issuer: Option<String>, audience: Option<String>) -> Self {
         JwtKeys {
             keys,
             jwks: Vec::new(),
@@ -221,7 +191,7 @@ impl JwtKeys {
             issuer,
             audience,
             identity: IdentityRule::default(),
-            sources: Sources::new(DEFAULT_MIN_REFRESH),
+            sources: KeySources::new(DEFAULT_MIN_REFRESH),
         }
     }
 
@@ -264,99 +234,8 @@ impl JwtKeys {
     /// How often, at most, an unknown key id makes a provider's keys be fetched again.
     pub fn with_min_refresh(mut self, min_refresh: Duration) -> Self {
         assert!(self.jwks.is_empty(), "set the refresh interval before adding providers");
-        self.sources = Sources::new(min_refresh);
+        self.sources = KeySources::new(min_refresh);
         self
-    }
-
-    /// From the configuration. `Ok(None)` when no key and no identity provider is configured.
-    pub fn from_args(args: &JwtArgs) -> AppResult<Option<Self>> {
-        Self::build(args, false)
-    }
-
-    /// With no key of the server's own: every token comes from a firm's identity provider.
-    pub fn firm_issuers_only(args: &JwtArgs) -> AppResult<Self> {
-        Ok(Self::build(args, true)?.unwrap_or_else(Self::none))
-    }
-
-    fn build(args: &JwtArgs, allow_none: bool) -> AppResult<Option<Self>> {
-        let (iss, aud) = (args.jwt_issuer.clone(), args.jwt_audience.clone());
-        let mut keys = if let Some(secret) = &args.jwt_secret {
-            if secret.len() < 32 {
-                return Err(AppError::BadUserInput(
-                    "the JWT secret must be at least 32 bytes long".into(),
-                ));
-            }
-            Self::hs256(secret.as_bytes(), iss, aud)
-        } else if !args.jwt_public_key.is_empty() {
-            Self::from_pem_files(args, iss, aud)?
-        } else if !args.jwt_jwks_url.is_empty() || args.jwt_oidc_issuer.is_some() || allow_none {
-            Self::with_keys(Vec::new(), iss, aud)
-        } else {
-            return Ok(None);
-        };
-        keys.sources = Sources::new(Duration::from_secs(args.jwt_jwks_min_refresh));
-        for url in &args.jwt_jwks_url {
-            keys = keys.with_jwks_url(url);
-        }
-        if let Some(issuer) = &args.jwt_oidc_issuer {
-            keys = keys.with_oidc_issuer(issuer);
-        }
-        let kind = IdentityKind::parse(&args.jwt_identity).ok_or_else(|| {
-            AppError::BadUserInput(format!(
-                "--jwt-identity must be one of id, key, email, not {:?}",
-                args.jwt_identity
-            ))
-        })?;
-        keys.identity = IdentityRule {
-            claim: args.jwt_identity_claim.clone(),
-            kind,
-            email_verified_claim: args.jwt_email_verified_claim.clone(),
-        };
-        Ok(Some(keys))
-    }
-
-    fn from_pem_files(args: &JwtArgs, iss: Option<String>, aud: Option<String>) -> AppResult<Self> {
-        let read = |path: &std::path::Path| {
-            std::fs::read(path).map_err(|e| AppError::BadUserInput(format!("cannot read {}: {e}", path.display())))
-        };
-        let bad_key = |what: String, e: jsonwebtoken::errors::Error| {
-            AppError::BadUserInput(format!("{what} is neither an RSA nor an EC P-256 PEM key: {e}"))
-        };
-        let mut keys: Vec<VerifyKey> = Vec::new();
-        for path in &args.jwt_public_key {
-            let pem = read(path)?;
-            let (algorithm, key) = match DecodingKey::from_rsa_pem(&pem) {
-                Ok(key) => (Algorithm::RS256, key),
-                Err(_) => (
-                    Algorithm::ES256,
-                    DecodingKey::from_ec_pem(&pem).map_err(|e| bad_key(path.display().to_string(), e))?,
-                ),
-            };
-            let kid = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-            if keys.iter().any(|k| k.kid == kid) {
-                return Err(AppError::BadUserInput(format!(
-                    "two public keys with the key id {kid:?}"
-                )));
-            }
-            keys.push(VerifyKey::new(kid, algorithm, key));
-        }
-        // The private key signs as the first public key (its algorithm and kid).
-        let signing = match &args.jwt_private_key {
-            None => None,
-            Some(path) => {
-                let pem = read(path)?;
-                let first = &keys[0];
-                let key = match first.algorithm {
-                    Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem),
-                    _ => EncodingKey::from_ec_pem(&pem),
-                }
-                .map_err(|e| bad_key(path.display().to_string(), e))?;
-                Some((first.algorithm, first.kid.clone(), key))
-            }
-        };
-        let mut out = Self::with_keys(keys, iss, aud);
-        out.signing = signing;
-        Ok(out)
     }
 
     /// The algorithm of the first (primary) configured key.
@@ -424,14 +303,16 @@ impl JwtKeys {
         trusts: &[firm_issuer::Model],
     ) -> Result<Verified, &'static str> {
         let audiences: Vec<&str> = trusts.iter().map(|t| t.audience.as_str()).collect();
-        let mut locations: Vec<Location> = trusts
-            .iter()
-            .map(|t| match &t.jwks_url {
+        let mut locations: Vec<Location> = Vec::new();
+        for trust in trusts {
+            let location = match &trust.jwks_url {
                 Some(url) => Location::Jwks(url.clone()),
                 None => Location::Discovery(issuer.to_string()),
-            })
-            .collect();
-        locations.dedup();
+            };
+            if !locations.contains(&location) {
+                locations.push(location);
+            }
+        }
         let mut why = "the token's key id is unknown";
         for location in locations {
             let source = self.sources.get(location);

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod identity;
 mod jwks;
 mod jwt;
+mod setup;
 mod viewer;
 
 pub use cache::Viewers;

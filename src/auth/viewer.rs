@@ -144,6 +144,7 @@ async fn identify(
 }
 
 fn one_user(mut found: Vec<i64>) -> AppResult<i64> {
+    found.sort_unstable();
     found.dedup();
     match found.as_slice() {
         [one] => Ok(*one),
