@@ -8,7 +8,6 @@ use super::select::{CHUNK, CategoryPlan, Plan};
 use crate::error::{AppError, AppResult};
 use crate::firm::work::personal_calendar;
 use crate::notify::{Published, Received, record_for_batch};
-use chrono::Utc;
 use entity::{
     ExclusionReason, ReassignmentStatus, RiskReason, WorkKind, event_attendee, matter_permitted_user, reassignment,
     reassignment_grant,
@@ -26,7 +25,9 @@ pub async fn execute(
     order: &Order,
     plan: &Plan,
 ) -> AppResult<(reassignment::Model, Vec<Published>)> {
-    let now = Utc::now();
+    // The order's clock, not the wall clock: a scheduled start is stamped with its tick, and a
+    // test that moves the clock sees its own instant.
+    let now = order.clock.cutoff;
     let batch = reassignment::ActiveModel {
         firm_id: Set(order.firm_id),
         actor_user_id: Set(order.actor_id),

@@ -226,6 +226,16 @@ async fn a_cover_starts_and_returns_exactly_the_right_records(backend: Backend) 
     let plan = firm.reload(&plan).await;
     assert_eq!(plan.status, Status::Active);
     let start = plan.start_reassignment_id.expect("the start is linked");
+    let batch = entity::reassignment::Entity::find_by_id(start)
+        .one(&firm.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        batch.created_at,
+        ny_midnight(day(2026, 12, 7), 1),
+        "the batch is stamped with the scheduler's clock"
+    );
     assert_eq!(
         firm.items(start, ItemOutcome::Reassigned).await,
         set(&[
