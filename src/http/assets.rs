@@ -3,7 +3,7 @@
 //! out under one locked-down policy: administrators paste their token into these pages.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_assets.rs"));
@@ -36,21 +36,55 @@ const OWN: [(&str, &str, &str); 4] = [
     ("console.css", "text/css", include_str!("pages/console.css")),
 ];
 
-/// `GET /assets/{name}`.
-pub async fn asset(Path(name): Path<String>) -> Response {
+/// An asset's entity tag: a digest of its bytes, computed once per asset and process.
+fn etag(name: &'static str, bytes: &'static [u8]) -> HeaderValue {
+    use sha2::{Digest, Sha256};
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static TAGS: OnceLock<Mutex<HashMap<&'static str, HeaderValue>>> = OnceLock::new();
+    let mut tags = TAGS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    tags.entry(name)
+        .or_insert_with(|| {
+            let digest = Sha256::digest(bytes);
+            let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+            HeaderValue::from_str(&format!("\"{hex}\"")).expect("hex is a valid header value")
+        })
+        .clone()
+}
+
+/// `GET /assets/{name}`. Revalidated on every use (`no-cache`): a rebuilt server may serve other
+/// bytes under one name; an unchanged asset costs a `304` and no body.
+pub async fn asset(Path(name): Path<String>, request_headers: HeaderMap) -> Response {
     let found = OWN
         .iter()
         .map(|(n, t, text)| (*n, *t, text.as_bytes()))
         .chain(EMBEDDED.unwrap_or(&[]).iter().copied())
         .find(|(n, ..)| *n == name);
-    let Some((_, content_type, bytes)) = found else {
+    let Some((name, content_type, bytes)) = found else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let mut response = bytes.into_response();
+    let tag = etag(name, bytes);
+    let unchanged = request_headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|candidate| {
+            let candidate = candidate.trim();
+            candidate == "*" || candidate.trim_start_matches("W/") == tag
+        });
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        bytes.into_response()
+    };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    // The binary is the version: a rebuilt server may serve different bytes under one name.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::ETAG, tag);
     locked_down(response)
 }
 

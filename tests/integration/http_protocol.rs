@@ -205,7 +205,28 @@ async fn the_pages_are_served_whole_from_the_binary() {
             assert_eq!(res.status().as_u16(), 200, "{asset}");
             let kind = res.headers()["content-type"].to_str().unwrap().to_string();
             assert!(kind == "text/javascript" || kind == "text/css", "{asset}: {kind}");
+            let tag = res.headers()["etag"].to_str().unwrap().to_string();
+            assert_eq!(res.headers()["cache-control"], "no-cache", "{asset}");
             assert!(res.bytes().await.unwrap().len() > 100, "{asset} is empty");
+            // Revalidation: the same tag is a 304 without a body; another tag, the asset.
+            let again = app
+                .client
+                .get(format!("{}{asset}", app.base))
+                .header("if-none-match", &tag)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(again.status().as_u16(), 304, "{asset}");
+            assert_eq!(again.headers()["etag"].to_str().unwrap(), tag);
+            assert!(again.bytes().await.unwrap().is_empty());
+            let other = app
+                .client
+                .get(format!("{}{asset}", app.base))
+                .header("if-none-match", "\"0000\"")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(other.status().as_u16(), 200, "{asset}");
         }
     }
     for missing in ["/assets/nope.js", "/assets/..%2Fbuild.rs", "/assets/%00"] {
