@@ -243,6 +243,11 @@ impl JwtKeys {
         self.keys.first().map(|k| k.algorithm).unwrap_or(Algorithm::RS256)
     }
 
+    /// Whether `issuer` is the one the server's own keys require (`--jwt-issuer`).
+    pub fn is_own_issuer(&self, issuer: &str) -> bool {
+        self.issuer.as_deref() == Some(issuer)
+    }
+
     /// Whom tokens verified by the server's own keys name.
     pub fn identity(&self) -> &IdentityRule {
         &self.identity

@@ -79,8 +79,9 @@ pub async fn authenticate(
 /// connection closes then.
 ///
 /// A token whose `iss` a firm trusts is verified by that issuer's keys only, and names a user of
-/// the trusting firms only (those whose audience it holds); any other is verified by the
-/// server's own keys and names a user of any firm, by the server's identity rule.
+/// the trusting firms only (those whose audience it holds); any other (and any naming the
+/// server's own `--jwt-issuer`) is verified by the server's own keys and names a user of any
+/// firm, by the server's identity rule.
 pub async fn authenticate_session(
     db: &DatabaseConnection,
     viewers: &Viewers,
@@ -88,9 +89,11 @@ pub async fn authenticate_session(
     token: &str,
 ) -> AppResult<(Viewer, u64)> {
     let unverified = jwt::peek(token).map_err(AppError::Unauthenticated)?;
+    // The server's own issuer is never looked up among the firms': its tokens cost no more
+    // than before there were any.
     let trusts = match &unverified.issuer {
-        Some(issuer) => viewers.firm_issuers(db, issuer).await?,
-        None => Default::default(),
+        Some(issuer) if !keys.is_own_issuer(issuer) => viewers.firm_issuers(db, issuer).await?,
+        _ => Default::default(),
     };
     let (user_id, exp) = match (&unverified.issuer, trusts.is_empty()) {
         (Some(issuer), false) => {

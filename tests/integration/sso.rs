@@ -675,7 +675,28 @@ async fn hostile_tokens(backend: Backend) {
     );
 }
 
+/// The server's own tokens, with `--jwt-issuer` set, cost what they cost before single sign-on:
+/// their issuer is not looked up among the firms'.
+async fn own_issuer_costs_no_lookup(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            issuer: Some("https://handover.firm.test".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let token = app.token("alice@demo.test").await;
+    assert_eq!(who(&app, &token).await, Ok("alice@demo.test".into()));
+    app.reset_statements();
+    assert_eq!(who(&app, &token).await, Ok("alice@demo.test".into()));
+    // SQLite reads the viewer on every request (one statement); PostgreSQL keeps it (none).
+    let expected = if backend == Backend::Sqlite { 1 } else { 0 };
+    assert_eq!(app.statement_count(), expected);
+}
+
 on_both_databases!(
+    own_issuer_costs_no_lookup,
     first_requests_wait_for_the_fetch,
     hostile_tokens,
     identity_by_email_key_and_id,
