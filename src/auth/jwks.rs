@@ -34,7 +34,7 @@ pub struct KeySource {
     min_refresh: Duration,
     held: Mutex<Held>,
     /// One fetch at a time; a request that waited for another's fetch uses its result.
-    fetching: tokio::sync::Mutex<()>,
+    fetching: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Default)]
@@ -53,7 +53,7 @@ impl KeySource {
             http,
             min_refresh,
             held: Mutex::default(),
-            fetching: tokio::sync::Mutex::new(()),
+            fetching: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -101,11 +101,12 @@ impl KeySource {
     /// Fetch the keys again, unless one was made less than `min_refresh` ago. `seen`: the
     /// attempts count the caller saw, which waits for a fetch in flight; when a fetch started
     /// since, its result is what the caller wanted and no new one is made. `None`: in the
-    /// background, and not at all while another fetch is in flight.
-    async fn refresh(&self, seen: Option<u64>) {
-        let _one = match seen {
-            Some(_) => self.fetching.lock().await,
-            None => match self.fetching.try_lock() {
+    /// background, and not at all while another fetch is in flight. The fetch runs as its own
+    /// task: a client that goes away does not cancel it for those waiting on it.
+    async fn refresh(self: &Arc<Self>, seen: Option<u64>) {
+        let one = match seen {
+            Some(_) => self.fetching.clone().lock_owned().await,
+            None => match self.fetching.clone().try_lock_owned() {
                 Ok(guard) => guard,
                 Err(_) => return,
             },
@@ -120,17 +121,22 @@ impl KeySource {
             held.attempts += 1;
             held.last_attempt = Some(Instant::now());
         }
-        match self.fetch().await {
-            Ok((keys, lifetime)) => {
-                tracing::debug!(source = ?self.location, keys = keys.len(), "identity provider keys fetched");
-                let mut held = self.held();
-                held.keys = Arc::new(keys);
-                held.fresh_until = Some(Instant::now() + lifetime);
+        let source = self.clone();
+        let fetch = tokio::spawn(async move {
+            let _one = one;
+            match source.fetch().await {
+                Ok((keys, lifetime)) => {
+                    tracing::debug!(source = ?source.location, keys = keys.len(), "identity provider keys fetched");
+                    let mut held = source.held();
+                    held.keys = Arc::new(keys);
+                    held.fresh_until = Some(Instant::now() + lifetime);
+                }
+                Err(why) => {
+                    tracing::warn!(source = ?source.location, %why, "identity provider keys could not be fetched; keeping the keys held")
+                }
             }
-            Err(why) => {
-                tracing::warn!(source = ?self.location, %why, "identity provider keys could not be fetched; keeping the keys held")
-            }
-        }
+        });
+        let _ = fetch.await;
     }
 
     async fn fetch(&self) -> Result<(Vec<VerifyKey>, Duration), String> {
