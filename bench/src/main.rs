@@ -155,8 +155,12 @@ impl Server {
             .args(["--mail-dir", &mail.to_string_lossy()])
             // The harness itself sends reassignments back to back.
             .args(["--max-reassignments-per-minute", "1000000"])
-            .envs(keys.iter().copied())
             .stdout(Stdio::null());
+        // Exactly these keys: an inherited HANDOVER_JWT_SECRET would conflict with a PEM key.
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("HANDOVER_JWT_")) {
+            command.env_remove(name);
+        }
+        command.envs(keys.iter().copied());
         match log {
             Some(path) => {
                 command.env_remove("HANDOVER_LOG").stderr(std::fs::File::create(path)?);
