@@ -10,7 +10,7 @@
 //! not tell the server) and while the listener reconnects, every request reads the database,
 //! as before. Entries also expire after `TTL`, a bound should a notification ever be missed.
 
-use super::Viewer;
+use super::viewer::Viewer;
 use crate::error::AppResult;
 use entity::firm_issuer;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};

@@ -4,7 +4,7 @@
 //! not held, at most once per `min_refresh`. While the provider cannot be reached the held keys
 //! keep working; with none held, every token is refused (fail closed).
 
-use super::jwt::VerifyKey;
+use super::key::VerifyKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use std::collections::HashMap;

@@ -7,6 +7,7 @@
 
 use super::identity::IdentityRule;
 use super::jwks::{KeySource, KeySources, Location};
+use super::key::VerifyKey;
 use crate::error::{AppError, AppResult};
 use entity::firm_issuer;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -42,21 +43,6 @@ pub struct Verified {
 impl Verified {
     pub fn sub(&self) -> Option<&str> {
         self.claims.get("sub").and_then(Value::as_str)
-    }
-}
-
-/// One verification key: its `kid` (a PEM file's name without extension, or the JWK's), and
-/// the one algorithm it verifies.
-#[derive(Clone)]
-pub struct VerifyKey {
-    pub kid: Option<String>,
-    pub algorithm: Algorithm,
-    key: DecodingKey,
-}
-
-impl VerifyKey {
-    pub fn new(kid: Option<String>, algorithm: Algorithm, key: DecodingKey) -> Self {
-        VerifyKey { kid, algorithm, key }
     }
 }
 

@@ -3,7 +3,8 @@
 
 use super::identity::{IdentityKind, IdentityRule};
 use super::jwks::KeySources;
-use super::jwt::{JwtKeys, VerifyKey};
+use super::jwt::JwtKeys;
+use super::key::VerifyKey;
 use crate::config::JwtArgs;
 use crate::error::{AppError, AppResult};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
