@@ -690,9 +690,9 @@ async fn own_issuer_costs_no_lookup(backend: Backend) {
     assert_eq!(who(&app, &token).await, Ok("alice@demo.test".into()));
     app.reset_statements();
     assert_eq!(who(&app, &token).await, Ok("alice@demo.test".into()));
-    // SQLite reads the viewer on every request (one statement); PostgreSQL keeps it (none).
-    let expected = if backend == Backend::Sqlite { 1 } else { 0 };
-    assert_eq!(app.statement_count(), expected);
+    // At most the viewer's own read (SQLite reads it on every request; PostgreSQL keeps it once
+    // its listener is connected): no lookup of the issuer among the firms'.
+    assert!(app.statement_count() <= 1, "{} statements", app.statement_count());
 }
 
 on_both_databases!(
