@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://handover.db";
+/// Seconds between key fetches that tokens naming an unknown `kid` may cause.
+pub const DEFAULT_JWKS_MIN_REFRESH: u64 = 5;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -102,7 +104,7 @@ pub struct JwtArgs {
     pub jwt_email_verified_claim: String,
     /// Seconds between fetches of a provider's keys made because a token named an unknown key
     /// id (a bound on what unknown key ids can cost the provider).
-    #[arg(long, env = "HANDOVER_JWT_JWKS_MIN_REFRESH", global = true, default_value_t = 5, value_parser = seconds_in(0, 3600))]
+    #[arg(long, env = "HANDOVER_JWT_JWKS_MIN_REFRESH", global = true, default_value_t = DEFAULT_JWKS_MIN_REFRESH, value_parser = seconds_in(0, 3600))]
     pub jwt_jwks_min_refresh: u64,
 }
 
@@ -119,7 +121,7 @@ impl Default for JwtArgs {
             jwt_identity_claim: "sub".into(),
             jwt_identity: "id".into(),
             jwt_email_verified_claim: "email_verified".into(),
-            jwt_jwks_min_refresh: 5,
+            jwt_jwks_min_refresh: DEFAULT_JWKS_MIN_REFRESH,
         }
     }
 }

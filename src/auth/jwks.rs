@@ -155,16 +155,16 @@ impl KeySource {
                     .to_string()
             }
         };
-        let (doc, lifetime) = self.get_json(&jwks_url).await?;
-        let listed = doc
-            .get("keys")
-            .and_then(|v| v.as_array())
-            .ok_or_else(|| format!("{jwks_url} is not a JWKS document"))?;
+        let (mut doc, lifetime) = self.get_json(&jwks_url).await?;
+        // `get_mut`, not indexing: a document that is not an object must not panic.
+        let Some(serde_json::Value::Array(listed)) = doc.get_mut("keys").map(serde_json::Value::take) else {
+            return Err(format!("{jwks_url} is not a JWKS document"));
+        };
         // A key this server cannot use (another algorithm, an encryption key) is skipped, not
         // fatal: providers publish several kinds.
         let keys = listed
-            .iter()
-            .filter_map(|value| serde_json::from_value::<Jwk>(value.clone()).ok())
+            .into_iter()
+            .filter_map(|value| serde_json::from_value::<Jwk>(value).ok())
             .filter_map(|jwk| verify_key(&jwk))
             .collect();
         Ok((keys, lifetime))

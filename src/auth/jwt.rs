@@ -74,8 +74,6 @@ impl std::fmt::Debug for JwtKeys {
 
 /// Leeway for clock skew between the token issuer and this server.
 const LEEWAY_SECONDS: u64 = 30;
-/// How often, at most, a token naming an unknown key id makes a provider's keys be fetched.
-pub const DEFAULT_MIN_REFRESH: Duration = Duration::from_secs(5);
 /// Longest `iss` looked up among the firms' issuers.
 const MAX_ISSUER_BYTES: usize = 2048;
 
@@ -177,7 +175,7 @@ impl JwtKeys {
             issuer,
             audience,
             identity: IdentityRule::default(),
-            sources: KeySources::new(DEFAULT_MIN_REFRESH),
+            sources: KeySources::new(Duration::from_secs(crate::config::DEFAULT_JWKS_MIN_REFRESH)),
         }
     }
 
@@ -250,11 +248,8 @@ impl JwtKeys {
     /// one, the first key), with that key's algorithm only.
     pub fn verify(&self, token: &str) -> Result<Verified, &'static str> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| "the token is invalid")?;
-        let key = match &header.kid {
-            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid.as_str())),
-            None => self.keys.first(),
-        };
         let (issuers, audiences) = self.issuer_and_audience();
+        let key = self.configured_key(header.kid.as_deref());
         verify_with(
             token,
             key.map(std::slice::from_ref).unwrap_or_default(),
@@ -263,15 +258,19 @@ impl JwtKeys {
         )
     }
 
+    /// The configured key a token names by `kid` (without one: the first).
+    fn configured_key(&self, kid: Option<&str>) -> Option<&VerifyKey> {
+        match kid {
+            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
+            None => self.keys.first(),
+        }
+    }
+
     /// Verify a token with the server's keys: the configured ones, then its identity providers'.
     pub async fn verify_own(&self, token: &str, header: &Header) -> Result<Verified, &'static str> {
         let kid = header.kid.as_deref();
-        let own = match kid {
-            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
-            None => self.keys.first(),
-        };
         let (issuers, audiences) = self.issuer_and_audience();
-        if let Some(key) = own {
+        if let Some(key) = self.configured_key(kid) {
             return verify_with(token, std::slice::from_ref(key), &issuers, &audiences);
         }
         let mut why = "the token's key id is unknown";

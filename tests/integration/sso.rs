@@ -605,17 +605,13 @@ async fn broken_auth_sections_are_refused(backend: Backend) {
 async fn first_requests_wait_for_the_fetch(backend: Backend) {
     // The default refresh interval: requests that arrive while the first fetch is in flight
     // wait for it, rather than being refused for want of keys.
-    let sso = sso_app(backend, handover_default_min_refresh()).await;
+    let sso = sso_app(backend, Duration::from_secs(handover::config::DEFAULT_JWKS_MIN_REFRESH)).await;
     let token = sso.email_token("alice@demo.test", json!(true));
     let answers = futures::future::join_all((0..16).map(|_| who(&sso.app, &token))).await;
     for answer in answers {
         assert_eq!(answer, Ok("alice@demo.test".to_string()));
     }
     assert_eq!(sso.by_email.0.fetches(), 1);
-}
-
-fn handover_default_min_refresh() -> Duration {
-    Duration::from_secs(5)
 }
 
 /// Hostile tokens: each is a 401 with a reason, never a 500, and the server stays up.
