@@ -9,7 +9,7 @@ use crate::reassign::order::{CategorySpec, Order};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{MatterStatus, TaskStatus};
 use sea_orm::{ConnectionTrait, DatabaseBackend};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// (id, responsible attorney, status, practice area, client)
 pub type MatterRow = (i64, Option<i64>, MatterStatus, Option<String>, String);
@@ -145,61 +145,80 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
     let calendars = personal_calendars(db, spec.firm_id, holders.iter().copied()).await?;
     let calendar_of = |user: i64| calendars.get(&user).copied().unwrap_or(-1);
     let backend = db.get_database_backend();
-    let mut p = Params::default();
-    let firm = p.add(spec.firm_id);
-    let source = p.add(c.from);
-    let scope = match &c.only {
-        None => format!(
-            "(calendar_id = {} OR id IN (SELECT event_id FROM event_attendee WHERE firm_id = {firm} AND user_id = {source}))",
-            p.add(calendar_of(c.from))
-        ),
-        Some(only) => format!("id IN (SELECT id FROM {} o)", p.ids(backend, only.keys())),
-    };
-    let restrict = restriction(spec, backend, &mut p, "matter_id");
-    type Row = (i64, Option<i64>, i64, String, i64, i64);
-    let rows: Vec<Row> = json_rows(
-        db,
-        &format!(
-            "id, matter_id, calendar_id, start_at, CASE WHEN all_day THEN 1 ELSE 0 END,
-             CASE WHEN EXISTS (SELECT 1 FROM event_attendee a WHERE a.event_id = calendar_event.id
-               AND a.user_id = {source}) THEN 1 ELSE 0 END"
-        ),
-        &format!("calendar_event WHERE firm_id = {firm} AND {scope}{restrict}"),
-        p,
-    )
-    .await?;
-    // An undo's events each have their own holder: who attends what, for those holders.
-    let attending: BTreeSet<(i64, i64)> = match &c.only {
-        Some(only) if holders.len() > 1 => {
+    let columns = "id, matter_id, calendar_id, start_at, CASE WHEN all_day THEN 1 ELSE 0 END";
+    type Row = (i64, Option<i64>, i64, String, i64);
+    // Who attends what, as (event, user): the events' holders' places, which the receivers take.
+    let (rows, attending) = match &c.only {
+        // The source's calendar, read from its covering index alone (a personal calendar is
+        // in its owner's firm, and so are its events); then the events elsewhere that the
+        // source attends; then what the source attends. As one statement with an OR and an
+        // `EXISTS` per row, the reference firm's 50,000 events took 140 ms on SQLite; as these
+        // three, 50 ms.
+        None => {
+            let calendar = calendar_of(c.from);
+            let mut p = Params::default();
+            let on = p.add(calendar);
+            let restrict = restriction(spec, backend, &mut p, "matter_id");
+            let on_calendar = (format!("calendar_event WHERE calendar_id = {on}{restrict}"), p);
+            let mut p = Params::default();
+            let (firm, on, source) = (p.add(spec.firm_id), p.add(calendar), p.add(c.from));
+            let restrict = restriction(spec, backend, &mut p, "matter_id");
+            let elsewhere = (
+                format!(
+                    "calendar_event WHERE firm_id = {firm} AND calendar_id <> {on}
+                     AND id IN (SELECT event_id FROM event_attendee WHERE firm_id = {firm} AND user_id = {source})
+                     {restrict}"
+                ),
+                p,
+            );
+            let mut p = Params::default();
+            let (firm, source) = (p.add(spec.firm_id), p.add(c.from));
+            let attendee = (
+                format!("event_attendee WHERE firm_id = {firm} AND user_id = {source}"),
+                p,
+            );
+            let (mut rows, elsewhere, attending) = tokio::try_join!(
+                json_rows::<Row, _>(db, columns, &on_calendar.0, on_calendar.1),
+                json_rows::<Row, _>(db, columns, &elsewhere.0, elsewhere.1),
+                json_rows::<(i64, i64), _>(db, "event_id, user_id", &attendee.0, attendee.1),
+            )?;
+            rows.extend(elsewhere);
+            (rows, attending)
+        }
+        // An undo: exactly the events it moved, and what their holders attend of them.
+        Some(only) => {
+            let mut p = Params::default();
+            let firm = p.add(spec.firm_id);
+            let ids = p.ids(backend, only.keys());
+            let restrict = restriction(spec, backend, &mut p, "matter_id");
+            let considered = (
+                format!("calendar_event WHERE firm_id = {firm} AND id IN (SELECT id FROM {ids} o){restrict}"),
+                p,
+            );
             let mut p = Params::default();
             let firm = p.add(spec.firm_id);
             let events = p.ids(backend, only.keys());
             let users = p.ids(backend, &holders);
-            json_rows::<(i64, i64), _>(
-                db,
-                "event_id, user_id",
-                &format!(
+            let attendee = (
+                format!(
                     "event_attendee WHERE firm_id = {firm} AND event_id IN (SELECT id FROM {events} e)
                      AND user_id IN (SELECT id FROM {users} u)"
                 ),
                 p,
-            )
-            .await?
-            .into_iter()
-            .collect()
+            );
+            tokio::try_join!(
+                json_rows::<Row, _>(db, columns, &considered.0, considered.1),
+                json_rows::<(i64, i64), _>(db, "event_id, user_id", &attendee.0, attendee.1),
+            )?
         }
-        _ => BTreeSet::new(),
     };
+    let attending: HashSet<(i64, i64)> = attending.into_iter().collect();
     let mut out = rows
         .into_iter()
-        .map(|(id, matter_id, calendar_id, start, all_day, attends)| {
+        .map(|(id, matter_id, calendar_id, start, all_day)| {
             let start = crate::db::instant(&start)?;
             let (holder, _) = expected(c, id);
-            let source_attends = if holders.len() > 1 {
-                attending.contains(&(id, holder))
-            } else {
-                attends != 0
-            };
+            let source_attends = attending.contains(&(id, holder));
             Ok(EventRow {
                 id,
                 matter_id,
