@@ -163,6 +163,20 @@ impl Params {
         self.0
     }
 
+    /// `col` is one of `ids`, passed as one parameter. On PostgreSQL `= ANY` of an array: with
+    /// `IN (SELECT unnest(…))` the planner guessed 200 rows and looked 14,000 matters up one by
+    /// one (69 ms); with the array it knows the count and takes a bitmap scan (37 ms).
+    pub fn id_in<'a>(&mut self, backend: DatabaseBackend, col: &str, ids: impl IntoIterator<Item = &'a i64>) -> String {
+        match backend {
+            DatabaseBackend::Postgres => {
+                let list = ids.into_iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                let param = self.add(format!("{{{list}}}"));
+                format!("{col} = ANY(CAST({param} AS BIGINT[]))")
+            }
+            _ => format!("{col} IN (SELECT id FROM {} l)", self.ids(backend, ids)),
+        }
+    }
+
     /// A list of ids as one parameter, read back as rows of `id`.
     pub fn ids<'a>(&mut self, backend: DatabaseBackend, ids: impl IntoIterator<Item = &'a i64>) -> String {
         let list: Vec<i64> = ids.into_iter().copied().collect();
@@ -179,6 +193,28 @@ pub fn instant(text: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
         .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z"))
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| AppError::internal(format!("instant {text}: {e}")))
+}
+
+/// A calendar date as aggregated rows carry it (`YYYY-MM-DD`), read without chrono's general
+/// parser, which was a tenth of decoding a 100,000-task plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day(pub chrono::NaiveDate);
+
+impl<'de> serde::Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        let b = text.as_bytes();
+        let digits = |r: std::ops::Range<usize>| {
+            b[r].iter()
+                .try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+        };
+        let fast = (b.len() == 10 && b[4] == b'-' && b[7] == b'-')
+            .then(|| chrono::NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?))
+            .flatten();
+        fast.or_else(|| text.parse().ok())
+            .map(Day)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a date: {text}")))
+    }
 }
 
 /// A stored enum (a status, a kind, a reason) as aggregated rows return it: its text.
@@ -207,4 +243,30 @@ pub async fn json_rows<T: DeserializeOwned, C: ConnectionTrait>(
         None => "[]".into(),
     };
     serde_json::from_str(&text).map_err(|e| AppError::internal(format!("aggregated rows: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Day;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn days_read_as_chrono_reads_them() {
+        let read = |json: &str| serde_json::from_str::<Day>(json).map(|d| d.0).ok();
+        assert_eq!(read(r#""2026-11-28""#), NaiveDate::from_ymd_opt(2026, 11, 28));
+        assert_eq!(read(r#""0001-01-01""#), NaiveDate::from_ymd_opt(1, 1, 1));
+        // Not a day: refused, whichever parser looks at it.
+        for bad in [
+            r#""2026-02-30""#,
+            r#""2026-13-01""#,
+            r#""2026-1a-01""#,
+            r#""""#,
+            r#""2026-11-28T00:00""#,
+            "20261128",
+        ] {
+            assert_eq!(read(bad), None, "{bad}");
+        }
+        // Another shape chrono accepts still reads (the fast path only shortens the usual one).
+        assert_eq!(read(r#""+2026-11-28""#), NaiveDate::from_ymd_opt(2026, 11, 28));
+    }
 }

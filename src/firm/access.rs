@@ -5,11 +5,13 @@
 use crate::db::{Params, json_rows};
 use crate::error::AppResult;
 use entity::{
-    group_member, matter, matter_permitted_group as permitted_group, matter_permitted_user as permitted_user,
+    MatterStatus, group_member, matter, matter_permitted_group as permitted_group,
+    matter_permitted_user as permitted_user,
 };
+use rustc_hash::FxHashMap;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// A matter's permission: everyone, or the users and groups it lists, with the users that
 /// resolves to. The one model of matter visibility, for the read API, the rules and the apply.
@@ -36,45 +38,62 @@ impl Permission {
     }
 }
 
-/// The permission of each of the matters `ids` of the firm, in two set-based statements (a
-/// matter with no row here is visible to nobody). The one SQL that resolves permissions: the
-/// read API's loader and the rules both call it.
+/// The permission of each of the matters `ids` of the firm (a matter missing here is visible to
+/// nobody). The one SQL that resolves permissions: the read API's loader and the rules both
+/// call it.
 pub async fn permissions<C: ConnectionTrait>(
     db: &C,
     firm_id: i64,
-    ids: &BTreeSet<i64>,
-) -> AppResult<HashMap<i64, Permission>> {
+    ids: &[i64],
+) -> AppResult<FxHashMap<i64, Permission>> {
+    Ok(statuses_and_permissions(db, firm_id, ids).await?.1)
+}
+
+/// The status and the permission of each of the matters `ids` of the firm, in two set-based
+/// statements: the matter rows (status, open to everyone), and the lists.
+pub async fn statuses_and_permissions<C: ConnectionTrait>(
+    db: &C,
+    firm_id: i64,
+    ids: &[i64],
+) -> AppResult<(FxHashMap<i64, MatterStatus>, FxHashMap<i64, Permission>)> {
     let backend = db.get_database_backend();
-    // Each statement is bound to (firm, matter ids) as $1 and $2.
-    let bound = |from: fn(&str, &str) -> String| {
-        let mut p = Params::default();
-        let firm = p.add(firm_id);
-        let list = p.ids(backend, ids);
-        (from(&firm, &list), p)
-    };
-    let (open_from, open_params) = bound(|firm, list| {
-        format!("matter WHERE firm_id = {firm} AND permission_everyone = TRUE AND id IN (SELECT id FROM {list} l)")
-    });
+    let mut p = Params::default();
+    let firm = p.add(firm_id);
+    let listed = p.id_in(backend, "id", ids);
+    let matters = (format!("matter WHERE firm_id = {firm} AND {listed}"), p);
     // Listed users (no group), and listed groups with each of their members (none for an
     // empty group).
-    let (lists_from, lists_params) = bound(|firm, list| {
+    let mut p = Params::default();
+    let firm = p.add(firm_id);
+    let (users_listed, groups_listed) = (p.id_in(backend, "matter_id", ids), p.id_in(backend, "g.matter_id", ids));
+    let lists = (
         format!(
             "(SELECT matter_id, user_id, CAST(NULL AS BIGINT) AS group_id FROM matter_permitted_user
-                WHERE firm_id = {firm} AND matter_id IN (SELECT id FROM {list} l)
+                WHERE firm_id = {firm} AND {users_listed}
               UNION ALL
               SELECT g.matter_id, m.user_id, g.group_id FROM matter_permitted_group g
                 LEFT JOIN group_member m ON m.group_id = g.group_id
-                WHERE g.firm_id = {firm} AND g.matter_id IN (SELECT id FROM {list} l2)) lists"
-        )
-    });
-    let (open, lists) = tokio::try_join!(
-        json_rows::<(i64,), _>(db, "id", &open_from, open_params),
-        json_rows::<(i64, Option<i64>, Option<i64>), _>(db, "matter_id, user_id, group_id", &lists_from, lists_params),
+                WHERE g.firm_id = {firm} AND {groups_listed}) lists"
+        ),
+        p,
+    );
+    let (matters, lists) = tokio::try_join!(
+        json_rows::<(i64, MatterStatus, i64), _>(
+            db,
+            "id, status, CASE WHEN permission_everyone THEN 1 ELSE 0 END",
+            &matters.0,
+            matters.1
+        ),
+        json_rows::<(i64, Option<i64>, Option<i64>), _>(db, "matter_id, user_id, group_id", &lists.0, lists.1),
     )?;
 
-    let mut out: HashMap<i64, Permission> = HashMap::new();
-    for (matter_id,) in open {
-        out.entry(matter_id).or_default().everyone = true;
+    let mut statuses = FxHashMap::default();
+    let mut out: FxHashMap<i64, Permission> = FxHashMap::default();
+    for (matter_id, status, everyone) in matters {
+        statuses.insert(matter_id, status);
+        if everyone != 0 {
+            out.entry(matter_id).or_default().everyone = true;
+        }
     }
     for (matter_id, user_id, group_id) in lists {
         let p = out.entry(matter_id).or_default();
@@ -90,7 +109,7 @@ pub async fn permissions<C: ConnectionTrait>(
         p.groups.sort_unstable();
         p.groups.dedup();
     }
-    Ok(out)
+    Ok((statuses, out))
 }
 
 /// Rows of `matter` that `user_id` may see.

@@ -9,7 +9,7 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
 use entity::{calendar, calendar_event, event_attendee, group, group_member, matter, task, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Loader errors must be `Clone`; the detail is logged when converted to an `AppError`.
@@ -181,10 +181,13 @@ impl Loader<i64> for PermissionLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let ids: BTreeSet<i64> = keys.iter().copied().collect();
-        permissions(&self.0.db, self.0.firm_id, &ids)
+        let mut ids = keys.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let found = permissions(&self.0.db, self.0.firm_id, &ids)
             .await
-            .map_err(|e| e.detail())
+            .map_err(|e| e.detail())?;
+        Ok(found.into_iter().collect())
     }
 }
 

@@ -12,12 +12,13 @@ use entity::{
     ExclusionReason, ReassignmentStatus, RiskReason, WorkKind, event_attendee, matter_permitted_user, reassignment,
     reassignment_grant,
 };
+use rustc_hash::FxHashSet;
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     QueryFilter, Value,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Write the plan of `order`, which the caller computed inside `txn`.
 pub async fn execute(
@@ -66,7 +67,7 @@ pub async fn execute(
     // Each new assignee is told once, in this same transaction.
     let mut received = Received::default();
     for (kind, _, c) in plan.categories(order) {
-        let mut moved = HashSet::new();
+        let mut moved = FxHashSet::default();
         for ((from, to), ids) in by_move(c) {
             moved.extend(match kind {
                 WorkKind::Matter => move_matters(txn, from, to, &ids).await?,
@@ -145,7 +146,7 @@ async fn record_items(
     batch: &reassignment::Model,
     kind: WorkKind,
     plan: &CategoryPlan,
-    moved: &HashSet<i64>,
+    moved: &FxHashSet<i64>,
 ) -> AppResult<(i64, i64)> {
     type Group = (
         bool,
@@ -155,7 +156,7 @@ async fn record_items(
         Option<i64>,
         Option<RiskReason>,
     );
-    let mut groups: BTreeMap<Group, Vec<i64>> = BTreeMap::new();
+    let mut groups: BTreeMap<Group, Vec<(i64, Option<i64>)>> = BTreeMap::new();
     let (mut n_moved, mut n_skipped) = (0, 0);
     for item in &plan.items {
         let reason = match item.verdict {
@@ -182,21 +183,16 @@ async fn record_items(
                 (false, reason, false, item.from, None, None)
             }
         };
-        groups.entry(group).or_default().push(item.record_id);
+        groups.entry(group).or_default().push((item.record_id, item.matter_id));
     }
     let kind_name = kind.to_value();
-    // The matter each record is linked to, from the plan: no lookup of the records again.
-    let matter_of: HashMap<i64, Option<i64>> = plan.items.iter().map(|i| (i.record_id, i.matter_id)).collect();
     let backend = txn.get_database_backend();
-    for ((reassigned, reason, swapped, from, to, risk), ids) in groups {
+    // The matter each record is linked to comes from the plan: no lookup of the records again.
+    for ((reassigned, reason, swapped, from, to, risk), pairs) in groups {
         let outcome = if reassigned { "REASSIGNED" } else { "SKIPPED" };
         let code = |text: Option<String>| text.map_or("NULL".to_string(), |t| format!("'{t}'"));
         let reason_sql = code(reason.map(|r| r.to_value()));
         let risk_sql = code(risk.map(|r| r.to_value()));
-        let pairs: Vec<(i64, Option<i64>)> = ids
-            .iter()
-            .map(|id| (*id, matter_of.get(id).copied().flatten()))
-            .collect();
         let (rows, row_values) = crate::db::id_matter_rows(backend, 6, &pairs);
         let sql = format!(
             "INSERT INTO reassignment_item (reassignment_id, firm_id, kind, record_id, matter_id, previous_holder_id,
@@ -248,9 +244,9 @@ async fn guarded_update(
     ids: &[i64],
     update: &str,
     params: Vec<Value>,
-) -> AppResult<HashSet<i64>> {
+) -> AppResult<FxHashSet<i64>> {
     if ids.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(FxHashSet::default());
     }
     let backend = txn.get_database_backend();
     let (rows, list) = crate::db::id_rows(backend, 1, ids);
@@ -265,14 +261,14 @@ async fn guarded_update(
     let sql = format!("{update} AND id IN (SELECT id FROM {rows} ids) RETURNING id");
     let mut values = vec![list];
     values.extend(params);
-    let mut moved = HashSet::with_capacity(ids.len());
+    let mut moved = FxHashSet::with_capacity_and_hasher(ids.len(), Default::default());
     for row in txn.query_all_raw(crate::db::statement(backend, &sql, values)).await? {
         moved.insert(row.try_get_by_index::<i64>(0)?);
     }
     Ok(moved)
 }
 
-async fn move_matters(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<HashSet<i64>> {
+async fn move_matters(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<FxHashSet<i64>> {
     let sql = format!(
         "UPDATE matter SET responsible_attorney_id = $2
          WHERE responsible_attorney_id = $3 AND status IN ({})",
@@ -281,7 +277,7 @@ async fn move_matters(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]
     guarded_update(txn, ids, &sql, vec![Value::from(to), Value::from(from)]).await
 }
 
-async fn move_tasks(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<HashSet<i64>> {
+async fn move_tasks(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<FxHashSet<i64>> {
     guarded_update(
         txn,
         ids,
@@ -292,7 +288,7 @@ async fn move_tasks(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) 
 }
 
 /// The assigner sweep: only who assigned the task changes.
-async fn move_assigners(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<HashSet<i64>> {
+async fn move_assigners(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<FxHashSet<i64>> {
     guarded_update(
         txn,
         ids,
@@ -311,7 +307,7 @@ async fn move_events(
     to: i64,
     plan: &CategoryPlan,
     ids: &[i64],
-) -> AppResult<HashSet<i64>> {
+) -> AppResult<FxHashSet<i64>> {
     let from_calendar = personal_calendar(txn, firm_id, from).await?;
     let to_calendar = personal_calendar(txn, firm_id, to).await?;
     let (Some(from_calendar), Some(to_calendar)) = (from_calendar, to_calendar) else {

@@ -120,10 +120,7 @@ impl Order {
         Order {
             firm_id: firm.id,
             actor_id,
-            clock: Clock {
-                cutoff,
-                time_zone: firm_tz(&firm.time_zone),
-            },
+            clock: Clock::new(cutoff, firm_tz(&firm.time_zone)),
             from_user_id,
             matters: None,
             tasks: None,

@@ -29,12 +29,23 @@ pub use entity::ExclusionReason as Reason;
 pub struct Clock {
     pub cutoff: DateTime<Utc>,
     pub time_zone: Tz,
+    /// Worked out once: the rules ask for every record (a time zone lookup each, 3% of a
+    /// preview's CPU when it was computed on every call).
+    today: NaiveDate,
 }
 
 impl Clock {
+    pub fn new(cutoff: DateTime<Utc>, time_zone: Tz) -> Self {
+        Clock {
+            cutoff,
+            time_zone,
+            today: cutoff.with_timezone(&time_zone).date_naive(),
+        }
+    }
+
     /// Today in the firm's time zone at the cutoff.
     pub fn today(&self) -> NaiveDate {
-        self.cutoff.with_timezone(&self.time_zone).date_naive()
+        self.today
     }
 
     /// The calendar day of an instant, in the firm's time zone.
@@ -209,10 +220,10 @@ mod tests {
 
     /// 23:30 on 1 Dec in New York is already 2 Dec in UTC: "today" must be the 1st.
     fn late_evening_new_york() -> Clock {
-        Clock {
-            cutoff: Utc.with_ymd_and_hms(2026, 12, 2, 4, 30, 0).unwrap(),
-            time_zone: chrono_tz::America::New_York,
-        }
+        Clock::new(
+            Utc.with_ymd_and_hms(2026, 12, 2, 4, 30, 0).unwrap(),
+            chrono_tz::America::New_York,
+        )
     }
 
     fn day(d: u32) -> NaiveDate {

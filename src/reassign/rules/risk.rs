@@ -39,10 +39,10 @@ mod tests {
 
     /// 22:00 on 30 Nov in Los Angeles: already 1 Dec in UTC. Today is the 30th.
     fn clock() -> Clock {
-        Clock {
-            cutoff: Utc.with_ymd_and_hms(2026, 12, 1, 6, 0, 0).unwrap(),
-            time_zone: chrono_tz::America::Los_Angeles,
-        }
+        Clock::new(
+            Utc.with_ymd_and_hms(2026, 12, 1, 6, 0, 0).unwrap(),
+            chrono_tz::America::Los_Angeles,
+        )
     }
 
     fn due(d: Option<NaiveDate>, sol: bool) -> TaskFacts {

@@ -1,15 +1,16 @@
-//! The facts the rules read, loaded from the database in a few set-based statements: the
-//! records each category considers and the status of every matter they are linked to.
+//! The records each category considers, loaded from the database in a few set-based statements
+//! (the facts about their matters come from `firm::access::statuses_and_permissions`).
 
 use super::expected;
-use crate::db::{Params, enum_value, json_rows};
+use crate::db::{Day, Params, json_rows};
 use crate::error::AppResult;
 use crate::firm::work::personal_calendars;
 use crate::reassign::order::{CategorySpec, Order};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{MatterStatus, TaskStatus};
+use rustc_hash::FxHashSet;
 use sea_orm::{ConnectionTrait, DatabaseBackend};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 /// (id, responsible attorney, status, practice area, client)
 pub type MatterRow = (i64, Option<i64>, MatterStatus, Option<String>, String);
@@ -21,7 +22,7 @@ pub type AssignerRow = (i64, Option<i64>, Option<i64>, TaskStatus);
 /// `AND <col> IN (restriction)` when the request names matters.
 fn restriction(spec: &Order, backend: DatabaseBackend, params: &mut Params, col: &str) -> String {
     match &spec.matter_ids {
-        Some(ids) => format!(" AND {col} IN (SELECT id FROM {} r)", params.ids(backend, ids)),
+        Some(ids) => format!(" AND {}", params.id_in(backend, col, ids)),
         None => String::new(),
     }
 }
@@ -30,7 +31,7 @@ fn restriction(spec: &Order, backend: DatabaseBackend, params: &mut Params, col:
 fn scope(c: &CategorySpec, backend: DatabaseBackend, params: &mut Params, holder_col: &str, holder: i64) -> String {
     match &c.only {
         None => format!("{holder_col} = {}", params.add(holder)),
-        Some(only) => format!("id IN (SELECT id FROM {} o)", params.ids(backend, only.keys())),
+        Some(only) => params.id_in(backend, "id", only.keys()),
     }
 }
 
@@ -41,18 +42,13 @@ pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &Category
     let firm = p.add(spec.firm_id);
     let scope = scope(c, backend, &mut p, "responsible_attorney_id", c.from);
     let restrict = restriction(spec, backend, &mut p, "id");
-    type Row = (i64, Option<i64>, String, Option<String>, String);
-    let rows: Vec<Row> = json_rows(
+    let mut out: Vec<MatterRow> = json_rows(
         db,
         "id, responsible_attorney_id, status, practice_area, client_name",
         &format!("matter WHERE firm_id = {firm} AND {scope}{restrict}"),
         p,
     )
     .await?;
-    let mut out = rows
-        .into_iter()
-        .map(|(id, holder, status, area, client)| Ok((id, holder, enum_value::<MatterStatus>(&status)?, area, client)))
-        .collect::<AppResult<Vec<_>>>()?;
     out.sort_unstable_by_key(|r| r.0);
     Ok(out)
 }
@@ -70,29 +66,20 @@ pub async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySp
     };
     let mut p = Params::default();
     let from_where = considered(&mut p);
-    type Row = (i64, Option<i64>, i64, String, Option<NaiveDate>);
-    let rows: Vec<Row> = json_rows(db, "id, matter_id, assignee_id, status, due_date", &from_where, p).await?;
-    let mut p = Params::default();
-    let from_where = considered(&mut p);
-    let deadlines: BTreeSet<i64> =
-        json_rows::<(i64,), _>(db, "id", &format!("{from_where} AND statute_of_limitations"), p)
-            .await?
-            .into_iter()
-            .map(|(id,)| id)
-            .collect();
-    let mut out = rows
+    let mut deadline_p = Params::default();
+    let deadline_where = format!("{} AND statute_of_limitations", considered(&mut deadline_p));
+    type Row = (i64, Option<i64>, i64, TaskStatus, Option<Day>);
+    let (rows, deadlines) = tokio::try_join!(
+        json_rows::<Row, _>(db, "id, matter_id, assignee_id, status, due_date", &from_where, p),
+        json_rows::<(i64,), _>(db, "id", &deadline_where, deadline_p),
+    )?;
+    let deadlines: FxHashSet<i64> = deadlines.into_iter().map(|(id,)| id).collect();
+    let mut out: Vec<TaskRow> = rows
         .into_iter()
         .map(|(id, matter, assignee, status, due)| {
-            Ok((
-                id,
-                matter,
-                assignee,
-                enum_value::<TaskStatus>(&status)?,
-                due,
-                deadlines.contains(&id),
-            ))
+            (id, matter, assignee, status, due.map(|d| d.0), deadlines.contains(&id))
         })
-        .collect::<AppResult<Vec<_>>>()?;
+        .collect();
     out.sort_unstable_by_key(|r| r.0);
     Ok(out)
 }
@@ -105,20 +92,16 @@ pub async fn load_assigners<C: ConnectionTrait>(db: &C, spec: &Order, c: &Catego
     let firm = p.add(spec.firm_id);
     let scope = match &c.only {
         None => format!("assigner_id = {} AND status <> 'COMPLETE'", p.add(c.from)),
-        Some(only) => format!("id IN (SELECT id FROM {} o)", p.ids(backend, only.keys())),
+        Some(only) => p.id_in(backend, "id", only.keys()),
     };
     let restrict = restriction(spec, backend, &mut p, "matter_id");
-    let rows: Vec<(i64, Option<i64>, Option<i64>, String)> = json_rows(
+    let mut out: Vec<AssignerRow> = json_rows(
         db,
         "id, matter_id, assigner_id, status",
         &format!("task WHERE firm_id = {firm} AND {scope}{restrict}"),
         p,
     )
     .await?;
-    let mut out = rows
-        .into_iter()
-        .map(|(id, matter, assigner, status)| Ok((id, matter, assigner, enum_value::<TaskStatus>(&status)?)))
-        .collect::<AppResult<Vec<_>>>()?;
     out.sort_unstable_by_key(|r| r.0);
     Ok(out)
 }
@@ -189,21 +172,15 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
         Some(only) => {
             let mut p = Params::default();
             let firm = p.add(spec.firm_id);
-            let ids = p.ids(backend, only.keys());
+            let ids = p.id_in(backend, "id", only.keys());
             let restrict = restriction(spec, backend, &mut p, "matter_id");
-            let considered = (
-                format!("calendar_event WHERE firm_id = {firm} AND id IN (SELECT id FROM {ids} o){restrict}"),
-                p,
-            );
+            let considered = (format!("calendar_event WHERE firm_id = {firm} AND {ids}{restrict}"), p);
             let mut p = Params::default();
             let firm = p.add(spec.firm_id);
-            let events = p.ids(backend, only.keys());
-            let users = p.ids(backend, &holders);
+            let events = p.id_in(backend, "event_id", only.keys());
+            let users = p.id_in(backend, "user_id", &holders);
             let attendee = (
-                format!(
-                    "event_attendee WHERE firm_id = {firm} AND event_id IN (SELECT id FROM {events} e)
-                     AND user_id IN (SELECT id FROM {users} u)"
-                ),
+                format!("event_attendee WHERE firm_id = {firm} AND {events} AND {users}"),
                 p,
             );
             tokio::try_join!(
@@ -212,7 +189,7 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
             )?
         }
     };
-    let attending: HashSet<(i64, i64)> = attending.into_iter().collect();
+    let attending: FxHashSet<(i64, i64)> = attending.into_iter().collect();
     let mut out = rows
         .into_iter()
         .map(|(id, matter_id, calendar_id, start, all_day)| {
@@ -231,25 +208,4 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
         .collect::<AppResult<Vec<_>>>()?;
     out.sort_unstable_by_key(|r| r.id);
     Ok(out)
-}
-
-pub async fn matter_statuses<C: ConnectionTrait>(
-    db: &C,
-    firm_id: i64,
-    ids: &BTreeSet<i64>,
-) -> AppResult<HashMap<i64, MatterStatus>> {
-    let backend = db.get_database_backend();
-    let mut p = Params::default();
-    let firm = p.add(firm_id);
-    let list = p.ids(backend, ids);
-    let rows: Vec<(i64, String)> = json_rows(
-        db,
-        "id, status",
-        &format!("matter WHERE firm_id = {firm} AND id IN (SELECT id FROM {list} l)"),
-        p,
-    )
-    .await?;
-    rows.into_iter()
-        .map(|(id, status)| Ok((id, enum_value::<MatterStatus>(&status)?)))
-        .collect()
 }

@@ -8,13 +8,14 @@ use super::order::{Back, CategorySpec, Order};
 use super::rules::route::{MatterTraits, Receiver, Router};
 use super::rules::{self, EventFacts, MatterFacts, Reason, TaskFacts, Verdict, risk};
 use crate::error::AppResult;
-use crate::firm::access::{Permission, permissions};
+use crate::firm::access::{Permission, statuses_and_permissions};
 use crate::notify::Delivery;
 use entity::{MatterStatus, RiskReason, WorkKind};
-use load::{load_assigners, load_events, load_matters, load_tasks, matter_statuses};
+use load::{load_assigners, load_events, load_matters, load_tasks};
+use rustc_hash::FxHashMap;
 use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 /// Bound on ids per `IN (…)` list, far below SQLite's and PostgreSQL's parameter limits.
 pub const CHUNK: usize = 5000;
@@ -181,7 +182,7 @@ fn verdict_code(v: Verdict) -> u8 {
 }
 
 /// Who may see each matter: everyone, or the resolved set of listed users and group members.
-struct Permissions(HashMap<i64, Permission>);
+struct Permissions(FxHashMap<i64, Permission>);
 
 impl Permissions {
     fn facts(&self, matter_id: i64, status: MatterStatus, target: i64) -> MatterFacts {
@@ -253,25 +254,24 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
 
     // Facts about every matter any candidate is linked to, in a few statements; and the pools'
     // loads when a route balances them.
-    let mut matter_ids: BTreeSet<i64> = matter_rows.iter().map(|m| m.0).collect();
+    let mut matter_ids: Vec<i64> = matter_rows.iter().map(|m| m.0).collect();
     matter_ids.extend(task_rows.iter().filter_map(|t| t.1));
     matter_ids.extend(event_rows.iter().filter_map(|e| e.matter_id));
+    matter_ids.sort_unstable();
+    matter_ids.dedup();
     let pools: Vec<i64> = routing
         .routes
         .iter()
         .filter(|r| matches!(r.to, Receiver::Pool { .. }))
         .flat_map(|r| r.receivers().iter().copied())
         .collect();
-    let (statuses, permissions, loads) = tokio::try_join!(
-        matter_statuses(db, spec.firm_id, &matter_ids),
-        permissions(db, spec.firm_id, &matter_ids),
-        async {
+    let ((statuses, permissions), loads) =
+        tokio::try_join!(statuses_and_permissions(db, spec.firm_id, &matter_ids), async {
             if pools.is_empty() || spec.matters.is_none() {
                 return Ok(Vec::new());
             }
             crate::firm::users::open_matters_of(db, spec.firm_id, &pools).await
-        }
-    )?;
+        })?;
     let permissions = Permissions(permissions);
     tracing::debug!(elapsed = ?started.elapsed(), matters = matter_ids.len(), "matter facts loaded");
 
@@ -320,9 +320,9 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
 
     // Work follows its matter: where each moving matter goes (not for an undo, whose records
     // each go back where they came from).
-    let matter_goes_to: HashMap<i64, i64> = match &matters {
+    let matter_goes_to: FxHashMap<i64, i64> = match &matters {
         Some(m) => m.moving().filter_map(|i| i.to.map(|to| (i.record_id, to))).collect(),
-        _ => HashMap::new(),
+        _ => FxHashMap::default(),
     };
     let receiver = |c: &CategorySpec, back: Option<Back>, matter: Option<i64>| -> i64 {
         match back {
