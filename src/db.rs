@@ -243,6 +243,30 @@ pub async fn json_rows<T: DeserializeOwned, C: ConnectionTrait>(
 mod tests {
     use super::Day;
     use chrono::NaiveDate;
+    use sea_orm::{ActiveEnum, Iterable};
+
+    /// Aggregated rows are decoded straight into the stored enums by serde: each variant's
+    /// serde name must be its stored value.
+    #[test]
+    fn stored_enums_read_by_their_stored_values() {
+        fn check<
+            T: ActiveEnum<Value = String> + Iterable + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        >() {
+            for v in T::iter() {
+                let stored = v.to_value();
+                assert_eq!(
+                    serde_json::from_str::<T>(&format!("\"{stored}\"")).ok(),
+                    Some(v),
+                    "{stored}"
+                );
+            }
+        }
+        check::<entity::MatterStatus>();
+        check::<entity::TaskStatus>();
+        check::<entity::WorkKind>();
+        check::<entity::ExclusionReason>();
+        check::<entity::RiskReason>();
+    }
 
     #[test]
     fn days_read_as_chrono_reads_them() {

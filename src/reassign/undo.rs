@@ -5,7 +5,7 @@
 use super::order::{Back, CategorySpec, Order, Routing};
 use super::{Applied, Outcome, committed, history, refuse, retrying, write};
 use crate::auth::Viewer;
-use crate::db::{Params, begin_write, enum_value, json_rows};
+use crate::db::{Params, begin_write, json_rows};
 use crate::error::AppResult;
 use crate::notify::Live;
 use chrono::{DateTime, Utc};
@@ -22,7 +22,7 @@ type Moved = (WorkKind, i64, i64, Option<i64>, bool, Option<ExclusionReason>);
 async fn moved_by<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult<Vec<Moved>> {
     let mut p = Params::default();
     let batch = p.add(reassignment_id);
-    type Row = (i64, String, i64, i64, Option<i64>, i64, Option<String>);
+    type Row = (i64, WorkKind, i64, i64, Option<i64>, i64, Option<ExclusionReason>);
     let mut rows: Vec<Row> = json_rows(
         db,
         "id, kind, record_id, previous_holder_id, new_holder_id, CASE WHEN attendee_replaced THEN 1 ELSE 0 END, reason",
@@ -32,18 +32,10 @@ async fn moved_by<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult
     .await?;
     // In the order they were written, as the batch's report lists them.
     rows.sort_unstable_by_key(|r| r.0);
-    rows.into_iter()
-        .map(|(_, kind, record, previous, new, replaced, reason)| {
-            Ok((
-                enum_value::<WorkKind>(&kind)?,
-                record,
-                previous,
-                new,
-                replaced == 1,
-                reason.as_deref().map(enum_value::<ExclusionReason>).transpose()?,
-            ))
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|(_, kind, record, previous, new, replaced, reason)| (kind, record, previous, new, replaced == 1, reason))
+        .collect())
 }
 
 /// A category goes back, for exactly the records moved: each from whoever it was moved to, to
