@@ -152,6 +152,13 @@ pub fn id_matter_rows(backend: DatabaseBackend, param: usize, pairs: &[(i64, Opt
 #[derive(Default)]
 pub struct Params(Vec<Value>);
 
+impl From<Vec<Value>> for Params {
+    /// Values already numbered `$1`, `$2`, … in order.
+    fn from(values: Vec<Value>) -> Self {
+        Params(values)
+    }
+}
+
 impl Params {
     pub fn add(&mut self, v: impl Into<Value>) -> String {
         self.0.push(v.into());

@@ -5,6 +5,7 @@
 use super::order::Order;
 use super::rules::Verdict;
 use super::select::{CHUNK, CategoryPlan, Plan};
+use crate::db::{Params, json_rows};
 use crate::error::{AppError, AppResult};
 use crate::firm::work::personal_calendar;
 use crate::notify::{Published, Received, record_for_batch};
@@ -236,53 +237,86 @@ fn by_move(plan: &CategoryPlan) -> BTreeMap<(i64, i64), Vec<i64>> {
     out
 }
 
-/// `{update} AND id IN (ids) RETURNING id`, in one statement: `update` is an UPDATE whose WHERE
-/// clause is the guard (the previous holder, the state the rules require), `$1` is the id list
-/// and `params` are `$2`, `$3`, ….
+/// Move `ids` in `table` where `guard` (the previous holder, the state the rules require) still
+/// holds: `UPDATE {table} SET {set} WHERE {guard} AND id IN (ids)`. `$1` is the id list,
+/// `guard_params` are `$2`, … and `set_params` follow them. Returns the ids moved.
+///
+/// The rows the guard admits are read first, as one aggregated row, and then updated: with
+/// `RETURNING id` every moved record came back as a driver row of its own, about 2 µs each on
+/// SQLite (110 ms of the 55,000 tasks' update). Nothing can change in between: on SQLite the
+/// write transaction began `IMMEDIATE`; on PostgreSQL the rows are locked as they are read.
 async fn guarded_update(
     txn: &DatabaseTransaction,
     ids: &[i64],
-    update: &str,
-    params: Vec<Value>,
+    table: &str,
+    guard: &str,
+    guard_params: Vec<Value>,
+    set: &str,
+    set_params: Vec<Value>,
 ) -> AppResult<FxHashSet<i64>> {
     if ids.is_empty() {
         return Ok(FxHashSet::default());
     }
     let backend = txn.get_database_backend();
     let (rows, list) = crate::db::id_rows(backend, 1, ids);
-    if backend == sea_orm::DatabaseBackend::Postgres {
-        // Take the row locks in id order, as every concurrent reassignment does, so that two
+    let listed = format!("id IN (SELECT id FROM {rows} ids)");
+    let admitted_from = if backend == sea_orm::DatabaseBackend::Postgres {
+        // The row locks in id order, as every concurrent reassignment takes them, so that two
         // of them wanting overlapping rows queue instead of deadlocking.
-        let table = update.split_whitespace().nth(1).expect("UPDATE <table>");
-        let lock = format!("SELECT id FROM {table} WHERE id IN (SELECT id FROM {rows} ids) ORDER BY id FOR UPDATE");
-        txn.execute_raw(crate::db::statement(backend, &lock, vec![list.clone()]))
-            .await?;
-    }
-    let sql = format!("{update} AND id IN (SELECT id FROM {rows} ids) RETURNING id");
+        format!("(SELECT * FROM {table} WHERE {listed} ORDER BY id FOR UPDATE) locked WHERE {guard}")
+    } else {
+        format!("{table} WHERE {listed} AND {guard}")
+    };
     let mut values = vec![list];
-    values.extend(params);
-    let mut moved = FxHashSet::with_capacity_and_hasher(ids.len(), Default::default());
-    for row in txn.query_all_raw(crate::db::statement(backend, &sql, values)).await? {
-        moved.insert(row.try_get_by_index::<i64>(0)?);
+    values.extend(guard_params);
+    let admitted: FxHashSet<i64> = json_rows::<(i64,), _>(txn, "id", &admitted_from, Params::from(values.clone()))
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+    if admitted.is_empty() {
+        return Ok(admitted);
     }
-    Ok(moved)
+    values.extend(set_params);
+    let sql = format!("UPDATE {table} SET {set} WHERE {guard} AND {listed}");
+    let updated = txn.execute_raw(crate::db::statement(backend, &sql, values)).await?;
+    if updated.rows_affected() != admitted.len() as u64 {
+        return Err(AppError::internal(format!(
+            "{table}: {} rows updated where the guard admitted {}",
+            updated.rows_affected(),
+            admitted.len()
+        )));
+    }
+    Ok(admitted)
 }
 
 async fn move_matters(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<FxHashSet<i64>> {
-    let sql = format!(
-        "UPDATE matter SET responsible_attorney_id = $2
-         WHERE responsible_attorney_id = $3 AND status IN ({})",
+    let guard = format!(
+        "responsible_attorney_id = $2 AND status IN ({})",
         entity::MatterStatus::active_sql()
     );
-    guarded_update(txn, ids, &sql, vec![Value::from(to), Value::from(from)]).await
+    let (guard_params, set_params) = (vec![Value::from(from)], vec![Value::from(to)]);
+    guarded_update(
+        txn,
+        ids,
+        "matter",
+        &guard,
+        guard_params,
+        "responsible_attorney_id = $3",
+        set_params,
+    )
+    .await
 }
 
 async fn move_tasks(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<FxHashSet<i64>> {
     guarded_update(
         txn,
         ids,
-        "UPDATE task SET assignee_id = $2 WHERE assignee_id = $3 AND status <> 'COMPLETE'",
-        vec![Value::from(to), Value::from(from)],
+        "task",
+        "assignee_id = $2 AND status <> 'COMPLETE'",
+        vec![Value::from(from)],
+        "assignee_id = $3",
+        vec![Value::from(to)],
     )
     .await
 }
@@ -292,8 +326,11 @@ async fn move_assigners(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i6
     guarded_update(
         txn,
         ids,
-        "UPDATE task SET assigner_id = $2 WHERE assigner_id = $3 AND status <> 'COMPLETE'",
-        vec![Value::from(to), Value::from(from)],
+        "task",
+        "assigner_id = $2 AND status <> 'COMPLETE'",
+        vec![Value::from(from)],
+        "assigner_id = $3",
+        vec![Value::from(to)],
     )
     .await
 }
@@ -316,8 +353,11 @@ async fn move_events(
     let moved = guarded_update(
         txn,
         ids,
-        "UPDATE calendar_event SET calendar_id = $2 WHERE calendar_id = $3",
-        vec![Value::from(to_calendar), Value::from(from_calendar)],
+        "calendar_event",
+        "calendar_id = $2",
+        vec![Value::from(from_calendar)],
+        "calendar_id = $3",
+        vec![Value::from(to_calendar)],
     )
     .await?;
 
