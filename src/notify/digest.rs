@@ -136,11 +136,18 @@ async fn read_tasks<'a, C: ConnectionTrait>(db: &'a C, ids: &'a [i64]) -> AppRes
         &mut p,
         db.get_database_backend(),
         ids,
-        "SELECT x.name, x.due_date, m.display_number FROM task x LEFT JOIN matter m ON m.id = x.matter_id",
+        "SELECT x.name, x.due_date, x.matter_id FROM task x",
         "CASE WHEN x.due_date IS NULL THEN 1 ELSE 0 END, x.due_date, x.name",
     );
-    let rows: Vec<(String, Option<NaiveDate>, Option<String>)> =
-        json_rows(db, "name, due_date, display_number", &from, p).await?;
+    // The matter's number only for the lines kept: joined before the sort, it was looked up
+    // for every task of the chunk.
+    let rows: Vec<(String, Option<NaiveDate>, Option<String>)> = json_rows(
+        db,
+        "d.name, d.due_date, m.display_number",
+        &format!("{from} LEFT JOIN matter m ON m.id = d.matter_id"),
+        p,
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(name, due, matter)| TaskLine { due, name, matter })

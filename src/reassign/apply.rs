@@ -131,6 +131,7 @@ pub async fn execute(
     let batch = batch.update(txn).await?;
 
     let published = record_for_batch(txn, &batch, &received, order.routing.risk_window_days, now).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), "receivers' notifications written");
     if !published.is_empty() {
         crate::notify::fanout::announce(txn, crate::notify::fanout::Topic::Reassignment(batch.id)).await?;
     }
