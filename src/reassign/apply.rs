@@ -259,8 +259,8 @@ async fn guarded_update(
         return Ok(FxHashSet::default());
     }
     let backend = txn.get_database_backend();
-    let (rows, list) = crate::db::id_rows(backend, 1, ids);
-    let listed = format!("id IN (SELECT id FROM {rows} ids)");
+    let mut p = Params::default();
+    let listed = p.id_in(backend, "id", ids);
     let admitted_from = if backend == sea_orm::DatabaseBackend::Postgres {
         // The row locks in id order, as every concurrent reassignment takes them, so that two
         // of them wanting overlapping rows queue instead of deadlocking.
@@ -268,7 +268,7 @@ async fn guarded_update(
     } else {
         format!("{table} WHERE {listed} AND {guard}")
     };
-    let mut values = vec![list];
+    let mut values = p.values();
     values.extend(guard_params);
     let admitted: FxHashSet<i64> = json_rows::<(i64,), _>(txn, "id", &admitted_from, Params::from(values.clone()))
         .await?
