@@ -2,7 +2,7 @@
 //! the users it lists and the members of the groups it lists. A matter is *private* when that
 //! resolves to exactly one user.
 
-use crate::db::{Params, json_rows};
+use crate::db::{Params, aggregated_rows};
 use crate::error::AppResult;
 use entity::{
     MatterStatus, group_member, matter, matter_permitted_group as permitted_group,
@@ -78,13 +78,13 @@ pub async fn statuses_and_permissions<C: ConnectionTrait>(
         p,
     );
     let (matters, lists) = tokio::try_join!(
-        json_rows::<(i64, MatterStatus, i64), _>(
+        aggregated_rows::<(i64, MatterStatus, i64), _>(
             db,
             "id, status, CASE WHEN permission_everyone THEN 1 ELSE 0 END",
             &matters.0,
             matters.1
         ),
-        json_rows::<(i64, Option<i64>, Option<i64>), _>(db, "matter_id, user_id, group_id", &lists.0, lists.1),
+        aggregated_rows::<(i64, Option<i64>, Option<i64>), _>(db, "matter_id, user_id, group_id", &lists.0, lists.1),
     )?;
 
     let mut statuses = FxHashMap::default();

@@ -3,7 +3,7 @@
 //! with "and N more". One content, three renderings: the notification body and the email's
 //! plain text part are the same text; the email's HTML part shows it as lists.
 
-use crate::db::{Params, json_rows};
+use crate::db::{Params, aggregated_rows};
 use crate::error::AppResult;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -123,7 +123,7 @@ async fn read_matters<'a, C: ConnectionTrait>(db: &'a C, ids: &'a [i64]) -> AppR
         "SELECT x.display_number, x.description FROM matter x",
         "x.display_number, x.id",
     );
-    let rows: Vec<(String, String)> = json_rows(db, "display_number, description", &from, p).await?;
+    let rows: Vec<(String, String)> = aggregated_rows(db, "display_number, description", &from, p).await?;
     Ok(rows
         .into_iter()
         .map(|(number, description)| MatterLine { number, description })
@@ -141,7 +141,7 @@ async fn read_tasks<'a, C: ConnectionTrait>(db: &'a C, ids: &'a [i64]) -> AppRes
     );
     // The matter's number only for the lines kept: joined before the sort, it was looked up
     // for every task of the chunk.
-    let rows: Vec<(String, Option<NaiveDate>, Option<String>)> = json_rows(
+    let rows: Vec<(String, Option<NaiveDate>, Option<String>)> = aggregated_rows(
         db,
         "d.name, d.due_date, m.display_number",
         &format!("{from} LEFT JOIN matter m ON m.id = d.matter_id"),
@@ -163,7 +163,7 @@ async fn read_events<'a, C: ConnectionTrait>(db: &'a C, ids: &'a [i64]) -> AppRe
         "SELECT x.title, x.start_at, CASE WHEN x.all_day THEN 1 ELSE 0 END AS all_day FROM calendar_event x",
         "x.start_at, x.title",
     );
-    let rows: Vec<(String, String, i64)> = json_rows(db, "title, start_at, all_day", &from, p).await?;
+    let rows: Vec<(String, String, i64)> = aggregated_rows(db, "title, start_at, all_day", &from, p).await?;
     rows.into_iter()
         .map(|(title, start, all_day)| {
             let start = crate::db::instant(&start)?;

@@ -5,7 +5,7 @@
 use super::order::Order;
 use super::rules::Verdict;
 use super::select::{CHUNK, CategoryPlan, Plan};
-use crate::db::{Params, json_rows};
+use crate::db::{Params, aggregated_rows};
 use crate::error::{AppError, AppResult};
 use crate::firm::work::personal_calendar;
 use crate::notify::{Published, Received, record_for_batch};
@@ -270,11 +270,12 @@ async fn guarded_update(
     };
     let mut values = p.values();
     values.extend(guard_params);
-    let admitted: FxHashSet<i64> = json_rows::<(i64,), _>(txn, "id", &admitted_from, Params::from(values.clone()))
-        .await?
-        .into_iter()
-        .map(|(id,)| id)
-        .collect();
+    let admitted: FxHashSet<i64> =
+        aggregated_rows::<(i64,), _>(txn, "id", &admitted_from, Params::from(values.clone()))
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
     if admitted.is_empty() {
         return Ok(admitted);
     }

@@ -5,7 +5,7 @@
 use super::order::{Back, CategorySpec, Order, Routing};
 use super::{Applied, Outcome, committed, history, refuse, retrying, write};
 use crate::auth::Viewer;
-use crate::db::{Params, begin_write, json_rows};
+use crate::db::{Params, aggregated_rows, begin_write};
 use crate::error::AppResult;
 use crate::notify::Live;
 use chrono::{DateTime, Utc};
@@ -23,7 +23,7 @@ async fn moved_by<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult
     let mut p = Params::default();
     let batch = p.add(reassignment_id);
     type Row = (i64, WorkKind, i64, i64, Option<i64>, i64, Option<ExclusionReason>);
-    let mut rows: Vec<Row> = json_rows(
+    let mut rows: Vec<Row> = aggregated_rows(
         db,
         "id, kind, record_id, previous_holder_id, new_holder_id, CASE WHEN attendee_replaced THEN 1 ELSE 0 END, reason",
         &format!("reassignment_item WHERE reassignment_id = {batch} AND outcome = 'REASSIGNED'"),

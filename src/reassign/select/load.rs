@@ -2,7 +2,7 @@
 //! (the facts about their matters come from `firm::access::statuses_and_permissions`).
 
 use super::expected;
-use crate::db::{Day, Params, json_rows};
+use crate::db::{Day, Params, aggregated_rows};
 use crate::error::AppResult;
 use crate::firm::work::personal_calendars;
 use crate::reassign::order::{CategorySpec, Order};
@@ -42,7 +42,7 @@ pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &Category
     let firm = p.add(spec.firm_id);
     let scope = scope(c, backend, &mut p, "responsible_attorney_id", c.from);
     let restrict = restriction(spec, backend, &mut p, "id");
-    let mut out: Vec<MatterRow> = json_rows(
+    let mut out: Vec<MatterRow> = aggregated_rows(
         db,
         "id, responsible_attorney_id, status, practice_area, client_name",
         &format!("matter WHERE firm_id = {firm} AND {scope}{restrict}"),
@@ -70,8 +70,8 @@ pub async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySp
     let deadline_where = format!("{} AND statute_of_limitations", considered(&mut deadline_p));
     type Row = (i64, Option<i64>, i64, TaskStatus, Option<Day>);
     let (rows, deadlines) = tokio::try_join!(
-        json_rows::<Row, _>(db, "id, matter_id, assignee_id, status, due_date", &from_where, p),
-        json_rows::<(i64,), _>(db, "id", &deadline_where, deadline_p),
+        aggregated_rows::<Row, _>(db, "id, matter_id, assignee_id, status, due_date", &from_where, p),
+        aggregated_rows::<(i64,), _>(db, "id", &deadline_where, deadline_p),
     )?;
     let deadlines: FxHashSet<i64> = deadlines.into_iter().map(|(id,)| id).collect();
     let mut out: Vec<TaskRow> = rows
@@ -95,7 +95,7 @@ pub async fn load_assigners<C: ConnectionTrait>(db: &C, spec: &Order, c: &Catego
         Some(only) => p.id_in(backend, "id", only.keys()),
     };
     let restrict = restriction(spec, backend, &mut p, "matter_id");
-    let mut out: Vec<AssignerRow> = json_rows(
+    let mut out: Vec<AssignerRow> = aggregated_rows(
         db,
         "id, matter_id, assigner_id, status",
         &format!("task WHERE firm_id = {firm} AND {scope}{restrict}"),
@@ -161,9 +161,9 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
                 p,
             );
             let (mut rows, elsewhere, attending) = tokio::try_join!(
-                json_rows::<Row, _>(db, columns, &on_calendar.0, on_calendar.1),
-                json_rows::<Row, _>(db, columns, &elsewhere.0, elsewhere.1),
-                json_rows::<(i64, i64), _>(db, "event_id, user_id", &attendee.0, attendee.1),
+                aggregated_rows::<Row, _>(db, columns, &on_calendar.0, on_calendar.1),
+                aggregated_rows::<Row, _>(db, columns, &elsewhere.0, elsewhere.1),
+                aggregated_rows::<(i64, i64), _>(db, "event_id, user_id", &attendee.0, attendee.1),
             )?;
             rows.extend(elsewhere);
             (rows, attending)
@@ -184,8 +184,8 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
                 p,
             );
             tokio::try_join!(
-                json_rows::<Row, _>(db, columns, &considered.0, considered.1),
-                json_rows::<(i64, i64), _>(db, "event_id, user_id", &attendee.0, attendee.1),
+                aggregated_rows::<Row, _>(db, columns, &considered.0, considered.1),
+                aggregated_rows::<(i64, i64), _>(db, "event_id, user_id", &attendee.0, attendee.1),
             )?
         }
     };

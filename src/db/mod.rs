@@ -1,5 +1,5 @@
 //! Connecting (SQLite pragmas and pool / PostgreSQL), migrating, write transactions, and the
-//! helpers of hand-written set-based statements (id lists as one parameter, JSON-aggregated rows).
+//! helpers of hand-written set-based statements (id lists as one parameter, rows aggregated into one).
 
 use crate::error::{AppError, AppResult};
 use migration::{Migrator, MigratorTrait};
@@ -10,6 +10,8 @@ use sea_orm::{
 };
 use serde::de::DeserializeOwned;
 use std::time::Duration;
+
+mod pg_arrays;
 
 /// Normalise a database setting: a bare file name means a SQLite file; SQLite files are created
 /// when missing.
@@ -185,7 +187,7 @@ impl Params {
     }
 }
 
-/// An instant as `json_rows` returns it: RFC 3339 from PostgreSQL, `YYYY-MM-DD HH:MM:SS+00:00`
+/// An instant as `aggregated_rows` returns it: RFC 3339 from PostgreSQL, `YYYY-MM-DD HH:MM:SS+00:00`
 /// from SQLite.
 pub fn instant(text: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::parse_from_rfc3339(text)
@@ -201,7 +203,21 @@ pub struct Day(pub chrono::NaiveDate);
 
 impl<'de> serde::Deserialize<'de> for Day {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        d.deserialize_str(DayVisitor)
+    }
+}
+
+/// Reads the text where it lies, borrowed or not, without copying it.
+struct DayVisitor;
+
+impl serde::de::Visitor<'_> for DayVisitor {
+    type Value = Day;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a date as YYYY-MM-DD")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Day, E> {
         let b = text.as_bytes();
         let digits = |r: std::ops::Range<usize>| {
             b[r].iter()
@@ -212,31 +228,67 @@ impl<'de> serde::Deserialize<'de> for Day {
             .flatten();
         fast.or_else(|| text.parse().ok())
             .map(Day)
-            .ok_or_else(|| serde::de::Error::custom(format!("not a date: {text}")))
+            .ok_or_else(|| E::custom(format!("not a date: {text}")))
     }
 }
 
-/// Rows of `columns`, aggregated by the database into one JSON array: one row to fetch instead of
-/// one per record (the per-row cost of a driver dominates a plan over 100,000 records).
-pub async fn json_rows<T: DeserializeOwned, C: ConnectionTrait>(
+/// Rows of `columns`, aggregated by the database into one row: one row to fetch instead of one
+/// per record (the per-row cost of a driver dominates a plan over 100,000 records). SQLite sends
+/// one JSON array of rows; PostgreSQL one binary array per column (see `pg_arrays`). Both are
+/// read into the same row type.
+pub async fn aggregated_rows<T: DeserializeOwned, C: ConnectionTrait>(
     db: &C,
     columns: &str,
     from_where: &str,
     params: Params,
 ) -> AppResult<Vec<T>> {
     let backend = db.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => {
-            format!("SELECT CAST(COALESCE(json_agg(json_build_array({columns})), '[]') AS TEXT) FROM {from_where}")
-        }
-        _ => format!("SELECT json_group_array(json_array({columns})) FROM {from_where}"),
-    };
+    let broken = |e: &dyn std::fmt::Display| AppError::internal(format!("aggregated rows: {e}"));
+    if backend == DatabaseBackend::Postgres {
+        let columns = split_columns(columns);
+        let arrays = columns
+            .iter()
+            .map(|c| format!("array_send(array_agg({c}))"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT {arrays} FROM {from_where}");
+        let Some(row) = db.query_one_raw(statement(backend, &sql, params.0)).await? else {
+            return Ok(Vec::new());
+        };
+        // The arrays are read where the driver holds them, not copied out.
+        use sea_orm::sqlx::Row as _;
+        let row = row.try_as_pg_row().ok_or_else(|| broken(&"not a PostgreSQL row"))?;
+        let arrays = (0..columns.len())
+            .map(|i| row.try_get::<Option<&[u8]>, _>(i))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| broken(&e))?;
+        return pg_arrays::decode(&arrays).map_err(|e| broken(&e));
+    }
+    let sql = format!("SELECT json_group_array(json_array({columns})) FROM {from_where}");
     let row = db.query_one_raw(statement(backend, &sql, params.0)).await?;
     let text: String = match row {
         Some(r) => r.try_get_by_index::<Option<String>>(0)?.unwrap_or_else(|| "[]".into()),
         None => "[]".into(),
     };
-    serde_json::from_str(&text).map_err(|e| AppError::internal(format!("aggregated rows: {e}")))
+    serde_json::from_str(&text).map_err(|e| broken(&e))
+}
+
+/// A select list split at its top-level commas (a comma inside parentheses is an argument's).
+fn split_columns(columns: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in columns.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(columns[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(columns[start..].trim());
+    out
 }
 
 #[cfg(test)]
@@ -286,5 +338,19 @@ mod tests {
         }
         // Another shape chrono accepts still reads (the fast path only shortens the usual one).
         assert_eq!(read(r#""+2026-11-28""#), NaiveDate::from_ymd_opt(2026, 11, 28));
+    }
+
+    #[test]
+    fn select_lists_split_at_their_own_commas() {
+        assert_eq!(
+            super::split_columns("id, CAST(NULL AS BIGINT), coalesce(a, b),CASE WHEN x THEN 1 ELSE 0 END"),
+            [
+                "id",
+                "CAST(NULL AS BIGINT)",
+                "coalesce(a, b)",
+                "CASE WHEN x THEN 1 ELSE 0 END"
+            ]
+        );
+        assert_eq!(super::split_columns("id"), ["id"]);
     }
 }
