@@ -13,6 +13,7 @@ mod m0007_email_html;
 mod m0008_users_changed_trigger;
 mod m0009_item_writes;
 mod m0010_firm_issuers;
+mod m0011_covering_ids;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_users_changed_trigger::Migration),
             Box::new(m0009_item_writes::Migration),
             Box::new(m0010_firm_issuers::Migration),
+            Box::new(m0011_covering_ids::Migration),
         ]
     }
 }
