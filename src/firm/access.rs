@@ -46,26 +46,47 @@ pub async fn permissions<C: ConnectionTrait>(
     firm_id: i64,
     ids: &[i64],
 ) -> AppResult<FxHashMap<i64, Permission>> {
-    Ok(statuses_and_permissions(db, firm_id, ids).await?.1)
+    Ok(statuses_and_permissions(db, firm_id, Matters::Listed(ids)).await?.1)
 }
 
-/// The status and the permission of each of the matters `ids` of the firm, in two set-based
+/// Which of a firm's matters to read the facts of.
+#[derive(Debug, Clone, Copy)]
+pub enum Matters<'a> {
+    Listed(&'a [i64]),
+    /// Those a user is the responsible attorney of: a selection reads them beside its
+    /// candidates, before it knows every matter its records link to.
+    HeldBy(i64),
+}
+
+/// The status and the permission of each of the matters of the firm, in two set-based
 /// statements: the matter rows (status, open to everyone), and the lists.
 pub async fn statuses_and_permissions<C: ConnectionTrait>(
     db: &C,
     firm_id: i64,
-    ids: &[i64],
+    which: Matters<'_>,
 ) -> AppResult<(FxHashMap<i64, MatterStatus>, FxHashMap<i64, Permission>)> {
     let backend = db.get_database_backend();
     let mut p = Params::default();
     let firm = p.add(firm_id);
-    let listed = p.id_in(backend, "id", ids);
-    let matters = (format!("matter WHERE firm_id = {firm} AND {listed}"), p);
+    let chosen = match which {
+        Matters::Listed(ids) => p.id_in(backend, "id", ids),
+        Matters::HeldBy(user) => format!("responsible_attorney_id = {}", p.add(user)),
+    };
+    let matters = (format!("matter WHERE firm_id = {firm} AND {chosen}"), p);
     // Listed users (no group), and listed groups with each of their members (none for an
     // empty group).
     let mut p = Params::default();
     let firm = p.add(firm_id);
-    let (users_listed, groups_listed) = (p.id_in(backend, "matter_id", ids), p.id_in(backend, "g.matter_id", ids));
+    let (users_listed, groups_listed) = match which {
+        Matters::Listed(ids) => (p.id_in(backend, "matter_id", ids), p.id_in(backend, "g.matter_id", ids)),
+        Matters::HeldBy(user) => {
+            let held = format!(
+                "IN (SELECT id FROM matter WHERE firm_id = {firm} AND responsible_attorney_id = {})",
+                p.add(user)
+            );
+            (format!("matter_id {held}"), format!("g.matter_id {held}"))
+        }
+    };
     let lists = (
         format!(
             "(SELECT matter_id, user_id, CAST(NULL AS BIGINT) AS group_id FROM matter_permitted_user

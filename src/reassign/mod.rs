@@ -220,11 +220,15 @@ pub async fn preview(
     cutoff: DateTime<Utc>,
 ) -> AppResult<Outcome<Preview>> {
     viewer.require_admin()?;
+    let started = std::time::Instant::now();
     let order = match input::validate(db, viewer, request, cutoff).await? {
         Ok(order) => order,
         Err(errors) => return Ok(Err(errors)),
     };
-    Ok(run(&order, Run::DryRun(db)).await?.map(|ran| Preview {
+    tracing::debug!(elapsed = ?started.elapsed(), "order validated");
+    let ran = run(&order, Run::DryRun(db)).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), "previewed");
+    Ok(ran.map(|ran| Preview {
         order,
         plan: ran.plan,
         token: ran.token,

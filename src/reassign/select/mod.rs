@@ -8,7 +8,7 @@ use super::order::{Back, CategorySpec, Order};
 use super::rules::route::{MatterTraits, Receiver, Router};
 use super::rules::{self, EventFacts, MatterFacts, Reason, TaskFacts, Verdict, risk};
 use crate::error::AppResult;
-use crate::firm::access::{Permission, statuses_and_permissions};
+use crate::firm::access::{Matters, Permission, statuses_and_permissions};
 use crate::notify::Delivery;
 use entity::{MatterStatus, RiskReason, WorkKind};
 use load::{load_assigners, load_events, load_matters, load_tasks};
@@ -223,8 +223,14 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
     let routing = &spec.routing;
     let window = routing.risk_window_days;
     let started = std::time::Instant::now();
-    // The categories load side by side: on a pool, on separate connections.
-    let (matter_rows, task_rows, event_rows, assigner_rows) = tokio::try_join!(
+    // The categories load side by side: on a pool, on separate connections. Beside them, the
+    // facts about the source's own matters, most of the matters a plan links to.
+    let held_by = spec
+        .matters
+        .as_ref()
+        .filter(|c| c.only.is_none() && spec.matter_ids.is_none())
+        .map(|c| c.from);
+    let (matter_rows, task_rows, event_rows, assigner_rows, held) = tokio::try_join!(
         async {
             match &spec.matters {
                 Some(c) => load_matters(db, spec, c).await,
@@ -249,31 +255,48 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                 None => Ok(Vec::new()),
             }
         },
+        async {
+            match held_by {
+                Some(user) => statuses_and_permissions(db, spec.firm_id, Matters::HeldBy(user)).await,
+                None => Ok(Default::default()),
+            }
+        },
     )?;
     tracing::debug!(elapsed = ?started.elapsed(), "candidates loaded");
 
-    // Facts about every matter any candidate is linked to, in a few statements; and the pools'
-    // loads when a route balances them.
+    // Facts about every other matter any candidate is linked to, in a few statements; and the
+    // pools' loads when a route balances them.
+    let (mut statuses, mut permissions) = held;
     let mut matter_ids: Vec<i64> = matter_rows.iter().map(|m| m.0).collect();
     matter_ids.extend(task_rows.iter().filter_map(|t| t.1));
     matter_ids.extend(event_rows.iter().filter_map(|e| e.matter_id));
     matter_ids.sort_unstable();
     matter_ids.dedup();
+    matter_ids.retain(|id| !statuses.contains_key(id));
     let pools: Vec<i64> = routing
         .routes
         .iter()
         .filter(|r| matches!(r.to, Receiver::Pool { .. }))
         .flat_map(|r| r.receivers().iter().copied())
         .collect();
-    let ((statuses, permissions), loads) =
-        tokio::try_join!(statuses_and_permissions(db, spec.firm_id, &matter_ids), async {
+    let ((other_statuses, other_permissions), loads) = tokio::try_join!(
+        async {
+            if matter_ids.is_empty() {
+                return Ok(Default::default());
+            }
+            statuses_and_permissions(db, spec.firm_id, Matters::Listed(&matter_ids)).await
+        },
+        async {
             if pools.is_empty() || spec.matters.is_none() {
                 return Ok(Vec::new());
             }
             crate::firm::users::open_matters_of(db, spec.firm_id, &pools).await
-        })?;
+        }
+    )?;
+    statuses.extend(other_statuses);
+    permissions.extend(other_permissions);
     let permissions = Permissions(permissions);
-    tracing::debug!(elapsed = ?started.elapsed(), matters = matter_ids.len(), "matter facts loaded");
+    tracing::debug!(elapsed = ?started.elapsed(), others = matter_ids.len(), "matter facts loaded");
 
     // Rule 1 and the routes: each matter's new responsible attorney.
     let matters = spec.matters.as_ref().map(|c| {
@@ -444,6 +467,7 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
             .collect(),
     });
 
+    tracing::debug!(elapsed = ?started.elapsed(), "planned");
     Ok(Plan {
         matters,
         tasks,
