@@ -684,11 +684,20 @@ async fn own_issuer_costs_no_lookup(backend: Backend) {
     .await;
     let token = app.token("alice@demo.test").await;
     assert_eq!(who(&app, &token).await, Ok("alice@demo.test".into()));
-    app.reset_statements();
-    assert_eq!(who(&app, &token).await, Ok("alice@demo.test".into()));
     // At most the viewer's own read (SQLite reads it on every request; PostgreSQL keeps it once
-    // its listener is connected): no lookup of the issuer among the firms'.
-    assert!(app.statement_count() <= 1, "{} statements", app.statement_count());
+    // its listener is connected, which on a loaded machine can take a moment): no lookup of the
+    // issuer among the firms'.
+    let mut count = usize::MAX;
+    for _ in 0..40 {
+        app.reset_statements();
+        assert_eq!(who(&app, &token).await, Ok("alice@demo.test".into()));
+        count = app.statement_count();
+        if count <= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(count <= 1, "{count} statements");
 }
 
 on_both_databases!(
