@@ -164,9 +164,10 @@ fn fixed<const N: usize>(b: &[u8]) -> Result<[u8; N], Error> {
 }
 
 /// PostgreSQL counts days and microseconds from 2000-01-01.
-fn epoch() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
-}
+const EPOCH: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(day) => day,
+    None => panic!("2000-01-01 is a date"),
+};
 
 impl<'de> Field<'de> {
     fn text(b: &'de [u8]) -> Result<&'de str, Error> {
@@ -190,7 +191,7 @@ impl<'de> Deserializer<'de> for Field<'de> {
             oid::TEXT | oid::VARCHAR | oid::BPCHAR => visitor.visit_borrowed_str(Self::text(b)?),
             oid::DATE => {
                 let days = i32::from_be_bytes(fixed(b)?);
-                let day = epoch()
+                let day = EPOCH
                     .checked_add_signed(chrono::Duration::days(days.into()))
                     .ok_or_else(|| de::Error::custom("date out of range"))?;
                 let mut text = [b'0'; 10];
@@ -210,7 +211,7 @@ impl<'de> Deserializer<'de> for Field<'de> {
             }
             oid::TIMESTAMP | oid::TIMESTAMPTZ => {
                 let micros = i64::from_be_bytes(fixed(b)?);
-                let at = epoch()
+                let at = EPOCH
                     .and_hms_opt(0, 0, 0)
                     .and_then(|t| t.checked_add_signed(chrono::Duration::microseconds(micros)))
                     .ok_or_else(|| de::Error::custom("instant out of range"))?
@@ -309,7 +310,7 @@ mod tests {
         // A year padded to four digits, a year before 0 (chrono's formatter), the last 4-digit day.
         for want in [(987, 6, 5), (-191, 8, 15), (9999, 12, 31)] {
             let want = chrono::NaiveDate::from_ymd_opt(want.0, want.1, want.2).expect("a date");
-            let days = (want - super::epoch()).num_days() as i32;
+            let days = (want - super::EPOCH).num_days() as i32;
             let read: Vec<(chrono::NaiveDate,)> =
                 decode(&[Some(&array(oid::DATE, &[Some(&days.to_be_bytes())]))]).expect("decodes");
             assert_eq!(read[0].0, want);

@@ -10,7 +10,7 @@ use entity::{
 };
 use rustc_hash::FxHashMap;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend};
 use std::collections::BTreeSet;
 
 /// A matter's permission: everyone, or the users and groups it lists, with the users that
@@ -58,6 +58,19 @@ pub enum Matters<'a> {
     HeldBy(i64),
 }
 
+impl Matters<'_> {
+    /// `col` (a matter id) is one of these matters.
+    fn among(self, backend: DatabaseBackend, p: &mut Params, firm: &str, col: &str) -> String {
+        match self {
+            Matters::Listed(ids) => p.id_in(backend, col, ids),
+            Matters::HeldBy(user) => format!(
+                "{col} IN (SELECT id FROM matter WHERE firm_id = {firm} AND responsible_attorney_id = {})",
+                p.add(user)
+            ),
+        }
+    }
+}
+
 /// The status and the permission of each of the matters of the firm, in two set-based
 /// statements: the matter rows (status, open to everyone), and the lists.
 pub async fn statuses_and_permissions<C: ConnectionTrait>(
@@ -77,16 +90,10 @@ pub async fn statuses_and_permissions<C: ConnectionTrait>(
     // empty group).
     let mut p = Params::default();
     let firm = p.add(firm_id);
-    let (users_listed, groups_listed) = match which {
-        Matters::Listed(ids) => (p.id_in(backend, "matter_id", ids), p.id_in(backend, "g.matter_id", ids)),
-        Matters::HeldBy(user) => {
-            let held = format!(
-                "IN (SELECT id FROM matter WHERE firm_id = {firm} AND responsible_attorney_id = {})",
-                p.add(user)
-            );
-            (format!("matter_id {held}"), format!("g.matter_id {held}"))
-        }
-    };
+    let (users_listed, groups_listed) = (
+        which.among(backend, &mut p, &firm, "matter_id"),
+        which.among(backend, &mut p, &firm, "g.matter_id"),
+    );
     let lists = (
         format!(
             "(SELECT matter_id, user_id, CAST(NULL AS BIGINT) AS group_id FROM matter_permitted_user
