@@ -269,16 +269,23 @@ async fn guarded_update(
         format!("{table} WHERE {listed} AND {guard}")
     };
     let mut values = p.values();
-    values.extend(guard_params);
-    let admitted: FxHashSet<i64> =
-        aggregated_rows::<(i64,), _>(txn, "id", &admitted_from, Params::from(values.clone()))
-            .await?
-            .into_iter()
-            .map(|(id,)| id)
-            .collect();
+    values.extend(guard_params.iter().cloned());
+    let admitted: FxHashSet<i64> = aggregated_rows::<(i64,), _>(txn, "id", &admitted_from, Params::from(values))
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
     if admitted.is_empty() {
         return Ok(admitted);
     }
+    // Exactly the rows admitted, which this transaction holds: on PostgreSQL a row the guard
+    // refused when it was read may match by the time of the update (another transaction
+    // committed in between), and it is not this move's.
+    let mut p = Params::default();
+    let admitted_ids: Vec<i64> = admitted.iter().copied().collect();
+    let listed = p.id_in(backend, "id", &admitted_ids);
+    let mut values = p.values();
+    values.extend(guard_params);
     values.extend(set_params);
     let sql = format!("UPDATE {table} SET {set} WHERE {guard} AND {listed}");
     let updated = txn.execute_raw(crate::db::statement(backend, &sql, values)).await?;
