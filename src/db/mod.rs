@@ -11,6 +11,8 @@ use sea_orm::{
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
+mod columns;
+mod json_columns;
 mod pg_arrays;
 
 /// Normalise a database setting: a bare file name means a SQLite file; SQLite files are created
@@ -269,30 +271,32 @@ impl serde::de::Visitor<'_> for DayVisitor {
 }
 
 /// Rows of `columns`, aggregated by the database into one row: one row to fetch instead of one
-/// per record (the per-row cost of a driver dominates a plan over 100,000 records). SQLite sends
-/// one JSON array of rows; PostgreSQL one binary array per column (see `pg_arrays`). Both are
-/// read into the same row type.
+/// per record (the per-row cost of a driver dominates a plan over 100,000 records). Each column
+/// comes back as one array, read where the driver holds it into the row type: PostgreSQL's
+/// binary arrays (`pg_arrays`), SQLite's JSON arrays (`json_columns`).
 pub async fn aggregated_rows<T: DeserializeOwned, C: ConnectionTrait>(
     db: &C,
     columns: &str,
     from_where: &str,
     params: Params,
 ) -> AppResult<Vec<T>> {
+    use sea_orm::sqlx::Row as _;
     let backend = db.get_database_backend();
     let broken = |e: &dyn std::fmt::Display| AppError::internal(format!("aggregated rows: {e}"));
+    let columns = split_columns(columns);
+    let arrays = columns
+        .iter()
+        .map(|c| match backend {
+            DatabaseBackend::Postgres => format!("array_send(array_agg({c}))"),
+            _ => format!("json_group_array({c})"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT {arrays} FROM {from_where}");
+    let Some(row) = db.query_one_raw(statement(backend, &sql, params.0)).await? else {
+        return Ok(Vec::new());
+    };
     if backend == DatabaseBackend::Postgres {
-        let columns = split_columns(columns);
-        let arrays = columns
-            .iter()
-            .map(|c| format!("array_send(array_agg({c}))"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("SELECT {arrays} FROM {from_where}");
-        let Some(row) = db.query_one_raw(statement(backend, &sql, params.0)).await? else {
-            return Ok(Vec::new());
-        };
-        // The arrays are read where the driver holds them, not copied out.
-        use sea_orm::sqlx::Row as _;
         let row = row.try_as_pg_row().ok_or_else(|| broken(&"not a PostgreSQL row"))?;
         let arrays = (0..columns.len())
             .map(|i| row.try_get::<Option<&[u8]>, _>(i))
@@ -300,13 +304,12 @@ pub async fn aggregated_rows<T: DeserializeOwned, C: ConnectionTrait>(
             .map_err(|e| broken(&e))?;
         return pg_arrays::decode(&arrays).map_err(|e| broken(&e));
     }
-    let sql = format!("SELECT json_group_array(json_array({columns})) FROM {from_where}");
-    let row = db.query_one_raw(statement(backend, &sql, params.0)).await?;
-    let text: String = match row {
-        Some(r) => r.try_get_by_index::<Option<String>>(0)?.unwrap_or_else(|| "[]".into()),
-        None => "[]".into(),
-    };
-    serde_json::from_str(&text).map_err(|e| broken(&e))
+    let row = row.try_as_sqlite_row().ok_or_else(|| broken(&"not a SQLite row"))?;
+    let arrays = (0..columns.len())
+        .map(|i| row.try_get::<&str, _>(i))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| broken(&e))?;
+    json_columns::decode(&arrays).map_err(|e| broken(&e))
 }
 
 /// A select list split at its top-level commas (a comma inside parentheses is an argument's).

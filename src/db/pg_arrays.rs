@@ -1,11 +1,12 @@
 //! Aggregated rows as PostgreSQL sends them: one binary array per column
-//! (`array_send(array_agg(column))`), read back into the same serde row types as SQLite's JSON.
+//! (`array_send(array_agg(column))`), read back through [`super::columns`] into the same serde
+//! row types as SQLite's JSON arrays.
 //! Building JSON cost PostgreSQL about twice as much as the arrays (`json_agg(json_build_array(…))`
 //! over 100,000 tasks: 145 ms; the five columns' arrays: 70 ms), and the client skips a parse.
 
 use chrono::Datelike;
 use serde::de::value::{BorrowedStrDeserializer, Error};
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
 /// Element type ids (`pg_type.oid`) the decoder reads.
@@ -43,14 +44,7 @@ pub fn decode<T: DeserializeOwned>(arrays: &[Option<&[u8]>]) -> Result<Vec<T>, E
     if columns.iter().any(|c| c.len != rows) {
         return Err(de::Error::custom("columns of different lengths"));
     }
-    let mut out = Vec::with_capacity(rows);
-    for row in 0..rows {
-        out.push(T::deserialize(Row { columns: &mut columns })?);
-        if columns.iter().any(|c| c.read != row + 1) {
-            return Err(de::Error::custom("a row type with fewer fields than columns"));
-        }
-    }
-    Ok(out)
+    super::columns::rows(&mut columns, rows)
 }
 
 /// `array_send`'s layout: dimensions, a has-nulls flag, the element type, each dimension's
@@ -95,66 +89,31 @@ impl<'de> Column<'de> {
         self.at += n;
         Ok(b)
     }
+}
 
-    /// The next row's value (`None`: NULL).
-    fn next(&mut self) -> Result<Option<&'de [u8]>, Error> {
+impl<'de> super::columns::Column<'de> for Column<'de> {
+    type Value = Field<'de>;
+
+    fn done(&mut self) -> Result<bool, Error> {
+        Ok(self.read == self.len)
+    }
+
+    fn next(&mut self) -> Result<Field<'de>, Error> {
         if self.read == self.len {
-            return Err(de::Error::custom("a row type with more fields than columns"));
+            return Err(de::Error::custom("columns of different lengths"));
         }
         self.read += 1;
-        match usize::try_from(self.int()?) {
-            Err(_) => Ok(None),
-            Ok(n) => self.take(n).map(Some),
-        }
-    }
-}
-
-/// A row, read as a sequence (the row types are tuples).
-struct Row<'de, 'c> {
-    columns: &'c mut [Column<'de>],
-}
-
-impl<'de> Deserializer<'de> for Row<'de, '_> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_seq(Fields {
-            columns: self.columns,
-            next: 0,
-        })
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-struct Fields<'de, 'c> {
-    columns: &'c mut [Column<'de>],
-    next: usize,
-}
-
-impl<'de> SeqAccess<'de> for Fields<'de, '_> {
-    type Error = Error;
-
-    fn next_element_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, Error> {
-        let Some(column) = self.columns.get_mut(self.next) else {
-            return Ok(None);
+        let value = match usize::try_from(self.int()?) {
+            Err(_) => None,
+            Ok(n) => Some(self.take(n)?),
         };
-        self.next += 1;
-        let value = column.next()?;
-        seed.deserialize(Field { oid: column.oid, value }).map(Some)
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.columns.len() - self.next)
+        Ok(Field { oid: self.oid, value })
     }
 }
 
 /// One value, presented as the JSON path presents it: numbers, text, dates as `YYYY-MM-DD`,
 /// instants as RFC 3339.
-struct Field<'de> {
+pub(super) struct Field<'de> {
     oid: u32,
     value: Option<&'de [u8]>,
 }
