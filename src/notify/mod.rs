@@ -9,7 +9,7 @@ pub mod hub;
 pub mod mailer;
 pub mod store;
 
-pub use digest::Arrivals;
+pub use digest::{Arrivals, When};
 pub use hub::{Hub, Published};
 pub use store::{Delivery, Received, record_for_batch};
 

@@ -2,7 +2,7 @@
 //! their recipient.
 
 use super::Published;
-use super::digest::{self, Arrivals};
+use super::digest::{self, Arrivals, When};
 use crate::auth::Viewer;
 use crate::error::AppResult;
 use crate::firm::page::{self, Page, PageRequest};
@@ -84,14 +84,14 @@ pub struct Received {
 }
 
 impl Received {
-    /// `to` received record `id` of `kind`, carrying `risk`.
-    pub fn record(&mut self, to: i64, kind: WorkKind, id: i64, risk: Option<RiskReason>) {
+    /// `to` received record `id` of `kind`, carrying `risk`, falling `when`.
+    pub fn record(&mut self, to: i64, kind: WorkKind, id: i64, risk: Option<RiskReason>, when: When) {
         self.deliveries.entry(to).or_default().count(kind, risk);
         let arrived = self.arrivals.entry(to).or_default();
         match kind {
             WorkKind::Matter => arrived.matters.push(id),
-            WorkKind::Task => arrived.tasks.push(id),
-            WorkKind::CalendarEvent => arrived.events.push(id),
+            WorkKind::Task => arrived.tasks.push((when, id)),
+            WorkKind::CalendarEvent => arrived.events.push((when, id)),
             WorkKind::TaskAssigner => {}
         }
     }

@@ -175,7 +175,7 @@ async fn record_items(
                 {
                     grants.insert((m, to));
                 }
-                received.record(to, kind, item.record_id, item.risk);
+                received.record(to, kind, item.record_id, item.risk, item.when);
                 // A past-due task moved by the sweep keeps its reason in the report.
                 let reason = item.past_due.then_some(ExclusionReason::PastDue);
                 (true, reason, item.source_attends, item.from, Some(to), item.risk)

@@ -9,7 +9,7 @@ use super::rules::route::{MatterTraits, Receiver, Router};
 use super::rules::{self, EventFacts, MatterFacts, Reason, TaskFacts, Verdict, risk};
 use crate::error::AppResult;
 use crate::firm::access::{Matters, Permission, statuses_and_permissions};
-use crate::notify::Delivery;
+use crate::notify::{Delivery, When};
 use entity::{MatterStatus, RiskReason, WorkKind};
 use load::{load_assigners, load_events, load_matters, load_tasks};
 use rustc_hash::FxHashMap;
@@ -36,6 +36,8 @@ pub struct PlannedItem {
     pub past_due: bool,
     /// Why it needs a second look before it moves (moving tasks and events only).
     pub risk: Option<RiskReason>,
+    /// When it falls (tasks and events): what its receiver's digest lists first.
+    pub when: When,
 }
 
 impl PlannedItem {
@@ -60,6 +62,7 @@ impl PlannedItem {
             source_attends: false,
             past_due: false,
             risk: None,
+            when: When::Unknown,
         }
     }
 }
@@ -404,6 +407,7 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                     } else {
                         None
                     },
+                    when: When::Due(due_date),
                 }
             })
             .collect(),
@@ -444,6 +448,7 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
                     } else {
                         None
                     },
+                    when: When::Starts(e.start),
                 }
             })
             .collect(),
