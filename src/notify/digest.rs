@@ -112,32 +112,37 @@ pub struct Lists {
 /// and events are read only where they can be among the first lines: 55,000 tasks' rows read
 /// for ten lines had cost PostgreSQL 400 ms of an apply.
 pub async fn lists<C: ConnectionTrait>(db: &C, arrived: &Arrivals, zone: Tz, firm_zone: Tz) -> AppResult<Lists> {
-    let (tasks, events) = (soonest(&arrived.tasks), soonest(&arrived.events));
     Ok(Lists {
-        matters: first_lines(db, &arrived.matters, read_matters, |m: &MatterLine| m.number.clone()).await?,
+        matters: Listed {
+            lines: first_lines(db, &arrived.matters, read_matters, |m: &MatterLine| m.number.clone()).await?,
+            total: arrived.matters.len(),
+        },
         tasks: Listed {
-            total: arrived.tasks.len(),
-            ..first_lines(db, &tasks, read_tasks, |t: &TaskLine| {
+            lines: first_lines(db, &soonest(&arrived.tasks), read_tasks, |t: &TaskLine| {
                 (t.due.is_none(), t.due, t.name.clone())
             })
-            .await?
+            .await?,
+            total: arrived.tasks.len(),
         },
         events: Listed {
+            lines: first_lines(db, &soonest(&arrived.events), read_events, |e: &EventLine| {
+                (e.start, e.title.clone())
+            })
+            .await?,
             total: arrived.events.len(),
-            ..first_lines(db, &events, read_events, |e: &EventLine| (e.start, e.title.clone())).await?
         },
         zone,
         firm_zone,
     })
 }
 
-/// The first `LISTED` lines of `ids` (all of them: `total`).
+/// The first `LISTED` lines of the records `ids`.
 async fn first_lines<'a, C, T, K, F, Fut>(
     db: &'a C,
     ids: &'a [i64],
     read: F,
     key: impl Fn(&T) -> K,
-) -> AppResult<Listed<T>>
+) -> AppResult<Vec<T>>
 where
     C: ConnectionTrait,
     K: Ord,
@@ -150,10 +155,7 @@ where
         lines.sort_by_key(&key);
         lines.truncate(LISTED);
     }
-    Ok(Listed {
-        lines,
-        total: ids.len(),
-    })
+    Ok(lines)
 }
 
 /// `(SELECT … ORDER BY … LIMIT n) d` over `table` rows whose id is in `ids`.
