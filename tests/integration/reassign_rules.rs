@@ -827,7 +827,68 @@ async fn concurrent_undos_only_one_wins(backend: Backend) {
     );
 }
 
+/// The apply's guard, seen from inside: a task and a matter written by someone else after the
+/// plan was made (here, in the write transaction itself, between planning and writing) are
+/// left with their new holder and reported `CHANGED`; everything else moves. On SQLite this
+/// takes the guarded update's second way (the one-statement update falls short and is undone).
+async fn a_record_changed_after_planning_is_skipped_not_clobbered(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let (tia, otto) = (firm.user("tia").await, firm.user("otto").await);
+    let preview = firm.preview(&ada, &firm.sam_to_tia().await).await;
+    let outline = outlines(&firm, &preview.plan).await;
+    assert!(outline[1].moving.contains("t-listed") && outline[0].moving.contains("m-open"));
+
+    let txn = handover::db::begin_write(&firm.db).await.unwrap();
+    task::Entity::update_many()
+        .col_expr(task::Column::AssigneeId, Expr::value(otto))
+        .filter(task::Column::Key.eq("t-listed"))
+        .exec(&txn)
+        .await
+        .unwrap();
+    matter::Entity::update_many()
+        .col_expr(matter::Column::ResponsibleAttorneyId, Expr::value(otto))
+        .filter(matter::Column::Key.eq("m-open"))
+        .exec(&txn)
+        .await
+        .unwrap();
+    let (batch, _) = reassign::apply::execute(&txn, &preview.order, &preview.plan)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+
+    assert_eq!(firm.task_assignee("t-listed").await, otto, "changed: left alone");
+    let m = one::<matter::Entity>(&firm.db, matter::Column::Key.eq("m-open")).await;
+    assert_eq!(m.responsible_attorney_id, Some(otto), "changed: left alone");
+    for key in outline[1].moving.iter().filter(|k| *k != "t-listed") {
+        assert_eq!(firm.task_assignee(key).await, tia, "{key} moves");
+    }
+    let keys = firm.keys().await;
+    let items = reassignment_item::Entity::find()
+        .filter(reassignment_item::Column::ReassignmentId.eq(batch.id))
+        .all(&firm.db)
+        .await
+        .unwrap();
+    let changed: BTreeSet<String> = items
+        .iter()
+        .filter(|i| i.reason == Some(R::Changed))
+        .map(|i| keys[&(i.kind, i.record_id)].clone())
+        .collect();
+    assert_eq!(changed, set(&["t-listed", "m-open"]));
+    assert_eq!(batch.tasks_reassigned, outline[1].moving.len() as i64 - 1);
+    assert_eq!(batch.matters_reassigned, outline[0].moving.len() as i64 - 1);
+    assert_eq!(
+        items.len(),
+        preview
+            .plan
+            .categories(&preview.order)
+            .map(|(_, _, c)| c.items.len())
+            .sum::<usize>()
+    );
+}
+
 on_both_databases!(
+    a_record_changed_after_planning_is_skipped_not_clobbered,
     preview_reports_every_rule_and_reason,
     apply_moves_exactly_what_the_preview_showed,
     grant_matter_access_moves_group_work_and_adds_the_target,
