@@ -4,9 +4,9 @@
 //! source's 100,000 tasks, 48–52 ms against 82–85 ms (`sqlite3` timer). The values are scalars
 //! (numbers, text, null), so each column is scanned where it lies, one value per row.
 
-use serde::de::value::{BorrowedStrDeserializer, Error, StringDeserializer};
-use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
-use serde::forward_to_deserialize_any;
+use super::columns::Value;
+use serde::de::value::Error;
+use serde::de::{self, DeserializeOwned};
 
 /// The rows of JSON arrays of scalars, one per column.
 pub fn decode<T: DeserializeOwned>(arrays: &[&str]) -> Result<Vec<T>, Error> {
@@ -138,8 +138,6 @@ impl<'de> Column<'de> {
 }
 
 impl<'de> super::columns::Column<'de> for Column<'de> {
-    type Value = Value<'de>;
-
     fn done(&mut self) -> Result<bool, Error> {
         match self.peek() {
             Some(b']') => Ok(true),
@@ -169,58 +167,6 @@ impl<'de> super::columns::Column<'de> for Column<'de> {
             Some(b'-' | b'0'..=b'9') => self.number(),
             _ => Err(broken("a value that is not a scalar")),
         }
-    }
-}
-
-/// One value, presented to the row types as serde_json would.
-pub(super) enum Value<'de> {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(&'de str),
-    /// Text with escapes, decoded.
-    Owned(String),
-}
-
-impl<'de> Deserializer<'de> for Value<'de> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(b),
-            Value::Int(n) => visitor.visit_i64(n),
-            Value::Float(x) => visitor.visit_f64(x),
-            Value::Str(s) => visitor.visit_borrowed_str(s),
-            Value::Owned(s) => visitor.visit_string(s),
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Value::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    /// The stored enums are their text.
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        match self {
-            Value::Str(s) => visitor.visit_enum(BorrowedStrDeserializer::<Error>::new(s)),
-            Value::Owned(s) => visitor.visit_enum(StringDeserializer::<Error>::new(s)),
-            _ => Err(de::Error::custom("an enum that is not text")),
-        }
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
 

@@ -72,9 +72,9 @@ pub async fn execute(
         for ((from, to), ids) in by_move(c) {
             moved.extend(match kind {
                 WorkKind::Matter => move_matters(txn, from, to, &ids).await?,
-                WorkKind::Task => move_tasks(txn, from, to, &ids).await?,
+                WorkKind::Task => move_tasks(txn, "assignee_id", from, to, &ids).await?,
                 WorkKind::CalendarEvent => move_events(txn, order.firm_id, from, to, c, &ids).await?,
-                WorkKind::TaskAssigner => move_assigners(txn, from, to, &ids).await?,
+                WorkKind::TaskAssigner => move_tasks(txn, "assigner_id", from, to, &ids).await?,
             });
         }
         tracing::debug!(elapsed = ?started.elapsed(), ?kind, "moved");
@@ -238,30 +238,33 @@ fn by_move(plan: &CategoryPlan) -> BTreeMap<(i64, i64), Vec<i64>> {
     out
 }
 
+/// One guarded move: in `table`, where `guard` holds with `$2` the previous holder `from`, `set`
+/// with `$3` the new holder `to`.
+struct Guarded<'a> {
+    table: &'a str,
+    guard: &'a str,
+    set: &'a str,
+    from: i64,
+    to: i64,
+}
+
 /// Move `ids` in `table` where `guard` (the previous holder, the state the rules require) still
-/// holds: `UPDATE {table} SET {set} WHERE {guard} AND id IN (ids)`. `$1` is the id list,
-/// `guard_params` are `$2`, … and `set_params` follow them. Returns the ids moved.
+/// holds: `UPDATE {table} SET {set} WHERE {guard} AND id IN (ids)`. `$1` is the id list.
+/// Returns the ids moved.
 ///
 /// The rows the guard admits are read first, as one aggregated row, and then updated: with
 /// `RETURNING id` every moved record came back as a driver row of its own, about 2 µs each on
 /// SQLite (110 ms of the 55,000 tasks' update). Nothing can change in between: on SQLite the
 /// write transaction began `IMMEDIATE`; on PostgreSQL the rows are locked as they are read. On
 /// SQLite this reading is the second way, taken only when [`update_all_or_none`] falls short.
-async fn guarded_update(
-    txn: &DatabaseTransaction,
-    ids: &[i64],
-    table: &str,
-    guard: &str,
-    guard_params: Vec<Value>,
-    set: &str,
-    set_params: Vec<Value>,
-) -> AppResult<FxHashSet<i64>> {
+async fn guarded_update(txn: &DatabaseTransaction, ids: &[i64], up: Guarded<'_>) -> AppResult<FxHashSet<i64>> {
+    let Guarded { table, guard, from, .. } = up;
     if ids.is_empty() {
         return Ok(FxHashSet::default());
     }
     let backend = txn.get_database_backend();
     if backend == sea_orm::DatabaseBackend::Sqlite
-        && let Some(moved) = update_all_or_none(txn, ids, table, guard, &guard_params, set, &set_params).await?
+        && let Some(moved) = update_all_or_none(txn, ids, &up).await?
     {
         return Ok(moved);
     }
@@ -275,7 +278,7 @@ async fn guarded_update(
         format!("{table} WHERE {listed} AND {guard}")
     };
     let mut values = p.values();
-    values.extend(guard_params.iter().cloned());
+    values.push(Value::from(from));
     let admitted: FxHashSet<i64> = aggregated_rows::<(i64,), _>(txn, "id", &admitted_from, Params::from(values))
         .await?
         .into_iter()
@@ -287,22 +290,36 @@ async fn guarded_update(
     // Exactly the rows admitted, which this transaction holds: on PostgreSQL a row the guard
     // refused when it was read may match by the time of the update (another transaction
     // committed in between), and it is not this move's.
-    let mut p = Params::default();
     let admitted_ids: Vec<i64> = admitted.iter().copied().collect();
-    let listed = p.id_in(backend, "id", &admitted_ids);
-    let mut values = p.values();
-    values.extend(guard_params);
-    values.extend(set_params);
-    let sql = format!("UPDATE {table} SET {set} WHERE {guard} AND {listed}");
-    let updated = txn.execute_raw(crate::db::statement(backend, &sql, values)).await?;
-    if updated.rows_affected() != admitted.len() as u64 {
+    let updated = update_listed(txn, &admitted_ids, &up).await?;
+    if updated != admitted.len() as u64 {
         return Err(AppError::internal(format!(
-            "{table}: {} rows updated where the guard admitted {}",
-            updated.rows_affected(),
+            "{table}: {updated} rows updated where the guard admitted {}",
             admitted.len()
         )));
     }
     Ok(admitted)
+}
+
+/// `UPDATE {table} SET {set} WHERE {guard} AND id IN (ids)`; the number of rows updated.
+async fn update_listed<C: ConnectionTrait>(conn: &C, ids: &[i64], up: &Guarded<'_>) -> AppResult<u64> {
+    let Guarded {
+        table,
+        guard,
+        set,
+        from,
+        to,
+    } = up;
+    let backend = conn.get_database_backend();
+    let mut p = Params::default();
+    let listed = p.id_in(backend, "id", ids);
+    let mut values = p.values();
+    values.extend([Value::from(*from), Value::from(*to)]);
+    let sql = format!("UPDATE {table} SET {set} WHERE {guard} AND {listed}");
+    Ok(conn
+        .execute_raw(crate::db::statement(backend, &sql, values))
+        .await?
+        .rows_affected())
 }
 
 /// SQLite's way first: the plan was made inside this `IMMEDIATE` transaction, so the guard
@@ -314,25 +331,12 @@ async fn guarded_update(
 async fn update_all_or_none(
     txn: &DatabaseTransaction,
     ids: &[i64],
-    table: &str,
-    guard: &str,
-    guard_params: &[Value],
-    set: &str,
-    set_params: &[Value],
+    up: &Guarded<'_>,
 ) -> AppResult<Option<FxHashSet<i64>>> {
-    let backend = txn.get_database_backend();
     let savepoint = txn.begin().await?;
-    let mut p = Params::default();
-    let listed = p.id_in(backend, "id", ids);
-    let mut values = p.values();
-    values.extend(guard_params.iter().cloned());
-    values.extend(set_params.iter().cloned());
-    let sql = format!("UPDATE {table} SET {set} WHERE {guard} AND {listed}");
-    let updated = savepoint
-        .execute_raw(crate::db::statement(backend, &sql, values))
-        .await?;
+    let updated = update_listed(&savepoint, ids, up).await?;
     // The ids of a move are distinct (one planned item per record).
-    if updated.rows_affected() == ids.len() as u64 {
+    if updated == ids.len() as u64 {
         savepoint.commit().await?;
         Ok(Some(ids.iter().copied().collect()))
     } else {
@@ -346,42 +350,43 @@ async fn move_matters(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]
         "responsible_attorney_id = $2 AND status IN ({})",
         entity::MatterStatus::active_sql()
     );
-    let (guard_params, set_params) = (vec![Value::from(from)], vec![Value::from(to)]);
     guarded_update(
         txn,
         ids,
-        "matter",
-        &guard,
-        guard_params,
-        "responsible_attorney_id = $3",
-        set_params,
+        Guarded {
+            table: "matter",
+            guard: &guard,
+            set: "responsible_attorney_id = $3",
+            from,
+            to,
+        },
     )
     .await
 }
 
-async fn move_tasks(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<FxHashSet<i64>> {
+/// Tasks whose `column` (the assignee; the assigner, for the assigner sweep) is `from`, and that
+/// are not complete, given to `to`.
+async fn move_tasks(
+    txn: &DatabaseTransaction,
+    column: &str,
+    from: i64,
+    to: i64,
+    ids: &[i64],
+) -> AppResult<FxHashSet<i64>> {
+    let (guard, set) = (
+        format!("{column} = $2 AND status <> 'COMPLETE'"),
+        format!("{column} = $3"),
+    );
     guarded_update(
         txn,
         ids,
-        "task",
-        "assignee_id = $2 AND status <> 'COMPLETE'",
-        vec![Value::from(from)],
-        "assignee_id = $3",
-        vec![Value::from(to)],
-    )
-    .await
-}
-
-/// The assigner sweep: only who assigned the task changes.
-async fn move_assigners(txn: &DatabaseTransaction, from: i64, to: i64, ids: &[i64]) -> AppResult<FxHashSet<i64>> {
-    guarded_update(
-        txn,
-        ids,
-        "task",
-        "assigner_id = $2 AND status <> 'COMPLETE'",
-        vec![Value::from(from)],
-        "assigner_id = $3",
-        vec![Value::from(to)],
+        Guarded {
+            table: "task",
+            guard: &guard,
+            set: &set,
+            from,
+            to,
+        },
     )
     .await
 }
@@ -404,11 +409,13 @@ async fn move_events(
     let moved = guarded_update(
         txn,
         ids,
-        "calendar_event",
-        "calendar_id = $2",
-        vec![Value::from(from_calendar)],
-        "calendar_id = $3",
-        vec![Value::from(to_calendar)],
+        Guarded {
+            table: "calendar_event",
+            guard: "calendar_id = $2",
+            set: "calendar_id = $3",
+            from: from_calendar,
+            to: to_calendar,
+        },
     )
     .await?;
 
