@@ -244,8 +244,105 @@ async fn mutation_input_errors_come_back_as_user_errors(backend: Backend) {
     assert_eq!(snapshot(&app.db).await, before);
 }
 
+/// Every id of one preview list, asked for two at a time, and the totals each page reported.
+async fn in_pages_of_two(
+    app: &TestApp,
+    admin: &str,
+    input: &Value,
+    wrap: impl Fn(&str) -> String,
+    list: impl Fn(&Value) -> Value,
+) -> (Vec<String>, Vec<i64>) {
+    let (mut ids, mut totals, mut after) = (Vec::new(), Vec::new(), None::<String>);
+    loop {
+        let args = match &after {
+            None => "first: 2".to_string(),
+            Some(cursor) => format!("first: 2, after: \"{cursor}\""),
+        };
+        let fields = wrap(&format!(
+            "items({args}) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ id }} }}"
+        ));
+        let page = list(&app.preview(admin, input, &fields).await);
+        let nodes = page["nodes"].as_array().unwrap();
+        assert!(nodes.len() <= 2, "a page of two held {}", nodes.len());
+        ids.extend(nodes.iter().map(|n| n["id"].as_str().unwrap().to_string()));
+        totals.push(page["totalCount"].as_i64().unwrap());
+        if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return (ids, totals);
+        }
+        after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_string());
+    }
+}
+
+/// A preview's lists (what moves, and what is left under each reason) come in pages by record:
+/// put together, the pages are the whole list once, and each page counts all of it.
+async fn preview_lists_page_through_every_record(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.token("alice@demo.test").await;
+    let lee = app.user_id(&admin, "lee@demo.test").await;
+    let bob = app.user_id(&admin, "bob@demo.test").await;
+    let input = json!({ "fromUserId": lee, "toUserId": bob });
+    let whole = app
+        .preview(
+            &admin,
+            &input,
+            "tasks { count items(first: 100) { nodes { id } } excluded { reason count items(first: 100) { nodes { id } } } }
+             calendarEvents { count items(first: 100) { nodes { id } } }",
+        )
+        .await;
+    let listed = |v: &Value| -> Vec<String> {
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut walked = 0;
+    for category in ["tasks", "calendarEvents"] {
+        let all = listed(&whole[category]["items"]);
+        assert!(all.len() > 2, "{category}: the demo moves more than one page");
+        let (paged, totals) = in_pages_of_two(
+            &app,
+            &admin,
+            &input,
+            |items| format!("{category} {{ {items} }}"),
+            |p| p[category]["items"].clone(),
+        )
+        .await;
+        assert_eq!(paged, all, "{category}");
+        assert!(totals.iter().all(|t| *t == whole[category]["count"].as_i64().unwrap()));
+        walked += 1;
+    }
+    for group in whole["tasks"]["excluded"].as_array().unwrap() {
+        let reason = group["reason"].as_str().unwrap().to_string();
+        let all = listed(&group["items"]);
+        assert_eq!(all.len() as i64, group["count"].as_i64().unwrap(), "{reason}");
+        let (paged, totals) = in_pages_of_two(
+            &app,
+            &admin,
+            &input,
+            |items| format!("tasks {{ excluded {{ reason {items} }} }}"),
+            |p| {
+                p["tasks"]["excluded"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|g| g["reason"] == reason.as_str())
+                    .unwrap()["items"]
+                    .clone()
+            },
+        )
+        .await;
+        assert_eq!(paged, all, "{reason}");
+        assert!(totals.iter().all(|t| *t == all.len() as i64));
+        walked += 1;
+    }
+    assert!(walked > 3, "the demo's tasks are left for several reasons");
+}
+
 on_both_databases!(
     preview_then_apply_moves_the_same_records,
+    preview_lists_page_through_every_record,
     only_the_firms_administrators_may_reassign,
     mutation_input_errors_come_back_as_user_errors,
 );

@@ -150,13 +150,15 @@ fn set(keys: &[&str]) -> BTreeSet<String> {
 fn outline(keys: &BTreeMap<(WorkKind, i64), String>, kind: WorkKind, plan: Option<&reassign::CategoryPlan>) -> Outline {
     let Some(plan) = plan else { return Outline::default() };
     let key = |id: i64| keys[&(kind, id)].clone();
+    let mut excluded: BTreeMap<_, BTreeSet<String>> = BTreeMap::new();
+    for item in &plan.items {
+        if let Some(reason) = item.reason() {
+            excluded.entry(reason).or_default().insert(key(item.record_id));
+        }
+    }
     Outline {
         moving: plan.moving().map(|i| key(i.record_id)).collect(),
-        excluded: plan
-            .excluded()
-            .into_iter()
-            .map(|(r, items)| (r, items.iter().map(|i| key(i.record_id)).collect()))
-            .collect(),
+        excluded,
     }
 }
 

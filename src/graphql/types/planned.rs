@@ -155,15 +155,15 @@ pub struct OpenWork(pub Arc<reassign::Preview>);
 #[Object]
 impl OpenWork {
     async fn matters(&self) -> CategoryPreview {
-        CategoryPreview::new(entity::WorkKind::Matter, self.0.plan.matters.as_ref(), None)
+        CategoryPreview::new(entity::WorkKind::Matter, &self.0, None)
     }
 
     async fn tasks(&self) -> CategoryPreview {
-        CategoryPreview::new(entity::WorkKind::Task, self.0.plan.tasks.as_ref(), None)
+        CategoryPreview::new(entity::WorkKind::Task, &self.0, None)
     }
 
     async fn calendar_events(&self) -> CategoryPreview {
-        CategoryPreview::new(entity::WorkKind::CalendarEvent, self.0.plan.events.as_ref(), None)
+        CategoryPreview::new(entity::WorkKind::CalendarEvent, &self.0, None)
     }
 }
 

@@ -95,45 +95,102 @@ impl WorkItem {
     }
 }
 
-/// A connection over planned items, paged by record id.
-fn work_item_connection(
-    ctx: &Context<'_>,
-    items: &[WorkItem],
-    first: Option<i32>,
-    after: Option<String>,
-) -> async_graphql::Result<WorkItemConnection> {
-    let req = page_request(ctx, first, after)?;
-    Ok(WorkItemConnection::from_page(
-        item_page(items, req),
-        |i| i.record_id,
-        |i| i,
-    ))
+/// The records a list shows. A plan's are picked from it when a page is asked for, not copied:
+/// a preview of 160,000 records would otherwise hold them twice while it answers.
+#[derive(Clone)]
+pub enum Records {
+    Picked {
+        preview: Arc<Preview>,
+        kind: entity::WorkKind,
+        pick: Pick,
+    },
+    /// Risks span two categories and are few: listed as they are found.
+    Listed(Vec<WorkItem>),
 }
 
-/// A page of planned items, by record id.
-fn item_page(items: &[WorkItem], req: PageRequest) -> Page<WorkItem> {
-    let start = req
-        .after
-        .map_or(0, |after| items.partition_point(|i| i.record_id <= after));
-    let end = (start + req.first as usize).min(items.len());
-    Page {
-        items: items[start..end].to_vec(),
-        has_next_page: end < items.len(),
-        total: Some(items.len() as u64),
+/// Which of a category's planned records.
+#[derive(Clone, Copy)]
+pub enum Pick {
+    /// Moving, except past-due tasks the sweep moves (listed under `pastDueTasks`).
+    Moving,
+    PastDue,
+    Excluded(reassign::Reason),
+}
+
+impl Pick {
+    fn admits(self, item: &reassign::PlannedItem) -> bool {
+        match self {
+            Pick::Moving => item.moves() && !item.past_due,
+            Pick::PastDue => item.moves() && item.past_due,
+            Pick::Excluded(reason) => item.reason() == Some(reason),
+        }
     }
 }
 
-fn work_items(kind: entity::WorkKind, items: &[&reassign::PlannedItem]) -> Vec<WorkItem> {
-    items
-        .iter()
-        .map(|i| WorkItem {
-            kind,
-            record_id: i.record_id,
-            matter_id: i.matter_id,
-            to: i.to,
-            risk: i.risk,
-        })
-        .collect()
+fn work_item(kind: entity::WorkKind, i: &reassign::PlannedItem) -> WorkItem {
+    WorkItem {
+        kind,
+        record_id: i.record_id,
+        matter_id: i.matter_id,
+        to: i.to,
+        risk: i.risk,
+    }
+}
+
+impl Records {
+    fn count(&self) -> usize {
+        match self {
+            Records::Picked { preview, kind, pick } => picked(preview, *kind, *pick).count(),
+            Records::Listed(items) => items.len(),
+        }
+    }
+
+    /// A page by record id (a category's records are in record id order).
+    fn page(&self, req: PageRequest) -> Page<WorkItem> {
+        let first = req.first as usize;
+        match self {
+            Records::Picked { preview, kind, pick } => {
+                let after = req.after.unwrap_or(i64::MIN);
+                let mut rest = picked(preview, *kind, *pick).skip_while(|i| i.record_id <= after);
+                let items: Vec<WorkItem> = rest.by_ref().take(first).map(|i| work_item(*kind, i)).collect();
+                Page {
+                    items,
+                    has_next_page: rest.next().is_some(),
+                    total: req.want_total.then(|| self.count() as u64),
+                }
+            }
+            Records::Listed(items) => {
+                let start = req
+                    .after
+                    .map_or(0, |after| items.partition_point(|i| i.record_id <= after));
+                let end = (start + first).min(items.len());
+                Page {
+                    items: items[start..end].to_vec(),
+                    has_next_page: end < items.len(),
+                    total: Some(items.len() as u64),
+                }
+            }
+        }
+    }
+
+    fn connection(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<WorkItemConnection> {
+        let req = page_request(ctx, first, after)?;
+        Ok(WorkItemConnection::from_page(self.page(req), |i| i.record_id, |i| i))
+    }
+}
+
+fn picked(preview: &Preview, kind: entity::WorkKind, pick: Pick) -> impl Iterator<Item = &reassign::PlannedItem> {
+    preview
+        .plan
+        .category(kind)
+        .into_iter()
+        .flat_map(|c| c.items.iter())
+        .filter(move |i| pick.admits(i))
 }
 
 /// A dry run: exactly what `reassignWork` with the same input would do now.
@@ -161,7 +218,7 @@ impl ReassignmentPreview {
     async fn matters(&self) -> CategoryPreview {
         CategoryPreview::new(
             entity::WorkKind::Matter,
-            self.0.plan.matters.as_ref(),
+            &self.0,
             self.0.order.matters.as_ref().map(|c| c.to),
         )
     }
@@ -169,7 +226,7 @@ impl ReassignmentPreview {
     async fn tasks(&self) -> CategoryPreview {
         CategoryPreview::new(
             entity::WorkKind::Task,
-            self.0.plan.tasks.as_ref(),
+            &self.0,
             self.0.order.tasks.as_ref().map(|c| c.to),
         )
     }
@@ -177,7 +234,7 @@ impl ReassignmentPreview {
     async fn calendar_events(&self) -> CategoryPreview {
         CategoryPreview::new(
             entity::WorkKind::CalendarEvent,
-            self.0.plan.events.as_ref(),
+            &self.0,
             self.0.order.events.as_ref().map(|c| c.to),
         )
     }
@@ -185,14 +242,14 @@ impl ReassignmentPreview {
     /// The past-due sweep: past-due tasks that would move to its user (those it could not move
     /// are listed under `tasks.excluded`). Left out: `toUser` null, count 0.
     async fn past_due_tasks(&self) -> CategoryPreview {
-        CategoryPreview::past_due(self.0.plan.tasks.as_ref(), self.0.order.routing.past_due_to)
+        CategoryPreview::past_due(&self.0, self.0.order.routing.past_due_to)
     }
 
     /// The assigner sweep: open tasks whose assigner would change.
     async fn assigner(&self) -> CategoryPreview {
         CategoryPreview::new(
             entity::WorkKind::TaskAssigner,
-            self.0.plan.assigners.as_ref(),
+            &self.0,
             self.0.order.assigners.as_ref().map(|c| c.to),
         )
     }
@@ -211,10 +268,7 @@ impl ReassignmentPreview {
             .into_iter()
             .map(|(reason, items)| Risk {
                 reason: reason.into(),
-                items: items
-                    .into_iter()
-                    .map(|(kind, i)| work_items(kind, &[i]).remove(0))
-                    .collect(),
+                items: Records::Listed(items.into_iter().map(|(kind, i)| work_item(kind, i)).collect()),
             })
             .collect()
     }
@@ -227,43 +281,38 @@ impl ReassignmentPreview {
 
 pub struct CategoryPreview {
     to: Option<i64>,
-    moving: Vec<WorkItem>,
-    excluded: Vec<(entity::ExclusionReason, Vec<WorkItem>)>,
+    /// `None` when the order leaves the category out.
+    preview: Option<Arc<Preview>>,
+    kind: entity::WorkKind,
+    moving: Pick,
 }
 
 impl CategoryPreview {
-    pub(super) fn new(kind: entity::WorkKind, plan: Option<&reassign::CategoryPlan>, to: Option<i64>) -> Self {
-        match plan {
-            None => CategoryPreview {
-                to: None,
-                moving: Vec::new(),
-                excluded: Vec::new(),
-            },
-            Some(p) => CategoryPreview {
-                to,
-                // Past-due tasks moved by the sweep are listed under `pastDueTasks`.
-                moving: work_items(kind, &p.moving().filter(|i| !i.past_due).collect::<Vec<_>>()),
-                excluded: p
-                    .excluded()
-                    .into_iter()
-                    .map(|(r, items)| (r, work_items(kind, &items)))
-                    .collect(),
-            },
+    pub(super) fn new(kind: entity::WorkKind, preview: &Arc<Preview>, to: Option<i64>) -> Self {
+        let planned = preview.plan.category(kind).is_some();
+        CategoryPreview {
+            to: to.filter(|_| planned),
+            preview: planned.then(|| preview.clone()),
+            kind,
+            moving: Pick::Moving,
         }
     }
-}
 
-impl CategoryPreview {
-    fn past_due(tasks: Option<&reassign::CategoryPlan>, to: Option<i64>) -> Self {
+    fn past_due(preview: &Arc<Preview>, to: Option<i64>) -> Self {
         CategoryPreview {
-            to: to.filter(|_| tasks.is_some()),
-            moving: tasks.map_or_else(Vec::new, |p| {
-                work_items(
-                    entity::WorkKind::Task,
-                    &p.moving().filter(|i| i.past_due).collect::<Vec<_>>(),
-                )
-            }),
-            excluded: Vec::new(),
+            moving: Pick::PastDue,
+            ..CategoryPreview::new(entity::WorkKind::Task, preview, to)
+        }
+    }
+
+    fn records(&self, pick: Pick) -> Records {
+        match &self.preview {
+            Some(preview) => Records::Picked {
+                preview: preview.clone(),
+                kind: self.kind,
+                pick,
+            },
+            None => Records::Listed(Vec::new()),
         }
     }
 }
@@ -305,7 +354,7 @@ impl CategoryPreview {
 
     /// How many records would move.
     async fn count(&self) -> usize {
-        self.moving.len()
+        self.records(self.moving).count()
     }
 
     /// What would move.
@@ -315,18 +364,23 @@ impl CategoryPreview {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<WorkItemConnection> {
-        work_item_connection(ctx, &self.moving, first, after)
+        self.records(self.moving).connection(ctx, first, after)
     }
 
     /// What would not move, one entry per reason that applies.
     async fn excluded(&self) -> Vec<Exclusion> {
-        self.excluded
-            .iter()
-            .map(|(reason, items)| Exclusion {
-                reason: (*reason).into(),
-                items: items.clone(),
-            })
-            .collect()
+        let plan = self.preview.as_ref().and_then(|p| p.plan.category(self.kind));
+        match (plan, self.moving) {
+            (Some(plan), Pick::Moving) => plan
+                .exclusion_reasons()
+                .into_iter()
+                .map(|reason| Exclusion {
+                    reason: reason.into(),
+                    items: self.records(Pick::Excluded(reason)),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -334,7 +388,7 @@ impl CategoryPreview {
 // look (`Risk`). One implementation, two GraphQL types.
 pub struct Grouped<R> {
     reason: R,
-    items: Vec<WorkItem>,
+    items: Records,
 }
 
 pub type Exclusion = Grouped<ExclusionReason>;
@@ -350,7 +404,7 @@ impl<R: async_graphql::OutputType + Copy> Grouped<R> {
     }
 
     async fn count(&self) -> usize {
-        self.items.len()
+        self.items.count()
     }
 
     async fn items(
@@ -359,7 +413,7 @@ impl<R: async_graphql::OutputType + Copy> Grouped<R> {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<WorkItemConnection> {
-        work_item_connection(ctx, &self.items, first, after)
+        self.items.connection(ctx, first, after)
     }
 }
 

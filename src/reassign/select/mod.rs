@@ -78,15 +78,10 @@ impl CategoryPlan {
         self.items.iter().filter(|i| i.moves())
     }
 
-    /// Excluded records grouped by reason, reasons in a stable order.
-    pub fn excluded(&self) -> Vec<(Reason, Vec<&PlannedItem>)> {
-        let mut groups: std::collections::BTreeMap<Reason, Vec<&PlannedItem>> = Default::default();
-        for item in &self.items {
-            if let Some(r) = item.reason() {
-                groups.entry(r).or_default().push(item);
-            }
-        }
-        groups.into_iter().collect()
+    /// The reasons its excluded records were left for, each once, in a stable order.
+    pub fn exclusion_reasons(&self) -> Vec<Reason> {
+        let reasons: std::collections::BTreeSet<Reason> = self.items.iter().filter_map(PlannedItem::reason).collect();
+        reasons.into_iter().collect()
     }
 }
 
@@ -106,15 +101,19 @@ impl Plan {
         &'a self,
         order: &'a Order,
     ) -> impl Iterator<Item = (WorkKind, &'a CategorySpec, &'a CategoryPlan)> {
-        order.categories().filter_map(|(kind, spec)| {
-            let plan = match kind {
-                WorkKind::Matter => &self.matters,
-                WorkKind::Task => &self.tasks,
-                WorkKind::CalendarEvent => &self.events,
-                WorkKind::TaskAssigner => &self.assigners,
-            };
-            plan.as_ref().map(|p| (kind, spec, p))
-        })
+        order
+            .categories()
+            .filter_map(|(kind, spec)| self.category(kind).map(|p| (kind, spec, p)))
+    }
+
+    /// One category's verdicts, if the order planned it.
+    pub fn category(&self, kind: WorkKind) -> Option<&CategoryPlan> {
+        match kind {
+            WorkKind::Matter => self.matters.as_ref(),
+            WorkKind::Task => self.tasks.as_ref(),
+            WorkKind::CalendarEvent => self.events.as_ref(),
+            WorkKind::TaskAssigner => self.assigners.as_ref(),
+        }
     }
 
     /// A fingerprint of the plan of `order`: targets, and every record with its verdict, its
