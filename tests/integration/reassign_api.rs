@@ -338,6 +338,43 @@ async fn preview_lists_page_through_every_record(backend: Backend) {
         walked += 1;
     }
     assert!(walked > 3, "the demo's tasks are left for several reasons");
+
+    // Risks, by reason.
+    let risks = app
+        .preview(
+            &admin,
+            &input,
+            "risks { reason count items(first: 100) { nodes { id } } }",
+        )
+        .await;
+    let mut over_two_pages = 0;
+    for group in risks["risks"].as_array().unwrap() {
+        let reason = group["reason"].as_str().unwrap().to_string();
+        let all = listed(&group["items"]);
+        over_two_pages += usize::from(all.len() > 2);
+        let (paged, totals) = in_pages_of_two(
+            &app,
+            &admin,
+            &input,
+            |items| format!("risks {{ reason {items} }}"),
+            |p| {
+                p["risks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|g| g["reason"] == reason.as_str())
+                    .unwrap()["items"]
+                    .clone()
+            },
+        )
+        .await;
+        assert_eq!(paged, all, "{reason}");
+        assert!(totals.iter().all(|t| *t == all.len() as i64));
+    }
+    assert!(
+        over_two_pages >= 2,
+        "the demo's tasks and events due soon each fill two pages"
+    );
 }
 
 on_both_databases!(

@@ -104,7 +104,7 @@ pub enum Records {
         kind: entity::WorkKind,
         pick: Pick,
     },
-    /// Risks span two categories and are few: listed as they are found.
+    /// Risks: few, each reason one kind's (tasks or events), listed as they are found.
     Listed(Vec<WorkItem>),
 }
 
