@@ -98,7 +98,7 @@ impl WorkItem {
 /// The records a list shows. A plan's are picked from it when a page is asked for, not copied:
 /// a preview of 160,000 records would otherwise hold them twice while it answers.
 #[derive(Clone)]
-pub enum Records {
+enum Records {
     Picked {
         preview: Arc<Preview>,
         kind: entity::WorkKind,
@@ -110,7 +110,7 @@ pub enum Records {
 
 /// Which of a category's planned records.
 #[derive(Clone, Copy)]
-pub enum Pick {
+enum Pick {
     /// Moving, except past-due tasks the sweep moves (listed under `pastDueTasks`).
     Moving,
     PastDue,
