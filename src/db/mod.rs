@@ -225,13 +225,33 @@ impl Params {
     }
 }
 
-/// An instant as `aggregated_rows` returns it: RFC 3339 from PostgreSQL, `YYYY-MM-DD HH:MM:SS+00:00`
-/// from SQLite.
-pub fn instant(text: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z"))
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| AppError::internal(format!("instant {text}: {e}")))
+/// An instant as aggregated rows carry it, parsed where it lies (no `String` kept per row):
+/// RFC 3339 from PostgreSQL (formatted as its arrays are read), `YYYY-MM-DD HH:MM:SS+00:00`
+/// as SQLite stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At(pub chrono::DateTime<chrono::Utc>);
+
+impl<'de> serde::Deserialize<'de> for At {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(AtVisitor)
+    }
+}
+
+struct AtVisitor;
+
+impl serde::de::Visitor<'_> for AtVisitor {
+    type Value = At;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an instant with its offset")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<At, E> {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z"))
+            .map(|t| At(t.with_timezone(&chrono::Utc)))
+            .map_err(|e| E::custom(format!("instant {text}: {e}")))
+    }
 }
 
 /// A calendar date as aggregated rows carry it (`YYYY-MM-DD`), read without chrono's general
@@ -332,7 +352,7 @@ fn split_columns(columns: &str) -> Vec<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::Day;
+    use super::{At, Day};
     use chrono::NaiveDate;
     use sea_orm::{ActiveEnum, Iterable};
 
@@ -357,6 +377,22 @@ mod tests {
         check::<entity::WorkKind>();
         check::<entity::ExclusionReason>();
         check::<entity::RiskReason>();
+    }
+
+    #[test]
+    fn instants_read_in_both_databases_shapes() {
+        let read = |json: &str| serde_json::from_str::<At>(json).map(|a| a.0.to_rfc3339()).ok();
+        let at = Some("2026-11-30T19:00:00+00:00".to_string());
+        assert_eq!(read(r#""2026-11-30T19:00:00+00:00""#), at, "PostgreSQL's");
+        assert_eq!(read(r#""2026-11-30 19:00:00+00:00""#), at, "SQLite's");
+        assert_eq!(read(r#""2026-11-30 14:00:00-05:00""#), at, "another offset");
+        assert_eq!(
+            read(r#""2026-11-30 19:00:00.250+00:00""#).as_deref(),
+            Some("2026-11-30T19:00:00.250+00:00")
+        );
+        for bad in [r#""2026-11-30 19:00:00""#, r#""2026-11-30""#, r#""""#, "1764529200"] {
+            assert_eq!(read(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! with "and N more". One content, three renderings: the notification body and the email's
 //! plain text part are the same text; the email's HTML part shows it as lists.
 
-use crate::db::{Params, aggregated_rows};
+use crate::db::{At, Params, aggregated_rows};
 use crate::error::AppResult;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -213,17 +213,15 @@ async fn read_events<'a, C: ConnectionTrait>(db: &'a C, ids: &'a [i64]) -> AppRe
         "SELECT x.title, x.start_at, CASE WHEN x.all_day THEN 1 ELSE 0 END AS all_day FROM calendar_event x",
         "x.start_at, x.title",
     );
-    let rows: Vec<(String, String, i64)> = aggregated_rows(db, "title, start_at, all_day", &from, p).await?;
-    rows.into_iter()
-        .map(|(title, start, all_day)| {
-            let start = crate::db::instant(&start)?;
-            Ok(EventLine {
-                start,
-                all_day: all_day != 0,
-                title,
-            })
+    let rows: Vec<(String, At, i64)> = aggregated_rows(db, "title, start_at, all_day", &from, p).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(title, At(start), all_day)| EventLine {
+            start,
+            all_day: all_day != 0,
+            title,
         })
-        .collect()
+        .collect())
 }
 
 impl TaskLine {

@@ -2,7 +2,7 @@
 //! (the facts about their matters come from `firm::access::statuses_and_permissions`).
 
 use super::expected;
-use crate::db::{Day, Params, aggregated_rows};
+use crate::db::{At, Day, Params, aggregated_rows};
 use crate::error::AppResult;
 use crate::firm::work::personal_calendars;
 use crate::reassign::order::{CategorySpec, Order};
@@ -129,7 +129,7 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
     let calendar_of = |user: i64| calendars.get(&user).copied().unwrap_or(-1);
     let backend = db.get_database_backend();
     let columns = "id, matter_id, calendar_id, start_at, CASE WHEN all_day THEN 1 ELSE 0 END";
-    type Row = (i64, Option<i64>, i64, String, i64);
+    type Row = (i64, Option<i64>, i64, At, i64);
     // Who attends what, as (event, user): the events' holders' places, which the receivers take.
     let (rows, attending) = match &c.only {
         // The source's calendar, read from its covering index alone (a personal calendar is
@@ -192,20 +192,18 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
     let attending: FxHashSet<(i64, i64)> = attending.into_iter().collect();
     let mut out = rows
         .into_iter()
-        .map(|(id, matter_id, calendar_id, start, all_day)| {
-            let start = crate::db::instant(&start)?;
+        .map(|(id, matter_id, calendar_id, At(start), all_day)| {
             let (holder, _) = expected(c, id);
-            let source_attends = attending.contains(&(id, holder));
-            Ok(EventRow {
+            EventRow {
                 id,
                 matter_id,
                 start,
                 all_day: all_day != 0,
                 on_source_calendar: calendar_id == calendar_of(holder),
-                source_attends,
-            })
+                source_attends: attending.contains(&(id, holder)),
+            }
         })
-        .collect::<AppResult<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     out.sort_unstable_by_key(|r| r.id);
     Ok(out)
 }
