@@ -145,31 +145,24 @@ impl Records {
         }
     }
 
-    /// A page by record id (a category's records are in record id order).
-    fn page(&self, req: PageRequest) -> Page<WorkItem> {
-        let first = req.first as usize;
+    fn items(&self) -> Box<dyn Iterator<Item = WorkItem> + '_> {
         match self {
             Records::Picked { preview, kind, pick } => {
-                let after = req.after.unwrap_or(i64::MIN);
-                let mut rest = picked(preview, *kind, *pick).skip_while(|i| i.record_id <= after);
-                let items: Vec<WorkItem> = rest.by_ref().take(first).map(|i| work_item(*kind, i)).collect();
-                Page {
-                    items,
-                    has_next_page: rest.next().is_some(),
-                    total: req.want_total.then(|| self.count() as u64),
-                }
+                Box::new(picked(preview, *kind, *pick).map(|i| work_item(*kind, i)))
             }
-            Records::Listed(items) => {
-                let start = req
-                    .after
-                    .map_or(0, |after| items.partition_point(|i| i.record_id <= after));
-                let end = (start + first).min(items.len());
-                Page {
-                    items: items[start..end].to_vec(),
-                    has_next_page: end < items.len(),
-                    total: Some(items.len() as u64),
-                }
-            }
+            Records::Listed(items) => Box::new(items.iter().cloned()),
+        }
+    }
+
+    /// A page by record id (a category's records are in record id order, and so is each risk's).
+    fn page(&self, req: PageRequest) -> Page<WorkItem> {
+        let after = req.after.unwrap_or(i64::MIN);
+        let mut rest = self.items().skip_while(|i| i.record_id <= after);
+        let items: Vec<WorkItem> = rest.by_ref().take(req.first as usize).collect();
+        Page {
+            items,
+            has_next_page: rest.next().is_some(),
+            total: req.want_total.then(|| self.count() as u64),
         }
     }
 

@@ -145,8 +145,8 @@ impl Plan {
     /// The moving records at risk, by reason (section 9), in the order of `RiskReason`.
     pub fn risks(&self) -> Vec<(RiskReason, Vec<(WorkKind, &PlannedItem)>)> {
         let mut by: std::collections::BTreeMap<RiskReason, Vec<(WorkKind, &PlannedItem)>> = Default::default();
-        for (kind, plan) in [(WorkKind::Task, &self.tasks), (WorkKind::CalendarEvent, &self.events)] {
-            for item in plan.iter().flat_map(|p| p.moving()) {
+        for kind in [WorkKind::Task, WorkKind::CalendarEvent] {
+            for item in self.category(kind).iter().flat_map(|p| p.moving()) {
                 if let Some(r) = item.risk {
                     by.entry(r).or_default().push((kind, item));
                 }
@@ -158,13 +158,13 @@ impl Plan {
     /// What each receiver would get, risks included (the digest's counts).
     pub fn deliveries(&self) -> BTreeMap<i64, Delivery> {
         let mut out: BTreeMap<i64, Delivery> = BTreeMap::new();
-        for (kind, plan) in [
-            (WorkKind::Matter, &self.matters),
-            (WorkKind::Task, &self.tasks),
-            (WorkKind::CalendarEvent, &self.events),
-            (WorkKind::TaskAssigner, &self.assigners),
+        for kind in [
+            WorkKind::Matter,
+            WorkKind::Task,
+            WorkKind::CalendarEvent,
+            WorkKind::TaskAssigner,
         ] {
-            for item in plan.iter().flat_map(|p| p.moving()) {
+            for item in self.category(kind).iter().flat_map(|p| p.moving()) {
                 if let Some(to) = item.to {
                     out.entry(to).or_default().count(kind, item.risk);
                 }
