@@ -30,6 +30,8 @@ pub struct Live {
     local: bool,
     /// Who is asking, kept between requests while this instance hears every change to users.
     pub viewers: Arc<crate::auth::Viewers>,
+    /// A preview's loads, kept for the apply that follows it while the database is unchanged.
+    pub plans: Arc<crate::reassign::Reuse>,
 }
 
 impl Live {
@@ -46,6 +48,7 @@ impl Live {
             metrics,
             local,
             viewers,
+            plans: Arc::new(crate::reassign::Reuse::new(db)),
         }
     }
 

@@ -7,6 +7,7 @@
 //!   facts, asks the rules, returns a `Plan`.
 //! - [`input`]: the request and its validation (`UserError`s) into an `Order`.
 //! - [`apply`]: the transactional write of a plan, guarded by the previous holder.
+//! - [`reuse`]: a preview's loads kept for the apply that follows it (SQLite).
 //! - [`undo`]: a reassignment taken back: an order made from what it moved.
 //! - [`history`]: past reassignments and their items (the report).
 //!
@@ -16,12 +17,14 @@ pub mod apply;
 pub mod history;
 pub mod input;
 pub mod order;
+pub mod reuse;
 pub mod rules;
 pub mod select;
 pub mod undo;
 
 pub use input::{CategoryChoice, Request, RouteRequest, UserError};
 pub use order::{CategorySpec, Order};
+pub use reuse::Reuse;
 pub use rules::{Clock, Reason, Verdict};
 pub use select::{CategoryPlan, Plan, PlannedItem};
 pub use undo::undo;
@@ -105,9 +108,14 @@ pub struct Applied {
 pub enum Run<'a> {
     /// Plan on the pool (the loads run side by side); write nothing.
     DryRun(&'a DatabaseConnection),
+    /// As `DryRun`, keeping the loads for the apply that may follow.
+    Preview(&'a DatabaseConnection, &'a Reuse),
     /// Plan inside the write transaction, so the plan sees exactly what the writes will, and
     /// carry it out there. The caller commits.
     Write(&'a DatabaseTransaction),
+    /// As `Write`, in a transaction that has not written yet: while the database is as a
+    /// preview of the same order read it, the rules decide on that preview's loads.
+    WriteAfterPreview(&'a DatabaseTransaction, &'a Reuse),
 }
 
 /// What the engine did with an order.
@@ -123,9 +131,12 @@ pub struct Ran {
 /// preview token, claims the reassignment an undo takes back, writes the batch, and takes back
 /// the access the undone one granted.
 pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
-    let txn = match on {
-        Run::DryRun(db) => {
-            let plan = select::plan(db, order).await?;
+    let (txn, reuse) = match on {
+        Run::DryRun(db) | Run::Preview(db, _) => {
+            let plan = match on {
+                Run::Preview(_, reuse) => plan_keeping(db, reuse, order).await?,
+                _ => select::plan(db, order).await?,
+            };
             let token = plan.token(order);
             return Ok(Ok(Ran {
                 plan,
@@ -133,14 +144,24 @@ pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
                 written: None,
             }));
         }
-        Run::Write(txn) => txn,
+        Run::Write(txn) => (txn, None),
+        Run::WriteAfterPreview(txn, reuse) => (txn, Some(reuse)),
     };
     if let Some(original) = order.undo_of
         && !undo::claim(txn, original).await?
     {
         return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
     }
-    let plan = select::plan(txn, order).await?;
+    // The version is read while this transaction holds the write lock: nothing can commit
+    // between it and the writes.
+    let kept = match reuse {
+        Some(reuse) => reuse.take(order, reuse.version().await),
+        None => None,
+    };
+    let plan = match kept {
+        Some(loaded) => select::evaluate(order, &loaded),
+        None => select::plan(txn, order).await?,
+    };
     let token = plan.token(order);
     if order.preview_token.as_ref().is_some_and(|t| *t != token) {
         return refuse(
@@ -176,9 +197,27 @@ pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
     }))
 }
 
+/// A preview's plan; its loads are kept when nothing was committed while they ran (they all
+/// saw the database at one version).
+async fn plan_keeping(db: &DatabaseConnection, reuse: &Reuse, order: &Order) -> AppResult<Plan> {
+    let before = reuse.version().await;
+    let loaded = select::load(db, order).await?;
+    let plan = select::evaluate(order, &loaded);
+    if let Some(version) = before
+        && reuse.version().await == Some(version)
+    {
+        reuse.keep(order, version, std::sync::Arc::new(loaded));
+    }
+    Ok(plan)
+}
+
 /// Run `order` inside `txn` and commit; a refusal or an error rolls everything back.
-async fn write(txn: DatabaseTransaction, order: &Order) -> AppResult<Outcome<Applied>> {
-    match run(order, Run::Write(&txn)).await {
+async fn write(txn: DatabaseTransaction, order: &Order, reuse: Option<&Reuse>) -> AppResult<Outcome<Applied>> {
+    let on = match reuse {
+        Some(reuse) => Run::WriteAfterPreview(&txn, reuse),
+        None => Run::Write(&txn),
+    };
+    match run(order, on).await {
         Ok(Ok(Ran {
             written: Some((reassignment, notifications)),
             ..
@@ -215,6 +254,7 @@ fn committed(live: &Live, outcome: Outcome<Applied>) -> Outcome<Applied> {
 /// What would move, what would not and why; writes nothing.
 pub async fn preview(
     db: &DatabaseConnection,
+    live: &Live,
     viewer: &Viewer,
     request: &Request,
     cutoff: DateTime<Utc>,
@@ -226,7 +266,7 @@ pub async fn preview(
         Err(errors) => return Ok(Err(errors)),
     };
     tracing::debug!(elapsed = ?started.elapsed(), "order validated");
-    let ran = run(&order, Run::DryRun(db)).await?;
+    let ran = run(&order, Run::Preview(db, &live.plans)).await?;
     tracing::debug!(elapsed = ?started.elapsed(), "previewed");
     Ok(ran.map(|ran| Preview {
         order,
@@ -288,12 +328,13 @@ pub async fn reassign(
     request: &Request,
     cutoff: DateTime<Utc>,
 ) -> AppResult<Outcome<Applied>> {
-    let outcome = retrying(|| reassign_once(db, viewer, request, cutoff)).await?;
+    let outcome = retrying(|| reassign_once(db, live, viewer, request, cutoff)).await?;
     Ok(committed(live, outcome))
 }
 
 async fn reassign_once(
     db: &DatabaseConnection,
+    live: &Live,
     viewer: &Viewer,
     request: &Request,
     cutoff: DateTime<Utc>,
@@ -317,7 +358,7 @@ async fn reassign_once(
         txn.rollback().await?;
         return Ok(replay(existing, &fingerprint));
     }
-    match write(txn, &order).await {
+    match write(txn, &order, Some(&live.plans)).await {
         Err(e) => {
             // A concurrent request with the same key committed first (unique index): answer
             // as for a retry.

@@ -132,7 +132,7 @@ async fn undo_once(
         undo_of: Some(original.id),
         ..reversal(&txn, &original, Order::by(viewer, cutoff, original.from_user_id)).await?
     };
-    write(txn, &order).await
+    write(txn, &order, None).await
 }
 
 /// `order` with the categories of `original` reversed: exactly the records it moved go back

@@ -57,7 +57,7 @@ pub async fn rules_firm(backend: Backend) -> Firm {
 impl Firm {
     /// A preview at the pinned clock.
     pub async fn try_preview(&self, viewer: &Viewer, request: &Request) -> AppResult<Outcome<Preview>> {
-        reassign::preview(&self.db, viewer, request, cutoff()).await
+        reassign::preview(&self.db, &self.live, viewer, request, cutoff()).await
     }
 
     /// A preview that must be accepted.
@@ -624,8 +624,92 @@ async fn stale_preview_token_changes_nothing(backend: Backend) {
     let preview = firm.preview(&ada, &request).await;
     request.preview_token = Some(preview.token);
     let later = cutoff() + chrono::Duration::hours(1);
+    let reused = firm.live.plans.reused();
     let errors = refused(firm.try_reassign(&ada, &request, later).await, "reassignment");
     assert_eq!(errors[0].code, "PREVIEW_STALE");
+    // On SQLite nothing was committed since the preview, so the apply decided on its loads:
+    // at its own clock, not the preview's.
+    let expected = reused + u64::from(backend == Backend::Sqlite);
+    assert_eq!(firm.live.plans.reused(), expected);
+}
+
+/// A second connection pool on the firm's database, as another process would have: the server
+/// must see what it commits.
+async fn another_process(firm: &Firm, backend: Backend) -> DatabaseConnection {
+    match backend {
+        Backend::Sqlite => {
+            let file = firm.db.get_sqlite_connection_pool().connect_options();
+            handover::db::connect(&format!("sqlite://{}", file.get_filename().display()))
+                .await
+                .unwrap()
+        }
+        Backend::Postgres => firm.db.clone(),
+    }
+}
+
+async fn an_apply_decides_on_its_previews_loads_only_while_nothing_changed(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let reused = || firm.live.plans.reused();
+    let moving = |plan: &Plan| {
+        [&plan.matters, &plan.tasks, &plan.events].map(|c| c.as_ref().map_or(0, |c| c.moving().count() as i64))
+    };
+
+    // Something is committed between the preview and the apply, from outside this server's
+    // pool: the apply reads again, and sees it.
+    let mut request = firm.sam_to_tia().await;
+    let preview = firm.preview(&ada, &request).await;
+    task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(entity::TaskStatus::Complete))
+        .filter(task::Column::Key.eq("t-no-due"))
+        .exec(&another_process(&firm, backend).await)
+        .await
+        .unwrap();
+    request.preview_token = Some(preview.token);
+    let errors = refused(firm.try_reassign(&ada, &request, cutoff()).await, "reassignment");
+    assert_eq!(errors[0].code, "PREVIEW_STALE");
+    assert_eq!(reused(), 0, "loads read before a commit are not reused");
+
+    // Nothing in between: on SQLite the apply decides on the preview's loads, and writes
+    // exactly what the preview showed.
+    let preview = firm.preview(&ada, &request).await;
+    request.preview_token = Some(preview.token.clone());
+    let applied = firm.reassign(&ada, &request).await;
+    let batch = &applied.reassignment;
+    assert_eq!(
+        [
+            batch.matters_reassigned,
+            batch.tasks_reassigned,
+            batch.events_reassigned
+        ],
+        moving(&preview.plan)
+    );
+    assert_eq!([batch.matters_reassigned, batch.tasks_reassigned], [4, 5]);
+    let expected = match backend {
+        Backend::Sqlite => 1,
+        // No change counter: every apply reads again.
+        Backend::Postgres => 0,
+    };
+    assert_eq!(reused(), expected);
+    assert_eq!(
+        firm.task_assignee("t-no-due").await,
+        firm.user("sam").await,
+        "completed: stays"
+    );
+
+    // Loads are kept for the same order only: another person's work is read for itself.
+    firm.preview(&ada, &firm.sam_to_tia().await).await;
+    let onward = Request {
+        from_user_id: Some(Ok(firm.user("tia").await)),
+        to_user_id: Some(Ok(firm.user("otto").await)),
+        acknowledge_risks: true,
+        ..Default::default()
+    };
+    let applied = firm.reassign(&ada, &onward).await;
+    assert_eq!(reused(), expected);
+    assert_eq!(applied.reassignment.from_user_id, firm.user("tia").await);
+    let b = &applied.reassignment;
+    assert!(b.matters_reassigned + b.tasks_reassigned + b.events_reassigned > 0);
 }
 
 async fn idempotency_key_returns_the_first_result(backend: Backend) {
@@ -898,6 +982,7 @@ on_both_databases!(
     restricting_to_matters,
     invalid_input_is_refused_and_changes_nothing,
     stale_preview_token_changes_nothing,
+    an_apply_decides_on_its_previews_loads_only_while_nothing_changed,
     idempotency_key_returns_the_first_result,
     undo_returns_what_is_unchanged_and_reports_the_rest,
     concurrent_applies_never_move_a_record_twice,

@@ -143,7 +143,10 @@ impl Firm {
     }
 
     async fn preview(&self, request: &Request) -> Preview {
-        accepted(reassign::preview(&self.db, &self.ada, request, now()).await, "preview")
+        accepted(
+            reassign::preview(&self.db, &self.live, &self.ada, request, now()).await,
+            "preview",
+        )
     }
 
     async fn apply(&self, request: &Request) -> Applied {
@@ -776,7 +779,7 @@ async fn a_planned_handover_routes_at_its_start_and_the_gate_holds_there(backend
         "a plan",
     );
     let expected = accepted(
-        reassign::preview(&firm.db, &firm.ada, &request, now() + day * 2).await,
+        reassign::preview(&firm.db, &firm.live, &firm.ada, &request, now() + day * 2).await,
         "the preview at the start",
     );
     schedule::tick(&firm.db, &firm.live, now() + day * 2).await.unwrap();

@@ -1,5 +1,5 @@
 use crate::graphql::connection::*;
-use crate::graphql::context::{db, now, viewer};
+use crate::graphql::context::{db, live, now, viewer};
 use crate::graphql::types::ReassignmentConnection;
 use crate::graphql::types::{ReassignWorkInput, Reassignment, ReassignmentPreview, reassignment_preview_refused};
 use crate::ids::{self, Kind};
@@ -19,7 +19,7 @@ impl ReassignmentsQuery {
         ctx: &Context<'_>,
         input: ReassignWorkInput,
     ) -> async_graphql::Result<ReassignmentPreview> {
-        let outcome = reassign::preview(db(ctx)?, viewer(ctx)?, &input.to_request(), now(ctx)?).await?;
+        let outcome = reassign::preview(db(ctx)?, live(ctx)?, viewer(ctx)?, &input.to_request(), now(ctx)?).await?;
         match outcome {
             Ok(preview) => Ok(ReassignmentPreview(Arc::new(preview))),
             Err(errors) => Err(reassignment_preview_refused(errors)),

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::error::AppError;
 use crate::graphql::connection::connection;
-use crate::graphql::context::{db, now, viewer};
+use crate::graphql::context::{db, live, now, viewer};
 use crate::ids::{self, Kind};
 use crate::planned::{self, PlanRequest, deactivate::Deactivation};
 use crate::reassign::{self, history};
@@ -135,7 +135,7 @@ impl PlannedHandover {
             return Ok(None);
         }
         let work = planned::Work::parse(&self.0.work)?;
-        let outcome = reassign::preview(db(ctx)?, viewer(ctx)?, &work.request(), now(ctx)?).await?;
+        let outcome = reassign::preview(db(ctx)?, live(ctx)?, viewer(ctx)?, &work.request(), now(ctx)?).await?;
         Ok(outcome.ok().map(|p| ReassignmentPreview(Arc::new(p))))
     }
 }

@@ -221,9 +221,25 @@ pub(super) fn expected(c: &CategorySpec, record_id: i64) -> (i64, Option<Back>) 
 /// Plan on `db`: for apply and undo, their transaction (the plan sees exactly what the writes
 /// will); for a preview, the pool (the loads run side by side).
 pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
-    let clock = spec.clock;
+    Ok(evaluate(spec, &load(db, spec).await?))
+}
+
+/// What the rules read from the database for an order: its records and the facts about their
+/// matters. It depends on the order's people, categories, matters and routes, not on its clock.
+pub struct Loaded {
+    matter_rows: Vec<load::MatterRow>,
+    task_rows: Vec<load::TaskRow>,
+    event_rows: Vec<load::EventRow>,
+    assigner_rows: Vec<load::AssignerRow>,
+    statuses: FxHashMap<i64, MatterStatus>,
+    permissions: Permissions,
+    /// Open matters per pool member, when a route balances them.
+    loads: Vec<(i64, i64)>,
+}
+
+/// Read what the rules need for `spec`, in a few set-based statements.
+pub async fn load<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Loaded> {
     let routing = &spec.routing;
-    let window = routing.risk_window_days;
     let started = std::time::Instant::now();
     // The categories load side by side: on a pool, on separate connections. Beside them, the
     // facts about the source's own matters, most of the matters a plan links to.
@@ -299,10 +315,35 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
     permissions.extend(other_permissions);
     let permissions = Permissions(permissions);
     tracing::debug!(elapsed = ?started.elapsed(), others = matter_ids.len(), "matter facts loaded");
+    Ok(Loaded {
+        matter_rows,
+        task_rows,
+        event_rows,
+        assigner_rows,
+        statuses,
+        permissions,
+        loads,
+    })
+}
 
+/// Let the rules decide every record loaded, at the order's clock.
+pub fn evaluate(spec: &Order, loaded: &Loaded) -> Plan {
+    let clock = spec.clock;
+    let routing = &spec.routing;
+    let window = routing.risk_window_days;
+    let started = std::time::Instant::now();
+    let Loaded {
+        matter_rows,
+        task_rows,
+        event_rows,
+        assigner_rows,
+        statuses,
+        permissions,
+        loads,
+    } = loaded;
     // Rule 1 and the routes: each matter's new responsible attorney.
     let matters = spec.matters.as_ref().map(|c| {
-        let mut router = Router::new(&routing.routes, Some(c.to), loads.into_iter().collect());
+        let mut router = Router::new(&routing.routes, Some(c.to), loads.iter().copied().collect());
         CategoryPlan {
             items: matter_rows
                 .iter()
@@ -472,10 +513,10 @@ pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
     });
 
     tracing::debug!(elapsed = ?started.elapsed(), "planned");
-    Ok(Plan {
+    Plan {
         matters,
         tasks,
         events,
         assigners,
-    })
+    }
 }

@@ -1,0 +1,144 @@
+//! A preview's loads, kept for the apply that follows it (SQLite). An apply plans inside its
+//! write transaction so that the plan sees exactly what the writes will; reading every record
+//! again there took a fifth of the reference apply, with every other writer waiting. When
+//! nothing has been committed to the database since a preview read it, what the preview read
+//! is what the apply would read, so the apply lets the rules decide again, at its own clock, on
+//! the preview's loads.
+//!
+//! "Nothing committed since" is SQLite's `PRAGMA data_version`, read on a connection of its own
+//! that never writes: its value changes whenever any other connection, of this process or
+//! another, commits. PostgreSQL has no such counter, and there every apply reads again.
+
+use super::order::Order;
+use super::select::Loaded;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sea_orm::sqlx::{ConnectOptions, Connection};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Loads older than this are dropped, not reused: they hold memory for an apply that may never
+/// come.
+const KEPT_FOR: Duration = Duration::from_secs(600);
+
+pub struct Reuse {
+    /// `None`: nothing is kept (PostgreSQL, or an in-memory SQLite database, which a second
+    /// connection would not share).
+    watcher: Option<Watcher>,
+    /// One preview's loads: the latest, as an apply follows the preview it confirms.
+    kept: Mutex<Option<Kept>>,
+    reused: AtomicU64,
+}
+
+struct Watcher {
+    options: Arc<SqliteConnectOptions>,
+    conn: tokio::sync::Mutex<Option<SqliteConnection>>,
+}
+
+struct Kept {
+    key: String,
+    version: i64,
+    loaded: Arc<Loaded>,
+    at: Instant,
+}
+
+impl Reuse {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        let watcher = (db.get_database_backend() == DatabaseBackend::Sqlite)
+            .then(|| db.get_sqlite_connection_pool().connect_options())
+            .filter(|o| !o.get_filename().to_string_lossy().contains(":memory:"))
+            .map(|options| Watcher {
+                options,
+                conn: tokio::sync::Mutex::new(None),
+            });
+        Reuse {
+            watcher,
+            kept: Mutex::new(None),
+            reused: AtomicU64::new(0),
+        }
+    }
+
+    /// How many applies decided on a preview's loads instead of reading again.
+    pub fn reused(&self) -> u64 {
+        self.reused.load(Relaxed)
+    }
+
+    /// The database's change counter now; `None` when it cannot be told (nothing is reused).
+    pub(super) async fn version(&self) -> Option<i64> {
+        let watcher = self.watcher.as_ref()?;
+        let mut conn = watcher.conn.lock().await;
+        if conn.is_none() {
+            match watcher.options.connect().await {
+                Ok(c) => *conn = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no connection to watch the database's changes");
+                    return None;
+                }
+            }
+        }
+        // Stepped to its end (not `fetch_one`), so that no statement is left holding a read
+        // transaction, which would keep checkpoints from getting past it.
+        let read = sea_orm::sqlx::query_scalar::<_, i64>("PRAGMA data_version")
+            .fetch_all(conn.as_mut()?)
+            .await;
+        match read {
+            Ok(v) => v.first().copied(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the database's change counter");
+                if let Some(c) = conn.take() {
+                    c.close().await.ok();
+                }
+                None
+            }
+        }
+    }
+
+    /// Keep what a preview loaded at `version` (the counter before and after its loads).
+    pub(super) fn keep(&self, order: &Order, version: i64, loaded: Arc<Loaded>) {
+        if let (Some(key), Ok(mut kept)) = (key(order), self.kept.lock()) {
+            *kept = Some(Kept {
+                key,
+                version,
+                loaded,
+                at: Instant::now(),
+            });
+        }
+    }
+
+    /// A preview's loads for `order` if the database is still at their version: taken, since
+    /// the apply about to use them changes it.
+    pub(super) fn take(&self, order: &Order, version: Option<i64>) -> Option<Arc<Loaded>> {
+        let (key, version) = (key(order)?, version?);
+        let kept = self.kept.lock().ok()?.take()?;
+        let fits = kept.key == key && kept.version == version && kept.at.elapsed() < KEPT_FOR;
+        fits.then(|| {
+            self.reused.fetch_add(1, Relaxed);
+            kept.loaded
+        })
+    }
+}
+
+/// What an order's loads depend on: everything but its clock, note, idempotency key and preview
+/// token. `None` for an undo or a return, whose loads are never kept.
+fn key(order: &Order) -> Option<String> {
+    let exact = [&order.matters, &order.tasks, &order.events, &order.assigners]
+        .iter()
+        .any(|c| c.as_ref().is_some_and(|c| c.only.is_some()));
+    if order.undo_of.is_some() || order.returning || exact {
+        return None;
+    }
+    Some(format!(
+        "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {}",
+        order.firm_id,
+        order.actor_id,
+        order.from_user_id,
+        order.matters,
+        order.tasks,
+        order.events,
+        order.assigners,
+        order.routing,
+        order.matter_ids,
+        order.grant_access,
+    ))
+}
