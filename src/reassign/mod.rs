@@ -200,6 +200,7 @@ pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
 /// A preview's plan; its loads are kept when nothing was committed while they ran (they all
 /// saw the database at one version).
 async fn plan_keeping(db: &DatabaseConnection, reuse: &Reuse, order: &Order) -> AppResult<Plan> {
+    reuse.forget();
     let before = reuse.version().await;
     let loaded = select::load(db, order).await?;
     let plan = select::evaluate(order, &loaded);

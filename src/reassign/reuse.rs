@@ -106,6 +106,14 @@ impl Reuse {
         }
     }
 
+    /// Drop what is kept: a preview about to load lets the previous one's loads go first, so
+    /// that two are never held at once.
+    pub(super) fn forget(&self) {
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.take();
+        }
+    }
+
     /// A preview's loads for `order` if the database is still at their version: taken, since
     /// the apply about to use them changes it.
     pub(super) fn take(&self, order: &Order, version: Option<i64>) -> Option<Arc<Loaded>> {
