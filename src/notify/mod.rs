@@ -31,7 +31,7 @@ pub struct Live {
     /// Who is asking, kept between requests while this instance hears every change to users.
     pub viewers: Arc<crate::auth::Viewers>,
     /// A preview's loads, kept for the apply that follows it while the database is unchanged.
-    pub plans: Arc<crate::reassign::Reuse>,
+    pub reuse: Arc<crate::reassign::Reuse>,
 }
 
 impl Live {
@@ -48,7 +48,7 @@ impl Live {
             metrics,
             local,
             viewers,
-            plans: Arc::new(crate::reassign::Reuse::new(db)),
+            reuse: Arc::new(crate::reassign::Reuse::new(db)),
         }
     }
 

@@ -131,19 +131,17 @@ pub struct Ran {
 /// preview token, claims the reassignment an undo takes back, writes the batch, and takes back
 /// the access the undone one granted.
 pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
+    let dry = |plan: Plan| {
+        let token = plan.token(order);
+        Ok(Ok(Ran {
+            plan,
+            token,
+            written: None,
+        }))
+    };
     let (txn, reuse) = match on {
-        Run::DryRun(db) | Run::Preview(db, _) => {
-            let plan = match on {
-                Run::Preview(_, reuse) => plan_keeping(db, reuse, order).await?,
-                _ => select::plan(db, order).await?,
-            };
-            let token = plan.token(order);
-            return Ok(Ok(Ran {
-                plan,
-                token,
-                written: None,
-            }));
-        }
+        Run::DryRun(db) => return dry(select::plan(db, order).await?),
+        Run::Preview(db, reuse) => return dry(plan_keeping(db, reuse, order).await?),
         Run::Write(txn) => (txn, None),
         Run::WriteAfterPreview(txn, reuse) => (txn, Some(reuse)),
     };
@@ -267,7 +265,7 @@ pub async fn preview(
         Err(errors) => return Ok(Err(errors)),
     };
     tracing::debug!(elapsed = ?started.elapsed(), "order validated");
-    let ran = run(&order, Run::Preview(db, &live.plans)).await?;
+    let ran = run(&order, Run::Preview(db, &live.reuse)).await?;
     tracing::debug!(elapsed = ?started.elapsed(), "previewed");
     Ok(ran.map(|ran| Preview {
         order,
@@ -359,7 +357,7 @@ async fn reassign_once(
         txn.rollback().await?;
         return Ok(replay(existing, &fingerprint));
     }
-    match write(txn, &order, Some(&live.plans)).await {
+    match write(txn, &order, Some(&live.reuse)).await {
         Err(e) => {
             // A concurrent request with the same key committed first (unique index): answer
             // as for a retry.

@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Loads older than this are dropped, not reused: they hold memory for an apply that may never
-/// come.
+/// Loads older than this are not reused: an apply that long after its preview reads afresh.
+/// (They are let go at the next preview or apply.)
 const KEPT_FOR: Duration = Duration::from_secs(600);
 
 pub struct Reuse {

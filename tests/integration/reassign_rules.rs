@@ -624,13 +624,13 @@ async fn stale_preview_token_changes_nothing(backend: Backend) {
     let preview = firm.preview(&ada, &request).await;
     request.preview_token = Some(preview.token);
     let later = cutoff() + chrono::Duration::hours(1);
-    let reused = firm.live.plans.reused();
+    let reused = firm.live.reuse.reused();
     let errors = refused(firm.try_reassign(&ada, &request, later).await, "reassignment");
     assert_eq!(errors[0].code, "PREVIEW_STALE");
     // On SQLite nothing was committed since the preview, so the apply decided on its loads:
     // at its own clock, not the preview's.
     let expected = reused + u64::from(backend == Backend::Sqlite);
-    assert_eq!(firm.live.plans.reused(), expected);
+    assert_eq!(firm.live.reuse.reused(), expected);
 }
 
 /// A second connection pool on the firm's database, as another process would have: the server
@@ -650,7 +650,7 @@ async fn another_process(firm: &Firm, backend: Backend) -> DatabaseConnection {
 async fn an_apply_decides_on_its_previews_loads_only_while_nothing_changed(backend: Backend) {
     let firm = rules_firm(backend).await;
     let ada = firm.viewer("ada@rules.test").await;
-    let reused = || firm.live.plans.reused();
+    let reused = || firm.live.reuse.reused();
     let moving = |plan: &Plan| {
         [&plan.matters, &plan.tasks, &plan.events].map(|c| c.as_ref().map_or(0, |c| c.moving().count() as i64))
     };
