@@ -150,10 +150,8 @@ pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
     {
         return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
     }
-    // The version is read while this transaction holds the write lock: nothing can commit
-    // between it and the writes.
     let kept = match reuse {
-        Some(reuse) => reuse.take(order, reuse.version().await),
+        Some(reuse) => reuse.take(order).await,
         None => None,
     };
     let plan = match kept {
@@ -205,7 +203,7 @@ async fn plan_keeping(db: &DatabaseConnection, reuse: &Reuse, order: &Order) -> 
     if let Some(version) = before
         && reuse.version().await == Some(version)
     {
-        reuse.keep(order, version, std::sync::Arc::new(loaded));
+        reuse.keep(order, version, loaded);
     }
     Ok(plan)
 }

@@ -39,7 +39,7 @@ struct Watcher {
 struct Kept {
     key: String,
     version: i64,
-    loaded: Arc<Loaded>,
+    loaded: Loaded,
     at: Instant,
 }
 
@@ -95,7 +95,7 @@ impl Reuse {
     }
 
     /// Keep what a preview loaded at `version` (the counter before and after its loads).
-    pub(super) fn keep(&self, order: &Order, version: i64, loaded: Arc<Loaded>) {
+    pub(super) fn keep(&self, order: &Order, version: i64, loaded: Loaded) {
         if let (Some(key), Ok(mut kept)) = (key(order), self.kept.lock()) {
             *kept = Some(Kept {
                 key,
@@ -115,15 +115,16 @@ impl Reuse {
     }
 
     /// A preview's loads for `order` if the database is still at their version: taken, since
-    /// the apply about to use them changes it.
-    pub(super) fn take(&self, order: &Order, version: Option<i64>) -> Option<Arc<Loaded>> {
-        let (key, version) = (key(order)?, version?);
+    /// the apply about to use them changes it. Called while the apply holds the write lock, so
+    /// that nothing can commit between the version read here and the writes.
+    pub(super) async fn take(&self, order: &Order) -> Option<Loaded> {
+        let key = key(order)?;
         let kept = self.kept.lock().ok()?.take()?;
-        let fits = kept.key == key && kept.version == version && kept.at.elapsed() < KEPT_FOR;
-        fits.then(|| {
-            self.reused.fetch_add(1, Relaxed);
-            kept.loaded
-        })
+        if kept.key != key || kept.at.elapsed() >= KEPT_FOR || self.version().await != Some(kept.version) {
+            return None;
+        }
+        self.reused.fetch_add(1, Relaxed);
+        Some(kept.loaded)
     }
 }
 
