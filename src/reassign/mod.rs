@@ -155,7 +155,7 @@ pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
         None => None,
     };
     let plan = match kept {
-        Some(loaded) => select::evaluate(order, &loaded),
+        Some(kept) => select::evaluate(order, &kept.loaded),
         None => select::plan(txn, order).await?,
     };
     let token = plan.token(order);
@@ -194,8 +194,14 @@ pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
 }
 
 /// A preview's plan; its loads are kept when nothing was committed while they ran (they all
-/// saw the database at one version).
+/// saw the database at one version). The same order previewed again while nothing has been
+/// committed since (a front end paging through its lists) is decided on those loads.
 async fn plan_keeping(db: &DatabaseConnection, reuse: &Reuse, order: &Order) -> AppResult<Plan> {
+    if let Some(kept) = reuse.take(order).await {
+        let plan = select::evaluate(order, &kept.loaded);
+        reuse.put_back(kept);
+        return Ok(plan);
+    }
     reuse.forget();
     let before = reuse.version().await;
     let loaded = select::load(db, order).await?;

@@ -1,9 +1,10 @@
-//! A preview's loads, kept for the apply that follows it (SQLite). An apply plans inside its
-//! write transaction so that the plan sees exactly what the writes will; reading every record
-//! again there took a fifth of the reference apply, with every other writer waiting. When
-//! nothing has been committed to the database since a preview read it, what the preview read
-//! is what the apply would read, so the apply lets the rules decide again, at its own clock, on
-//! the preview's loads.
+//! A preview's loads, kept for the apply that follows it and for the same preview asked again
+//! (SQLite). An apply plans inside its write transaction so that the plan sees exactly what the
+//! writes will; reading every record again there took a fifth of the reference apply, with
+//! every other writer waiting. A front end paging through a preview's lists asks for the whole
+//! preview again with each page. When nothing has been committed to the database since a
+//! preview read it, what the preview read is what either would read, so the rules decide
+//! again, at the new request's clock, on the preview's loads.
 //!
 //! "Nothing committed since" is SQLite's `PRAGMA data_version`, read on a connection of its own
 //! that never writes: its value changes whenever any other connection, of this process or
@@ -18,8 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Loads older than this are not reused: an apply that long after its preview reads afresh.
-/// (They are let go at the next preview or apply.)
+/// Loads older than this are not reused: an apply (or a preview) that long after the preview
+/// that read them reads afresh. (They are let go at the next preview or apply.)
 const KEPT_FOR: Duration = Duration::from_secs(600);
 
 pub struct Reuse {
@@ -28,6 +29,7 @@ pub struct Reuse {
     watcher: Option<Watcher>,
     /// One preview's loads: the latest, as an apply follows the preview it confirms.
     kept: Mutex<Option<Kept>>,
+    /// Plans made on kept loads instead of reading again.
     reused: AtomicU64,
 }
 
@@ -36,10 +38,11 @@ struct Watcher {
     conn: tokio::sync::Mutex<Option<SqliteConnection>>,
 }
 
-struct Kept {
+pub(super) struct Kept {
     key: String,
     version: i64,
-    loaded: Loaded,
+    pub(super) loaded: Loaded,
+    /// When the preview that read them started reading: a preview asked again keeps this age.
     at: Instant,
 }
 
@@ -59,7 +62,7 @@ impl Reuse {
         }
     }
 
-    /// How many applies decided on a preview's loads instead of reading again.
+    /// How many applies and previews decided on a preview's loads instead of reading again.
     pub fn reused(&self) -> u64 {
         self.reused.load(Relaxed)
     }
@@ -115,16 +118,24 @@ impl Reuse {
     }
 
     /// A preview's loads for `order` if the database is still at their version: taken, since
-    /// the apply about to use them changes it. Called while the apply holds the write lock, so
-    /// that nothing can commit between the version read here and the writes.
-    pub(super) async fn take(&self, order: &Order) -> Option<Loaded> {
+    /// an apply about to use them changes it (a preview asked again puts them back). An apply
+    /// calls this while it holds the write lock, so that nothing can commit between the
+    /// version read here and its writes.
+    pub(super) async fn take(&self, order: &Order) -> Option<Kept> {
         let key = key(order)?;
         let kept = self.kept.lock().ok()?.take()?;
         if kept.key != key || kept.at.elapsed() >= KEPT_FOR || self.version().await != Some(kept.version) {
             return None;
         }
         self.reused.fetch_add(1, Relaxed);
-        Some(kept.loaded)
+        Some(kept)
+    }
+
+    /// Keep again what a preview asked again took, with its version and age.
+    pub(super) fn put_back(&self, kept: Kept) {
+        if let Ok(mut slot) = self.kept.lock() {
+            *slot = Some(kept);
+        }
     }
 }
 

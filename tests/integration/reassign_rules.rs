@@ -712,6 +712,51 @@ async fn an_apply_decides_on_its_previews_loads_only_while_nothing_changed(backe
     assert!(b.matters_reassigned + b.tasks_reassigned + b.events_reassigned > 0);
 }
 
+async fn a_preview_asked_again_decides_on_its_loads_only_while_nothing_changed(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let reused = || firm.live.reuse.reused();
+    let on_sqlite = u64::from(backend == Backend::Sqlite);
+    let mut request = firm.sam_to_tia().await;
+    let first = firm.preview(&ada, &request).await;
+    assert_eq!(reused(), 0);
+
+    // Asked again with nothing committed since, as a front end paging through its lists does:
+    // on SQLite the rules decide on the first preview's loads, and the preview is the same.
+    let again = firm.preview(&ada, &request).await;
+    assert_eq!(reused(), on_sqlite);
+    assert_eq!(again.token, first.token);
+    assert_eq!(outlines(&firm, &again.plan).await, outlines(&firm, &first.plan).await);
+
+    // An hour later an event has started: the same loads, decided at the new request's clock.
+    let later = cutoff() + chrono::Duration::hours(1);
+    let later = accepted(
+        reassign::preview(&firm.db, &firm.live, &ada, &request, later).await,
+        "preview an hour later",
+    );
+    assert_eq!(reused(), 2 * on_sqlite);
+    assert_ne!(later.token, first.token, "decided at its own clock");
+
+    // Something committed from outside this server's pool: the next preview reads again.
+    task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(entity::TaskStatus::Complete))
+        .filter(task::Column::Key.eq("t-no-due"))
+        .exec(&another_process(&firm, backend).await)
+        .await
+        .unwrap();
+    let after = firm.preview(&ada, &request).await;
+    assert_eq!(reused(), 2 * on_sqlite, "loads read before a commit are not reused");
+    let [_, tasks, _] = outlines(&firm, &after.plan).await;
+    assert!(!tasks.moving.contains("t-no-due"), "completed since: stays");
+    assert_ne!(after.token, first.token);
+
+    // Its loads are kept in turn, for the apply that confirms it.
+    request.preview_token = Some(after.token);
+    let applied = firm.reassign(&ada, &request).await;
+    assert_eq!(applied.reassignment.tasks_reassigned, 5);
+    assert_eq!(reused(), 3 * on_sqlite);
+}
+
 async fn idempotency_key_returns_the_first_result(backend: Backend) {
     let firm = rules_firm(backend).await;
     let ada = firm.viewer("ada@rules.test").await;
@@ -983,6 +1028,7 @@ on_both_databases!(
     invalid_input_is_refused_and_changes_nothing,
     stale_preview_token_changes_nothing,
     an_apply_decides_on_its_previews_loads_only_while_nothing_changed,
+    a_preview_asked_again_decides_on_its_loads_only_while_nothing_changed,
     idempotency_key_returns_the_first_result,
     undo_returns_what_is_unchanged_and_reports_the_rest,
     concurrent_applies_never_move_a_record_twice,
