@@ -54,6 +54,11 @@ struct BenchArgs {
     /// Append the result row (Markdown) to this file.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Time the apply, the undo and the raw write reference this many times, alternating on the
+    /// same data (each apply after a preview of its own), and report their medians: one pair
+    /// of runs on a busy machine can be off by half.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
+    rounds: u32,
     /// Measure live delivery instead: this many subscribed WebSocket connections, and as many
     /// reassignments as half of them, each to a different subscribed assignee.
     #[arg(long)]
@@ -214,6 +219,10 @@ fn mail_dir() -> std::path::PathBuf {
 
 fn free_port() -> AppResult<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
 }
 
 async fn post(
@@ -411,26 +420,77 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
     }
     // The raw write reference, on the same data (back as it was after the floor's undo).
     let apply_batch = ids::decode(Kind::Reassignment, batch_id.as_str().unwrap_or_default())?;
-    let (raw_time, raw_updated, raw_inserted) = raw::run(
-        &db,
-        &raw::RawInput {
-            batch: apply_batch,
-            source: people.source,
-            target: people.target,
-            source_calendar,
-            target_calendar,
-        },
-    )
-    .await?;
+    let raw_input = raw::RawInput {
+        batch: apply_batch,
+        source: people.source,
+        target: people.target,
+        source_calendar,
+        target_calendar,
+    };
+    let (raw_time, raw_updated, raw_inserted) = raw::run(&db, &raw_input).await?;
     eprintln!("raw write reference: {raw_updated} rows updated, {raw_inserted} inserted");
+    // Further rounds, on the same data (back as it was after the raw reference).
+    let mut rounds = vec![(apply_time, undo_time, raw_time)];
+    for round in 2..=args.rounds {
+        let (data, _) = post(&client, &url, &token, PREVIEW, json!({ "i": apply_input })).await?;
+        let mut again = apply_input.clone();
+        again["previewToken"] = data["reassignmentPreview"]["previewToken"].clone();
+        let (data, apply) = post(&client, &url, &token, APPLY, json!({ "i": again })).await?;
+        let payload = &data["reassignWork"];
+        if payload["userErrors"].as_array().is_some_and(|e| !e.is_empty()) {
+            return Err(AppError::internal(format!("apply of round {round} refused: {payload}")));
+        }
+        let id = payload["reassignment"]["id"].clone();
+        let (data, undo) = post(&client, &url, &token, UNDO, json!({ "id": id })).await?;
+        let returned = &data["undoReassignment"]["reassignment"]["tasks"]["reassigned"];
+        if returned.as_i64() != Some(moved) {
+            return Err(AppError::internal(format!(
+                "undo of round {round} returned {returned} tasks of {moved}"
+            )));
+        }
+        let batch = ids::decode(Kind::Reassignment, id.as_str().unwrap_or_default())?;
+        let (raw, _, _) = raw::run(&db, &raw::RawInput { batch, ..raw_input }).await?;
+        eprintln!(
+            "round {round}: apply {}, undo {}, raw writes {}, apply / raw {:.2}x",
+            ms(apply),
+            ms(undo),
+            ms(raw),
+            ratio(apply, raw)
+        );
+        rounds.push((apply, undo, raw));
+    }
+    if rounds.len() > 1 {
+        eprintln!(
+            "server peak RSS after {} rounds: {} MiB",
+            rounds.len(),
+            server.status_kib("VmHWM:").unwrap_or_default() / 1024
+        );
+    }
     drop(server);
     if floor_items as i64 != total_considered {
         eprintln!("note: the floor wrote {floor_items} items, the preview considered {total_considered}");
     }
 
     previews.sort();
+    let median = |pick: fn(&(Duration, Duration, Duration)) -> Duration| {
+        let mut v: Vec<Duration> = rounds.iter().map(pick).collect();
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (apply_time, undo_time, raw_time) = (median(|r| r.0), median(|r| r.1), median(|r| r.2));
+    let mut ratios: Vec<f64> = rounds.iter().map(|r| ratio(r.0, r.2)).collect();
+    ratios.sort_by(f64::total_cmp);
+    let apply_raw = match ratios.len() {
+        1 => format!("{:.2}x", ratios[0]),
+        n => format!(
+            "{:.2}x ({:.2}x–{:.2}x, {n} rounds)",
+            ratios[n / 2],
+            ratios[0],
+            ratios[n - 1]
+        ),
+    };
     let row = format!(
-        "| {backend} | {} | {} / {} / {} / {} | {} | {} (cold {}) | {} | {} | {} | {} | {:.2}x | {} | {:.2}x | {} MiB (idle {} MiB) | {} ({} MiB) |",
+        "| {backend} | {} | {} / {} / {} / {} | {} | {} (cold {}) | {} | {} | {} | {} | {:.2}x | {} | {apply_raw} | {} MiB (idle {} MiB) | {} ({} MiB) |",
         args.scale,
         size.users,
         size.matters,
@@ -443,16 +503,15 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
         ms(apply_time),
         ms(undo_time),
         ms(floor_time),
-        apply_time.as_secs_f64() / floor_time.as_secs_f64().max(1e-9),
+        ratio(apply_time, floor_time),
         ms(raw_time),
-        apply_time.as_secs_f64() / raw_time.as_secs_f64().max(1e-9),
         peak_kib / 1024,
         idle_kib / 1024,
         ms(report_time),
         report_bytes / (1024 * 1024),
     );
     println!(
-        "| database | scale | users / matters / tasks / events | source records considered | preview (median of 3) | preview again (slower of 2) | apply | undo | SQL floor | apply / floor | raw writes | apply / raw | server peak RSS | report.csv |"
+        "| database | scale | users / matters / tasks / events | source records considered | preview (median of 3) | preview again (slower of 2) | apply (median of rounds) | undo | SQL floor | apply / floor | raw writes | apply / raw (median, range) | server peak RSS | report.csv |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     println!("{row}");
