@@ -647,6 +647,16 @@ async fn another_process(firm: &Firm, backend: Backend) -> DatabaseConnection {
     }
 }
 
+/// Complete a task through `another_process`.
+async fn complete_from_another_process(firm: &Firm, backend: Backend, key: &str) {
+    task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(entity::TaskStatus::Complete))
+        .filter(task::Column::Key.eq(key))
+        .exec(&another_process(firm, backend).await)
+        .await
+        .unwrap();
+}
+
 async fn an_apply_decides_on_its_previews_loads_only_while_nothing_changed(backend: Backend) {
     let firm = rules_firm(backend).await;
     let ada = firm.viewer("ada@rules.test").await;
@@ -659,12 +669,7 @@ async fn an_apply_decides_on_its_previews_loads_only_while_nothing_changed(backe
     // pool: the apply reads again, and sees it.
     let mut request = firm.sam_to_tia().await;
     let preview = firm.preview(&ada, &request).await;
-    task::Entity::update_many()
-        .col_expr(task::Column::Status, Expr::value(entity::TaskStatus::Complete))
-        .filter(task::Column::Key.eq("t-no-due"))
-        .exec(&another_process(&firm, backend).await)
-        .await
-        .unwrap();
+    complete_from_another_process(&firm, backend, "t-no-due").await;
     request.preview_token = Some(preview.token);
     let errors = refused(firm.try_reassign(&ada, &request, cutoff()).await, "reassignment");
     assert_eq!(errors[0].code, "PREVIEW_STALE");
@@ -738,12 +743,7 @@ async fn a_preview_asked_again_decides_on_its_loads_only_while_nothing_changed(b
     assert_ne!(later.token, first.token, "decided at its own clock");
 
     // Something committed from outside this server's pool: the next preview reads again.
-    task::Entity::update_many()
-        .col_expr(task::Column::Status, Expr::value(entity::TaskStatus::Complete))
-        .filter(task::Column::Key.eq("t-no-due"))
-        .exec(&another_process(&firm, backend).await)
-        .await
-        .unwrap();
+    complete_from_another_process(&firm, backend, "t-no-due").await;
     let after = firm.preview(&ada, &request).await;
     assert_eq!(reused(), 2 * on_sqlite, "loads read before a commit are not reused");
     let [_, tasks, _] = outlines(&firm, &after.plan).await;
