@@ -29,6 +29,7 @@ fn purge_freed_memory_at_once() {
 /// after the first round, 101 after five, with previews and applies no slower. The first arena
 /// is reserved at the first allocation, before `main`, so this runs as a constructor, and
 /// allocates nothing. `MIMALLOC_ARENA_EAGER_COMMIT` still decides when it is set.
+#[cfg(target_os = "linux")]
 extern "C" fn commit_arenas_on_demand() {
     // SAFETY: `getenv` reads the environment the process started with (nothing writes it yet);
     // `mi_option_set` stores one of mimalloc's option values (an atomic).
@@ -80,6 +81,7 @@ fn one_arena_for_c_blocks() -> bool {
 /// checks its default).
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// `mi_option_arena_eager_commit`, likewise (its default, 2, means "where the OS overcommits").
+#[cfg(target_os = "linux")]
 const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
 #[tokio::main]
