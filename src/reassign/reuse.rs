@@ -10,7 +10,7 @@
 //! that never writes: its value changes whenever any other connection, of this process or
 //! another, commits. PostgreSQL has no such counter, and there every apply reads again.
 
-use super::order::Order;
+use super::order::{Order, Routing};
 use super::select::Loaded;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sea_orm::sqlx::{ConnectOptions, Connection};
@@ -139,8 +139,9 @@ impl Reuse {
     }
 }
 
-/// What an order's loads depend on: everything but its clock, note, idempotency key and preview
-/// token. `None` for an undo or a return, whose loads are never kept.
+/// What an order's loads depend on: everything but its clock, note, idempotency key, preview
+/// token and whether it accepts the risks (a preview shows them; the apply that accepts them
+/// reads what the preview read). `None` for an undo or a return, whose loads are never kept.
 fn key(order: &Order) -> Option<String> {
     let exact = [&order.matters, &order.tasks, &order.events, &order.assigners]
         .iter()
@@ -148,6 +149,10 @@ fn key(order: &Order) -> Option<String> {
     if order.undo_of.is_some() || order.returning || exact {
         return None;
     }
+    let routing = Routing {
+        acknowledge_risks: false,
+        ..order.routing.clone()
+    };
     Some(format!(
         "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {}",
         order.firm_id,
@@ -157,7 +162,7 @@ fn key(order: &Order) -> Option<String> {
         order.tasks,
         order.events,
         order.assigners,
-        order.routing,
+        routing,
         order.matter_ids,
         order.grant_access,
     ))

@@ -742,15 +742,18 @@ async fn a_preview_asked_again_decides_on_its_loads_only_while_nothing_changed(b
     assert_eq!(reused(), 2 * on_sqlite);
     assert_ne!(later.token, first.token, "decided at its own clock");
 
-    // Something committed from outside this server's pool: the next preview reads again.
+    // Something committed from outside this server's pool: the next preview reads again. This
+    // one has not accepted the risks yet; the apply below does, on the same loads.
     complete_from_another_process(&firm, backend, "t-no-due").await;
+    request.acknowledge_risks = false;
     let after = firm.preview(&ada, &request).await;
     assert_eq!(reused(), 2 * on_sqlite, "loads read before a commit are not reused");
     let [_, tasks, _] = outlines(&firm, &after.plan).await;
     assert!(!tasks.moving.contains("t-no-due"), "completed since: stays");
     assert_ne!(after.token, first.token);
 
-    // Its loads are kept in turn, for the apply that confirms it.
+    // Its loads are kept in turn, for the apply that confirms it and accepts its risks.
+    request.acknowledge_risks = true;
     request.preview_token = Some(after.token);
     let applied = firm.reassign(&ada, &request).await;
     assert_eq!(applied.reassignment.tasks_reassigned, 5);
