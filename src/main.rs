@@ -25,8 +25,8 @@ fn purge_freed_memory_at_once() {
 /// mimalloc commits each arena it reserves (1 GiB) at once on Linux, counting on overcommit, and
 /// freed pages inside such an arena stayed resident though the purge delay is 0: over a bench
 /// run of six rounds of the reference apply and undo (SQLite) the server climbed from 121 MiB
-/// after the first to 155 MiB. Committed as they are needed, freed pages are decommitted: 89 MiB
-/// after the first round, 101 after five, with previews and applies no slower. The first arena
+/// after the first to 155 MiB. Committed as they are needed, freed pages are decommitted: 88–91
+/// MiB after the first round, 102–104 after five, with previews and applies no slower. The first arena
 /// is reserved at the first allocation, before `main`, so this runs as a constructor, and
 /// allocates nothing. `MIMALLOC_ARENA_EAGER_COMMIT` still decides when it is set.
 #[cfg(target_os = "linux")]

@@ -433,9 +433,9 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
     let mut rounds = vec![(apply_time, undo_time, raw_time)];
     for round in 2..=args.rounds {
         let (data, _) = post(&client, &url, &token, PREVIEW, json!({ "i": apply_input })).await?;
-        let mut again = apply_input.clone();
-        again["previewToken"] = data["reassignmentPreview"]["previewToken"].clone();
-        let (data, apply) = post(&client, &url, &token, APPLY, json!({ "i": again })).await?;
+        let mut confirmed = apply_input.clone();
+        confirmed["previewToken"] = data["reassignmentPreview"]["previewToken"].clone();
+        let (data, apply) = post(&client, &url, &token, APPLY, json!({ "i": confirmed })).await?;
         let payload = &data["reassignWork"];
         if payload["userErrors"].as_array().is_some_and(|e| !e.is_empty()) {
             return Err(AppError::internal(format!("apply of round {round} refused: {payload}")));

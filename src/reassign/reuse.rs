@@ -8,7 +8,8 @@
 //!
 //! "Nothing committed since" is SQLite's `PRAGMA data_version`, read on a connection of its own
 //! that never writes: its value changes whenever any other connection, of this process or
-//! another, commits. PostgreSQL has no such counter, and there every apply reads again.
+//! another, commits. PostgreSQL has no such counter, and there every apply and preview reads
+//! again.
 
 use super::order::{Order, Routing};
 use super::select::Loaded;
@@ -42,7 +43,7 @@ pub(super) struct Kept {
     key: String,
     version: i64,
     pub(super) loaded: Loaded,
-    /// When the preview that read them started reading: a preview asked again keeps this age.
+    /// When the preview that read them kept them: a preview asked again keeps this age.
     at: Instant,
 }
 
