@@ -202,7 +202,6 @@ async fn plan_keeping(db: &DatabaseConnection, reuse: &Reuse, order: &Order) -> 
         reuse.put_back(kept);
         return Ok(plan);
     }
-    reuse.forget();
     let before = reuse.version().await;
     let loaded = select::load(db, order).await?;
     let plan = select::evaluate(order, &loaded);

@@ -110,21 +110,14 @@ impl Reuse {
         }
     }
 
-    /// Drop what is kept: a preview about to load lets the previous one's loads go first, so
-    /// that two are never held at once.
-    pub(super) fn forget(&self) {
-        if let Ok(mut kept) = self.kept.lock() {
-            kept.take();
-        }
-    }
-
     /// A preview's loads for `order` if the database is still at their version: taken, since
-    /// an apply about to use them changes it (a preview asked again puts them back). An apply
-    /// calls this while it holds the write lock, so that nothing can commit between the
-    /// version read here and its writes.
+    /// an apply about to use them changes it (a preview asked again puts them back). Whatever
+    /// was kept is let go either way, so that a preview about to load never holds two orders'
+    /// loads at once. An apply calls this while it holds the write lock, so that nothing can
+    /// commit between the version read here and its writes.
     pub(super) async fn take(&self, order: &Order) -> Option<Kept> {
-        let key = key(order)?;
         let kept = self.kept.lock().ok()?.take()?;
+        let key = key(order)?;
         if kept.key != key || kept.at.elapsed() >= KEPT_FOR || self.version().await != Some(kept.version) {
             return None;
         }
