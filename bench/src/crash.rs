@@ -102,7 +102,7 @@ pub async fn run(database_url: &str, scale: f64, times: usize) -> AppResult<()> 
             }
             [batch] => {
                 let items = reassignment_item::Entity::find()
-                    .filter(reassignment_item::Column::ReassignmentId.eq(batch.id))
+                    .filter(batch.items())
                     .count(&db)
                     .await? as i64;
                 let moved = batch.tasks_reassigned as u64;

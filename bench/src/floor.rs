@@ -149,7 +149,8 @@ pub async fn run(db: &DatabaseConnection, f: &FloorInput) -> AppResult<(Duration
         txn.execute_raw(stmt(backend, sql, values)).await?;
     }
 
-    // The report: one item per record considered.
+    // The report: one item per record considered, and where they are.
+    let items_after = handover::reassign::apply::ItemsAfter::mark(&txn).await?;
     let mut items = 0;
     for (kind, table, filter, attends) in [
         ("MATTER", "f_matter", "WHERE held", "FALSE"),
@@ -173,6 +174,13 @@ pub async fn run(db: &DatabaseConnection, f: &FloorInput) -> AppResult<(Duration
             .await?
             .rows_affected();
     }
+    let (first, last) = items_after.range(&txn, batch).await?;
+    txn.execute_raw(stmt(
+        backend,
+        "UPDATE reassignment SET first_item_id = $1, last_item_id = $2 WHERE id = $3",
+        vec![first.into(), last.into(), v(batch)],
+    ))
+    .await?;
     for table in ["f_event", "f_task", "f_matter", "f_resolved"] {
         txn.execute_unprepared(&format!("DROP TABLE {table}")).await?;
     }

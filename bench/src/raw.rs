@@ -19,6 +19,10 @@ pub struct RawInput {
     pub target_calendar: i64,
 }
 
+/// The items of batch `$1`, within the range it recorded.
+const ITEMS_OF_BATCH: &str = "reassignment_id = $1 AND id BETWEEN
+    (SELECT first_item_id FROM reassignment WHERE id = $1) AND (SELECT last_item_id FROM reassignment WHERE id = $1)";
+
 /// (table, column written, the kind in the items).
 const TABLES: [(&str, &str, &str); 3] = [
     ("matter", "responsible_attorney_id", "MATTER"),
@@ -40,7 +44,7 @@ pub async fn run(db: &DatabaseConnection, r: &RawInput) -> AppResult<(Duration, 
             backend,
             &format!(
                 "INSERT INTO raw_{table} SELECT record_id FROM reassignment_item
-                 WHERE reassignment_id = $1 AND kind = '{kind}' AND outcome = 'REASSIGNED'"
+                 WHERE {ITEMS_OF_BATCH} AND kind = '{kind}' AND outcome = 'REASSIGNED'"
             ),
             vec![v(r.batch)],
         ))
@@ -58,8 +62,10 @@ pub async fn run(db: &DatabaseConnection, r: &RawInput) -> AppResult<(Duration, 
     }
     db.execute_raw(stmt(
         backend,
-        "INSERT INTO raw_item_source SELECT reassignment_id, firm_id, kind, record_id, matter_id, previous_holder_id,
-           new_holder_id, outcome, reason, attendee_replaced, risk FROM reassignment_item WHERE reassignment_id = $1",
+        &format!(
+            "INSERT INTO raw_item_source SELECT reassignment_id, firm_id, kind, record_id, matter_id, previous_holder_id,
+           new_holder_id, outcome, reason, attendee_replaced, risk FROM reassignment_item WHERE {ITEMS_OF_BATCH}"
+        ),
         vec![v(r.batch)],
     ))
     .await?;

@@ -129,7 +129,7 @@ pub async fn run(database_url: &str, scale: f64, seconds: u64, max_slowdown: f64
             (WorkKind::CalendarEvent, b.events_reassigned),
         ] {
             let items = reassignment_item::Entity::find()
-                .filter(reassignment_item::Column::ReassignmentId.eq(b.id))
+                .filter(b.items())
                 .filter(reassignment_item::Column::Kind.eq(kind))
                 .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
                 .count(&db)

@@ -36,6 +36,31 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The routes, sweeps and risk options it ran with, as JSON (SPEC.md section 9).
     pub routing: Option<String>,
+    /// The first and the last id of the items it wrote (`None`: it wrote none). Its items are
+    /// read within them: SQLite keeps no index by reassignment on the items.
+    pub first_item_id: Option<i64>,
+    pub last_item_id: Option<i64>,
+}
+
+impl Model {
+    /// Its items, as a filter on `reassignment_item`.
+    pub fn items(&self) -> sea_orm::Condition {
+        self.items_after(None)
+    }
+
+    /// Its items after item `after` (exclusive), as a filter with one lower bound on the id:
+    /// given the range's start and a page's cursor as two bounds, SQLite may walk the row ids
+    /// from the range's start, and every page would read all the pages before it.
+    pub fn items_after(&self, after: Option<i64>) -> sea_orm::Condition {
+        use crate::reassignment_item::Column;
+        let start = self
+            .first_item_id
+            .map(|first| after.map_or(first - 1, |a| a.max(first - 1)));
+        sea_orm::Condition::all()
+            .add(Column::ReassignmentId.eq(self.id))
+            .add(Column::Id.gt(start))
+            .add(Column::Id.lte(self.last_item_id))
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

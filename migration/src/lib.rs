@@ -14,6 +14,7 @@ mod m0008_users_changed_trigger;
 mod m0009_item_writes;
 mod m0010_firm_issuers;
 mod m0011_covering_ids;
+mod m0012_item_ranges;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_item_writes::Migration),
             Box::new(m0010_firm_issuers::Migration),
             Box::new(m0011_covering_ids::Migration),
+            Box::new(m0012_item_ranges::Migration),
         ]
     }
 }

@@ -333,7 +333,7 @@ async fn give_back(
     let (batch, notifications) = ran
         .written
         .ok_or_else(|| AppError::internal("a write that wrote nothing"))?;
-    take_back_whole_matters(txn, start_id, batch.id).await?;
+    take_back_whole_matters(txn, start_id, &batch).await?;
     let returned = (planned_handover::Column::ReturnReassignmentId, Some(batch.id).into());
     transition(txn, plan, Status::Active, Status::Returned, returned).await?;
     let mut told = tell_delegates(txn, plan, &batch, now).await?;
@@ -346,7 +346,11 @@ async fn give_back(
 }
 
 /// Access granted by the start is taken back only on matters none of whose work stayed behind.
-async fn take_back_whole_matters(txn: &DatabaseTransaction, start_id: i64, return_id: i64) -> AppResult<()> {
+async fn take_back_whole_matters(
+    txn: &DatabaseTransaction,
+    start_id: i64,
+    returned: &reassignment::Model,
+) -> AppResult<()> {
     let grants = reassignment_grant::Entity::find()
         .filter(reassignment_grant::Column::ReassignmentId.eq(start_id))
         .all(txn)
@@ -358,7 +362,7 @@ async fn take_back_whole_matters(txn: &DatabaseTransaction, start_id: i64, retur
         .select_only()
         .column(reassignment_item::Column::MatterId)
         .distinct()
-        .filter(reassignment_item::Column::ReassignmentId.eq(return_id))
+        .filter(returned.items())
         .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Skipped))
         .into_tuple()
         .all(txn)
@@ -394,7 +398,7 @@ async fn tell_delegates(
         .column(reassignment_item::Column::Reason)
         .column(reassignment_item::Column::Kind)
         .column_as(reassignment_item::Column::Id.count(), "n")
-        .filter(reassignment_item::Column::ReassignmentId.eq(batch.id))
+        .filter(batch.items())
         .group_by(reassignment_item::Column::PreviousHolderId)
         .group_by(reassignment_item::Column::Outcome)
         .group_by(reassignment_item::Column::Reason)

@@ -60,6 +60,7 @@ pub async fn execute(
     }
     .insert(txn)
     .await?;
+    let items_after = ItemsAfter::mark(txn).await?;
 
     let started = std::time::Instant::now();
     let mut grants: BTreeSet<(i64, i64)> = BTreeSet::new();
@@ -128,6 +129,9 @@ pub async fn execute(
     batch.tasks_reassigned = Set(count(WorkKind::Task));
     batch.events_reassigned = Set(count(WorkKind::CalendarEvent));
     batch.items_skipped = Set(skipped);
+    let (first, last) = items_after.range(txn, *batch.id.as_ref()).await?;
+    batch.first_item_id = Set(first);
+    batch.last_item_id = Set(last);
     let batch = batch.update(txn).await?;
 
     let published = record_for_batch(txn, &batch, &received, order.routing.risk_window_days, now).await?;
@@ -214,6 +218,55 @@ async fn record_items(
         txn.execute_raw(crate::db::statement(backend, &sql, values)).await?;
     }
     Ok((n_moved, n_skipped))
+}
+
+/// Where a batch's items will start, marked before they are written, so that their range is
+/// known after (`reassignment.first_item_id`, `last_item_id`; migration m0012).
+pub struct ItemsAfter(Option<i64>);
+
+impl ItemsAfter {
+    /// On SQLite the highest item id so far: the write transaction is the only writer, and
+    /// every id it gives an item is above it. PostgreSQL needs no mark.
+    pub async fn mark<C: ConnectionTrait>(txn: &C) -> AppResult<Self> {
+        if txn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+            return Ok(Self(None));
+        }
+        let row = txn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "SELECT coalesce(max(id), 0) FROM reassignment_item",
+            ))
+            .await?;
+        Ok(Self(Some(row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0))))
+    }
+
+    /// The first and last id of the items written since the mark for batch `batch_id`.
+    pub async fn range<C: ConnectionTrait>(&self, txn: &C, batch_id: i64) -> AppResult<(Option<i64>, Option<i64>)> {
+        let backend = txn.get_database_backend();
+        let ends = |sql: &str, values: Vec<Value>| txn.query_one_raw(crate::db::statement(backend, sql, values));
+        let (first, last): (Option<i64>, Option<i64>) = match self.0 {
+            // The ids above the mark are all this batch's; SQLite reads a lone max from the row ids.
+            Some(mark) => {
+                let row = ends("SELECT max(id) FROM reassignment_item", vec![]).await?;
+                (
+                    Some(mark + 1),
+                    row.map(|r| r.try_get_by_index(0)).transpose()?.flatten(),
+                )
+            }
+            // The two ends of the batch on the (reassignment, id) primary key.
+            None => {
+                let sql = "SELECT min(id), max(id) FROM reassignment_item WHERE reassignment_id = $1";
+                match ends(sql, vec![batch_id.into()]).await? {
+                    Some(r) => (r.try_get_by_index(0)?, r.try_get_by_index(1)?),
+                    None => (None, None),
+                }
+            }
+        };
+        match (first, last) {
+            (Some(first), Some(last)) if first <= last => Ok((Some(first), Some(last))),
+            _ => Ok((None, None)),
+        }
+    }
 }
 
 /// The section 9 options a reassignment ran with, as stored: `None` when it used none.

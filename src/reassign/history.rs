@@ -4,7 +4,7 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::firm::page::{self, Page, PageRequest};
 use entity::{ItemOutcome, WorkKind, reassignment, reassignment_item};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 pub async fn find<C: ConnectionTrait>(db: &C, firm_id: i64, id: i64) -> AppResult<Option<reassignment::Model>> {
     Ok(reassignment::Entity::find_by_id(id)
@@ -52,14 +52,30 @@ pub async fn items<C: ConnectionTrait>(
     outcome: Option<ItemOutcome>,
     req: PageRequest,
 ) -> AppResult<Page<reassignment_item::Model>> {
-    let mut select = reassignment_item::Entity::find()
-        .filter(reassignment_item::Column::ReassignmentId.eq(batch.id))
-        .filter(reassignment_item::Column::FirmId.eq(batch.firm_id));
-    if let Some(kind) = kind {
-        select = select.filter(reassignment_item::Column::Kind.eq(kind));
-    }
-    if let Some(outcome) = outcome {
-        select = select.filter(reassignment_item::Column::Outcome.eq(outcome));
-    }
-    page::fetch(db, select, reassignment_item::Column::Id, req).await
+    let of_batch = |after: Option<i64>| {
+        let mut select = reassignment_item::Entity::find()
+            .filter(batch.items_after(after))
+            .filter(reassignment_item::Column::FirmId.eq(batch.firm_id));
+        if let Some(kind) = kind {
+            select = select.filter(reassignment_item::Column::Kind.eq(kind));
+        }
+        if let Some(outcome) = outcome {
+            select = select.filter(reassignment_item::Column::Outcome.eq(outcome));
+        }
+        select
+    };
+    // The cursor goes into the range (see `items_after`); the total counts them all.
+    let total = if req.want_total {
+        Some(of_batch(None).count(db).await?)
+    } else {
+        None
+    };
+    let page = PageRequest {
+        after: None,
+        want_total: false,
+        ..req
+    };
+    let mut page = page::fetch(db, of_batch(req.after), reassignment_item::Column::Id, page).await?;
+    page.total = total;
+    Ok(page)
 }

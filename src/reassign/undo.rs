@@ -19,14 +19,15 @@ type Moved = (WorkKind, i64, i64, Option<i64>, bool, Option<ExclusionReason>);
 
 /// One aggregated row set, not a driver row per item: a big reassignment has 100,000 and more,
 /// and SQLite's driver rows held them at several times their size.
-async fn moved_by<C: ConnectionTrait>(db: &C, reassignment_id: i64) -> AppResult<Vec<Moved>> {
+async fn moved_by<C: ConnectionTrait>(db: &C, original: &reassignment::Model) -> AppResult<Vec<Moved>> {
     let mut p = Params::default();
-    let batch = p.add(reassignment_id);
+    let batch = p.add(original.id);
+    let (first, last) = (p.add(original.first_item_id), p.add(original.last_item_id));
     type Row = (i64, WorkKind, i64, i64, Option<i64>, i64, Option<ExclusionReason>);
     let mut rows: Vec<Row> = aggregated_rows(
         db,
         "id, kind, record_id, previous_holder_id, new_holder_id, CASE WHEN attendee_replaced THEN 1 ELSE 0 END, reason",
-        &format!("reassignment_item WHERE reassignment_id = {batch} AND outcome = 'REASSIGNED'"),
+        &format!("reassignment_item WHERE reassignment_id = {batch} AND id BETWEEN {first} AND {last} AND outcome = 'REASSIGNED'"),
         p,
     )
     .await?;
@@ -139,7 +140,7 @@ async fn undo_once(
 /// from whoever they were moved to, to their previous holder; the order's source becomes the
 /// one who holds them now. Undo and a cover's return both start here.
 pub async fn reversal<C: ConnectionTrait>(db: &C, original: &reassignment::Model, order: Order) -> AppResult<Order> {
-    let moved = moved_by(db, original.id).await?;
+    let moved = moved_by(db, original).await?;
     let category = |kind: WorkKind| going_back(&moved, kind);
     let (matters, tasks, events, assigners) = (
         category(WorkKind::Matter),

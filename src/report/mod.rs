@@ -159,8 +159,7 @@ impl Report {
     /// The rows after item `after` (exclusive), at most `PAGE` of them, and the last item id.
     pub async fn page(&self, db: &DatabaseConnection, after: i64) -> AppResult<(Vec<Row>, Option<i64>)> {
         let items = reassignment_item::Entity::find()
-            .filter(reassignment_item::Column::ReassignmentId.eq(self.batch.id))
-            .filter(reassignment_item::Column::Id.gt(after))
+            .filter(self.batch.items_after(Some(after)))
             .order_by_asc(reassignment_item::Column::Id)
             .limit(PAGE)
             .all(db)
@@ -342,7 +341,7 @@ impl Report {
         let sql = format!(
             "SELECT m.client_name, m.id, m.display_number, m.description, i.previous_holder_id, i.new_holder_id
              FROM reassignment_item i JOIN matter m ON m.id = i.record_id
-             WHERE i.reassignment_id = $1 AND i.kind = 'MATTER' AND i.outcome = 'REASSIGNED'
+             WHERE i.reassignment_id = $1 AND i.id BETWEEN $4 AND $5 AND i.kind = 'MATTER' AND i.outcome = 'REASSIGNED'
                AND i.new_holder_id IS NOT NULL
                AND (m.client_name > $2 OR (m.client_name = $2 AND m.id > $3))
              ORDER BY m.client_name, m.id LIMIT {PAGE}"
@@ -351,7 +350,13 @@ impl Report {
             .query_all_raw(crate::db::statement(
                 backend,
                 &sql,
-                vec![self.batch.id.into(), client.into(), id.into()],
+                vec![
+                    self.batch.id.into(),
+                    client.into(),
+                    id.into(),
+                    self.batch.first_item_id.into(),
+                    self.batch.last_item_id.into(),
+                ],
             ))
             .await?;
         rows.into_iter()

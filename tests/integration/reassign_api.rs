@@ -384,9 +384,58 @@ async fn groups_in_pages_of_two(
     over_one_page
 }
 
+/// A reassignment's report comes in pages by item: put together, the pages are its items once,
+/// in order, filtered or not, each page counting all of them, with another batch written after it.
+async fn report_items_page_through_every_item(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.token("alice@demo.test").await;
+    let lee = app.user_id(&admin, "lee@demo.test").await;
+    let bob = app.user_id(&admin, "bob@demo.test").await;
+    let input = json!({ "fromUserId": lee, "toUserId": bob, "acknowledgeRisks": true });
+    let id = app.reassign(&admin, &input, "id").await["reassignment"]["id"].take();
+    let undo = app.undo(&admin, &id, "id").await["reassignment"]["id"].take();
+    for batch in [&id, &undo] {
+        for filter in ["", "kind: TASK, ", "outcome: SKIPPED, "] {
+            let items = |args: String| {
+                let (app, admin, batch) = (&app, &admin, batch.clone());
+                async move {
+                    let query = format!(
+                        "query($id: ID!) {{ reassignment(id: $id) {{ items({filter}{args}) {{
+                           totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ id }} }} }} }}"
+                    );
+                    app.data(admin, &query, json!({ "id": batch })).await["reassignment"]["items"].take()
+                }
+            };
+            let whole = items("first: 100".to_string()).await;
+            let all = listed(&whole);
+            if batch == &id {
+                assert!(all.len() > 2, "{filter}: the demo's report is more than one page");
+            }
+            assert_eq!(whole["totalCount"].as_u64().unwrap() as usize, all.len());
+            let (mut paged, mut after) = (Vec::new(), None::<String>);
+            loop {
+                let args = match &after {
+                    None => "first: 2".to_string(),
+                    Some(cursor) => format!("first: 2, after: \"{cursor}\""),
+                };
+                let page = items(args).await;
+                assert_eq!(page["totalCount"], whole["totalCount"], "{filter}");
+                paged.extend(listed(&page));
+                assert!(paged.len() <= all.len(), "{filter}: pages repeat items");
+                if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                    break;
+                }
+                after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_string());
+            }
+            assert_eq!(paged, all, "{filter}");
+        }
+    }
+}
+
 on_both_databases!(
     preview_then_apply_moves_the_same_records,
     preview_lists_page_through_every_record,
+    report_items_page_through_every_item,
     only_the_firms_administrators_may_reassign,
     mutation_input_errors_come_back_as_user_errors,
 );

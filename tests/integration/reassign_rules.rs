@@ -917,6 +917,31 @@ async fn concurrent_applies_never_move_a_record_twice(backend: Backend) {
     let ids_a: BTreeSet<(WorkKind, i64)> = ma.iter().map(|(k, r, _)| (*k, *r)).collect();
     let ids_b: BTreeSet<(WorkKind, i64)> = mb.iter().map(|(k, r, _)| (*k, *r)).collect();
     assert!(ids_a.is_disjoint(&ids_b), "a record moved by both");
+    // Each batch's recorded range holds all its items, though the two were written at once.
+    for batch in [&a, &b] {
+        let items = |filter: sea_orm::Condition| {
+            let db = firm.db.clone();
+            async move {
+                let mut ids: Vec<i64> = reassignment_item::Entity::find()
+                    .filter(filter)
+                    .all(&db)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|i| i.id)
+                    .collect();
+                ids.sort_unstable();
+                ids
+            }
+        };
+        let all = items(sea_orm::Condition::all().add(reassignment_item::Column::ReassignmentId.eq(batch.id))).await;
+        assert!(!all.is_empty());
+        assert_eq!(
+            (batch.first_item_id, batch.last_item_id),
+            (all.first().copied(), all.last().copied())
+        );
+        assert_eq!(items(batch.items()).await, all);
+    }
     // Tasks moved by one of them are held by that one's target: no lost update.
     for (kind, record, holder) in ma.iter().chain(mb.iter()) {
         if *kind == WorkKind::Task {
