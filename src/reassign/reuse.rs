@@ -2,16 +2,17 @@
 //! (SQLite). An apply plans inside its write transaction so that the plan sees exactly what the
 //! writes will; reading every record again there took a fifth of the reference apply, with
 //! every other writer waiting. A front end paging through a preview's lists asks for the whole
-//! preview again with each page. When nothing has been committed to the database since a
-//! preview read it, what the preview read is what either would read, so the rules decide
-//! again, at the new request's clock, on the preview's loads.
+//! preview again with each page, and one trying receivers asks for the same work for each.
+//! When nothing has been committed to the database since a preview read it, what the preview
+//! read is what any of them would read, so the rules decide again, at the new request's clock
+//! and for its receivers, on the preview's loads.
 //!
 //! "Nothing committed since" is SQLite's `PRAGMA data_version`, read on a connection of its own
 //! that never writes: its value changes whenever any other connection, of this process or
 //! another, commits. PostgreSQL has no such counter, and there every apply and preview reads
 //! again.
 
-use super::order::{Order, Routing};
+use super::order::{CategorySpec, Order, Routing};
 use super::select::Loaded;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sea_orm::sqlx::{ConnectOptions, Connection};
@@ -134,8 +135,12 @@ impl Reuse {
 }
 
 /// What an order's loads depend on: everything but its clock, note, idempotency key, preview
-/// token and whether it accepts the risks (a preview shows them; the apply that accepts them
-/// reads what the preview read). `None` for an undo or a return, whose loads are never kept.
+/// token, whether it accepts the risks (a preview shows them; the apply that accepts them reads
+/// what the preview read) and its categories' receivers. The loads are what the giver holds and
+/// the facts about those matters, whoever receives them: whether a receiver may see a matter
+/// is decided by the rules, from the matter's permission as loaded. So a front end that
+/// previews the same work for one receiver and then another, or applies it to the second,
+/// reads it once. `None` for an undo or a return, whose loads are never kept.
 fn key(order: &Order) -> Option<String> {
     let exact = [&order.matters, &order.tasks, &order.events, &order.assigners]
         .iter()
@@ -147,15 +152,16 @@ fn key(order: &Order) -> Option<String> {
         acknowledge_risks: false,
         ..order.routing.clone()
     };
+    let without_receiver = |c: &Option<CategorySpec>| c.as_ref().map(|c| CategorySpec { to: 0, ..c.clone() });
     Some(format!(
         "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {}",
         order.firm_id,
         order.actor_id,
         order.from_user_id,
-        order.matters,
-        order.tasks,
-        order.events,
-        order.assigners,
+        without_receiver(&order.matters),
+        without_receiver(&order.tasks),
+        without_receiver(&order.events),
+        without_receiver(&order.assigners),
         routing,
         order.matter_ids,
         order.grant_access,

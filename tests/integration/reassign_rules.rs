@@ -760,6 +760,53 @@ async fn a_preview_asked_again_decides_on_its_loads_only_while_nothing_changed(b
     assert_eq!(reused(), 3 * on_sqlite);
 }
 
+/// A front end that previews Sam's work for Tia and then for Otto: on SQLite, with nothing
+/// committed in between, the second preview and the apply decide on the first's loads, and they
+/// are exactly what reading afresh gives (Otto may not see every matter Tia may).
+async fn a_preview_for_another_receiver_decides_on_the_same_loads(backend: Backend) {
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let reused = || firm.live.reuse.reused();
+    let on_sqlite = u64::from(backend == Backend::Sqlite);
+    let to_tia = firm.preview(&ada, &firm.sam_to_tia().await).await;
+    assert_eq!(reused(), 0);
+
+    let mut request = Request {
+        to_user_id: Some(Ok(firm.user("otto").await)),
+        ..firm.sam_to_tia().await
+    };
+    let to_otto = firm.preview(&ada, &request).await;
+    assert_eq!(reused(), on_sqlite);
+    // Read afresh, by a server that has kept nothing.
+    let fresh = handover::notify::Live::start(&firm.db, Default::default());
+    let read = accepted(
+        reassign::preview(&firm.db, &fresh, &ada, &request, cutoff()).await,
+        "preview read afresh",
+    );
+    assert_eq!(fresh.reuse.reused(), 0);
+    assert_eq!(to_otto.token, read.token);
+    assert_eq!(outlines(&firm, &to_otto.plan).await, outlines(&firm, &read.plan).await);
+    assert_ne!(
+        outlines(&firm, &to_otto.plan).await,
+        outlines(&firm, &to_tia.plan).await,
+        "the receiver's access decides"
+    );
+
+    request.preview_token = Some(to_otto.token);
+    let applied = firm.reassign(&ada, &request).await;
+    assert_eq!(reused(), 2 * on_sqlite);
+    let b = &applied.reassignment;
+    let moving = |kind: Option<&reassign::CategoryPlan>| kind.map_or(0, |c| c.moving().count() as i64);
+    assert_eq!(
+        [b.matters_reassigned, b.tasks_reassigned, b.events_reassigned],
+        [
+            moving(read.plan.matters.as_ref()),
+            moving(read.plan.tasks.as_ref()),
+            moving(read.plan.events.as_ref())
+        ]
+    );
+}
+
 async fn idempotency_key_returns_the_first_result(backend: Backend) {
     let firm = rules_firm(backend).await;
     let ada = firm.viewer("ada@rules.test").await;
@@ -1057,6 +1104,7 @@ on_both_databases!(
     stale_preview_token_changes_nothing,
     an_apply_decides_on_its_previews_loads_only_while_nothing_changed,
     a_preview_asked_again_decides_on_its_loads_only_while_nothing_changed,
+    a_preview_for_another_receiver_decides_on_the_same_loads,
     idempotency_key_returns_the_first_result,
     undo_returns_what_is_unchanged_and_reports_the_rest,
     concurrent_applies_never_move_a_record_twice,
