@@ -85,36 +85,53 @@ pub async fn statuses_and_permissions<C: ConnectionTrait>(
         Matters::Listed(ids) => p.id_in(backend, "id", ids),
         Matters::HeldBy(user) => format!("responsible_attorney_id = {}", p.add(user)),
     };
-    let matters = (format!("matter WHERE firm_id = {firm} AND {chosen}"), p);
-    // Listed users (no group), and listed groups with each of their members (none for an
-    // empty group).
+    let (columns, from_where) = (
+        format!("id, status, {EVERYONE}"),
+        format!("matter WHERE firm_id = {firm} AND {chosen}"),
+    );
+    let (matters, lists) = tokio::try_join!(
+        aggregated_rows::<(i64, MatterStatus, i64), _>(db, &columns, &from_where, p),
+        permission_lists(db, firm_id, which),
+    )?;
+    Ok(facts(matters, lists))
+}
+
+/// A matter's `permission_everyone` as aggregated rows carry it: 1 or 0.
+pub const EVERYONE: &str = "CASE WHEN permission_everyone THEN 1 ELSE 0 END";
+
+/// Who each of the matters lists, as (matter, user, group): the users listed by name (no
+/// group), and the groups listed with each of their members (none for an empty group). A
+/// reader that has the matter rows already (the selection, for the giver's own matters) asks
+/// only for these, and puts them together with [`facts`].
+pub async fn permission_lists<C: ConnectionTrait>(
+    db: &C,
+    firm_id: i64,
+    which: Matters<'_>,
+) -> AppResult<Vec<(i64, Option<i64>, Option<i64>)>> {
+    let backend = db.get_database_backend();
     let mut p = Params::default();
     let firm = p.add(firm_id);
     let (users_listed, groups_listed) = (
         which.among(backend, &mut p, &firm, "matter_id"),
         which.among(backend, &mut p, &firm, "g.matter_id"),
     );
-    let lists = (
-        format!(
-            "(SELECT matter_id, user_id, CAST(NULL AS BIGINT) AS group_id FROM matter_permitted_user
-                WHERE firm_id = {firm} AND {users_listed}
-              UNION ALL
-              SELECT g.matter_id, m.user_id, g.group_id FROM matter_permitted_group g
-                LEFT JOIN group_member m ON m.group_id = g.group_id
-                WHERE g.firm_id = {firm} AND {groups_listed}) lists"
-        ),
-        p,
+    let lists = format!(
+        "(SELECT matter_id, user_id, CAST(NULL AS BIGINT) AS group_id FROM matter_permitted_user
+            WHERE firm_id = {firm} AND {users_listed}
+          UNION ALL
+          SELECT g.matter_id, m.user_id, g.group_id FROM matter_permitted_group g
+            LEFT JOIN group_member m ON m.group_id = g.group_id
+            WHERE g.firm_id = {firm} AND {groups_listed}) lists"
     );
-    let (matters, lists) = tokio::try_join!(
-        aggregated_rows::<(i64, MatterStatus, i64), _>(
-            db,
-            "id, status, CASE WHEN permission_everyone THEN 1 ELSE 0 END",
-            &matters.0,
-            matters.1
-        ),
-        aggregated_rows::<(i64, Option<i64>, Option<i64>), _>(db, "matter_id, user_id, group_id", &lists.0, lists.1),
-    )?;
+    aggregated_rows(db, "matter_id, user_id, group_id", &lists, p).await
+}
 
+/// Statuses and permissions from the matter rows, as (id, status, [`EVERYONE`]), and their
+/// [`permission_lists`].
+pub fn facts(
+    matters: impl IntoIterator<Item = (i64, MatterStatus, i64)>,
+    lists: Vec<(i64, Option<i64>, Option<i64>)>,
+) -> (FxHashMap<i64, MatterStatus>, FxHashMap<i64, Permission>) {
     let mut statuses = FxHashMap::default();
     let mut out: FxHashMap<i64, Permission> = FxHashMap::default();
     for (matter_id, status, everyone) in matters {
@@ -137,7 +154,7 @@ pub async fn statuses_and_permissions<C: ConnectionTrait>(
         p.groups.sort_unstable();
         p.groups.dedup();
     }
-    Ok((statuses, out))
+    (statuses, out)
 }
 
 /// Rows of `matter` that `user_id` may see.

@@ -1,9 +1,10 @@
 //! The records each category considers, loaded from the database in a few set-based statements
-//! (the facts about their matters come from `firm::access::statuses_and_permissions`).
+//! (the facts about their matters come from `firm::access`).
 
 use super::expected;
 use crate::db::{At, Day, Params, aggregated_rows};
 use crate::error::AppResult;
+use crate::firm::access::EVERYONE;
 use crate::firm::work::personal_calendars;
 use crate::reassign::order::{CategorySpec, Order};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,8 +13,8 @@ use rustc_hash::FxHashSet;
 use sea_orm::{ConnectionTrait, DatabaseBackend};
 use std::collections::BTreeSet;
 
-/// (id, responsible attorney, status, practice area, client)
-pub type MatterRow = (i64, Option<i64>, MatterStatus, Option<String>, String);
+/// (id, responsible attorney, status, practice area, client, open to everyone: 1 or 0)
+pub type MatterRow = (i64, Option<i64>, MatterStatus, Option<String>, String, i64);
 /// (id, matter, assignee, status, due date, statute of limitations)
 pub type TaskRow = (i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>, bool);
 /// (id, matter, assigner, status)
@@ -35,7 +36,7 @@ fn scope(c: &CategorySpec, backend: DatabaseBackend, params: &mut Params, holder
     }
 }
 
-/// The matters considered, with what routing matches on.
+/// The matters considered, with what routing matches on and whether everyone may see them.
 pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<MatterRow>> {
     let backend = db.get_database_backend();
     let mut p = Params::default();
@@ -44,7 +45,7 @@ pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &Category
     let restrict = restriction(spec, backend, &mut p, "id");
     let mut out: Vec<MatterRow> = aggregated_rows(
         db,
-        "id, responsible_attorney_id, status, practice_area, client_name",
+        &format!("id, responsible_attorney_id, status, practice_area, client_name, {EVERYONE}"),
         &format!("matter WHERE firm_id = {firm} AND {scope}{restrict}"),
         p,
     )

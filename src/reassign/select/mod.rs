@@ -8,7 +8,7 @@ use super::order::{Back, CategorySpec, Order};
 use super::rules::route::{MatterTraits, Receiver, Router};
 use super::rules::{self, EventFacts, MatterFacts, Reason, TaskFacts, Verdict, risk};
 use crate::error::AppResult;
-use crate::firm::access::{Matters, Permission, statuses_and_permissions};
+use crate::firm::access::{Matters, Permission, facts, permission_lists, statuses_and_permissions};
 use crate::notify::{Delivery, When};
 use entity::{MatterStatus, RiskReason, WorkKind};
 use load::{load_assigners, load_events, load_matters, load_tasks};
@@ -241,14 +241,15 @@ pub struct Loaded {
 pub async fn load<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Loaded> {
     let routing = &spec.routing;
     let started = std::time::Instant::now();
-    // The categories load side by side: on a pool, on separate connections. Beside them, the
-    // facts about the source's own matters, most of the matters a plan links to.
+    // The categories load side by side: on a pool, on separate connections. Beside them, who
+    // the source's own matters list (most of the matters a plan links to); their rows, read
+    // with the matters considered, hold the rest of their facts.
     let held_by = spec
         .matters
         .as_ref()
         .filter(|c| c.only.is_none() && spec.matter_ids.is_none())
         .map(|c| c.from);
-    let (matter_rows, task_rows, event_rows, assigner_rows, held) = tokio::try_join!(
+    let (matter_rows, task_rows, event_rows, assigner_rows, held_lists) = tokio::try_join!(
         async {
             match &spec.matters {
                 Some(c) => load_matters(db, spec, c).await,
@@ -275,8 +276,8 @@ pub async fn load<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Loaded>
         },
         async {
             match held_by {
-                Some(user) => statuses_and_permissions(db, spec.firm_id, Matters::HeldBy(user)).await,
-                None => Ok(Default::default()),
+                Some(user) => permission_lists(db, spec.firm_id, Matters::HeldBy(user)).await,
+                None => Ok(Vec::new()),
             }
         },
     )?;
@@ -284,7 +285,10 @@ pub async fn load<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Loaded>
 
     // Facts about every other matter any candidate is linked to, in a few statements; and the
     // pools' loads when a route balances them.
-    let (mut statuses, mut permissions) = held;
+    let (mut statuses, mut permissions) = match held_by {
+        Some(_) => facts(matter_rows.iter().map(|m| (m.0, m.2, m.5)), held_lists),
+        None => Default::default(),
+    };
     let mut matter_ids: Vec<i64> = matter_rows.iter().map(|m| m.0).collect();
     matter_ids.extend(task_rows.iter().filter_map(|t| t.1));
     matter_ids.extend(event_rows.iter().filter_map(|e| e.matter_id));
@@ -347,7 +351,7 @@ pub fn evaluate(spec: &Order, loaded: &Loaded) -> Plan {
         CategoryPlan {
             items: matter_rows
                 .iter()
-                .map(|(id, holder, status, area, client)| {
+                .map(|(id, holder, status, area, client, _)| {
                     let (id, status) = (*id, *status);
                     let (from, back) = expected(c, id);
                     if *holder != Some(from) {
