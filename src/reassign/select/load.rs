@@ -147,13 +147,14 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
             let mut p = Params::default();
             let (firm, on, source) = (p.add(spec.firm_id), p.add(calendar), p.add(c.from));
             let restrict = restriction(spec, backend, &mut p, "matter_id");
-            let attended = format!("SELECT event_id FROM event_attendee WHERE firm_id = {firm} AND user_id = {source}");
+            let attendance =
+                format!("SELECT event_id FROM event_attendee WHERE firm_id = {firm} AND user_id = {source}");
             let attended = match backend {
                 // As `IN (…)`, PostgreSQL hashed the attendee rows and read every event of the
                 // firm against them (the bench firm's 200,000: 95–110 ms); given them as an
                 // array, it looks each one up by its key (50–58 ms). SQLite does that already.
-                DatabaseBackend::Postgres => format!("id = ANY(ARRAY({attended}))"),
-                _ => format!("id IN ({attended})"),
+                DatabaseBackend::Postgres => format!("id = ANY(ARRAY({attendance}))"),
+                _ => format!("id IN ({attendance})"),
             };
             let elsewhere = (
                 format!("calendar_event WHERE firm_id = {firm} AND calendar_id <> {on} AND {attended} {restrict}"),
