@@ -232,6 +232,10 @@ pub struct QueryLimits {
     /// Reassignments (and undos) one administrator may apply per minute, per server instance.
     #[arg(long, env = "HANDOVER_MAX_REASSIGNMENTS_PER_MINUTE", default_value_t = 30, value_parser = count_in(1, 1_000_000))]
     pub max_reassignments_per_minute: usize,
+    /// Reassignments planned at once per instance (previews, applies, undos, planned handovers'
+    /// steps, deactivations); the rest wait their turn. Default: the number of cores.
+    #[arg(long, env = "HANDOVER_MAX_CONCURRENT_PLANS", default_value_t = crate::reassign::gate::cores(), value_parser = count_in(1, 1024))]
+    pub max_concurrent_plans: usize,
 }
 
 impl Default for QueryLimits {
@@ -255,6 +259,7 @@ impl Default for QueryLimits {
             body_read_timeout: 30,
             shutdown_timeout: 10,
             max_reassignments_per_minute: 30,
+            max_concurrent_plans: crate::reassign::gate::cores(),
         }
     }
 }

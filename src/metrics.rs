@@ -137,3 +137,8 @@ impl Metrics {
         out
     }
 }
+
+/// A gauge read at scrape time, in the text exposition.
+pub fn gauge(name: &str, help: &str, value: u64) -> String {
+    format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
+}

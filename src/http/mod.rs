@@ -53,7 +53,8 @@ impl AppState {
         limits: QueryLimits,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Self {
-        let live = crate::notify::Live::start(&db, metrics.clone());
+        let mut live = crate::notify::Live::start(&db, metrics.clone());
+        live.planning = crate::reassign::Planning::new(limits.max_concurrent_plans);
         let schema = crate::graphql::build(db.clone(), live.clone(), &limits);
         AppState {
             db,

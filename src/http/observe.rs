@@ -46,7 +46,19 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .count(&state.db)
         .await
         .unwrap_or_default();
-    let mut response = state.metrics.render(backlog).into_response();
+    let planning = &state.live.planning;
+    let mut text = state.metrics.render(backlog);
+    text.push_str(&crate::metrics::gauge(
+        "handover_plans_running",
+        "Reassignments being planned now (at most --max-concurrent-plans).",
+        planning.busy() as u64,
+    ));
+    text.push_str(&crate::metrics::gauge(
+        "handover_plans_waiting",
+        "Requests waiting for a planning slot.",
+        planning.waiting() as u64,
+    ));
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

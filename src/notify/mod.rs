@@ -32,6 +32,8 @@ pub struct Live {
     pub viewers: Arc<crate::auth::Viewers>,
     /// A preview's loads, kept for the apply that follows it while the database is unchanged.
     pub reuse: Arc<crate::reassign::Reuse>,
+    /// How many reassignments are planned at once (`--max-concurrent-plans`).
+    pub planning: crate::reassign::Planning,
 }
 
 impl Live {
@@ -49,6 +51,7 @@ impl Live {
             local,
             viewers,
             reuse: Arc::new(crate::reassign::Reuse::new(db)),
+            planning: crate::reassign::Planning::per_core(),
         }
     }
 

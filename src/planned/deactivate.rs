@@ -7,7 +7,7 @@ use crate::auth::Viewer;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::notify::{Delivery, Live};
-use crate::reassign::{self, CategorySpec, Order, Preview, Request, Run, UserError, input};
+use crate::reassign::{self, CategorySpec, Order, Planning, Preview, Request, Run, Slot, UserError, input};
 use chrono::{DateTime, Utc};
 use entity::user;
 use sea_orm::sea_query::Expr;
@@ -38,6 +38,7 @@ pub async fn open_work(
     firm: &entity::firm::Model,
     user_id: i64,
     now: DateTime<Utc>,
+    slot: &Slot,
 ) -> AppResult<Preview> {
     let all = CategorySpec::all(user_id, user_id);
     let order = Order {
@@ -47,7 +48,7 @@ pub async fn open_work(
         grant_access: true,
         ..Order::in_firm(firm, user_id, now, user_id)
     };
-    let ran = reassign::run(&order, Run::DryRun(db))
+    let ran = reassign::run(&order, Run::DryRun(db), slot)
         .await?
         .map_err(|_| AppError::internal("a dry run refused"))?;
     Ok(Preview {
@@ -86,11 +87,13 @@ pub async fn left_holding_work(
         .all(db)
         .await?;
     let mut out = Vec::new();
+    // The import command's own process: one plan at a time.
+    let slot = Planning::new(1).enter().await?;
     for user in deactivated {
         let Some(firm) = entity::firm::Entity::find_by_id(user.firm_id).one(db).await? else {
             continue;
         };
-        let held = moving(&open_work(db, &firm, user.id, now).await?);
+        let held = moving(&open_work(db, &firm, user.id, now, &slot).await?);
         if held != Delivery::default() {
             out.push((user, held));
         }
@@ -138,10 +141,12 @@ pub async fn deactivate(
         ));
     }
 
+    // Taken before the write transaction, as at every door (see `reassign::gate`).
+    let slot = live.planning.enter().await?;
     let order = match handover {
         None => {
             if !force && target.enabled {
-                let preview = open_work(db, &viewer.firm, id, now).await?;
+                let preview = open_work(db, &viewer.firm, id, now, &slot).await?;
                 if holds_work(&preview) {
                     return Ok(Deactivation {
                         user: Some(target),
@@ -183,7 +188,7 @@ pub async fn deactivate(
     let txn = begin_write(db).await?;
     let mut written = None;
     if let Some(order) = &order {
-        match reassign::run(order, Run::Write(&txn)).await {
+        match reassign::run(order, Run::Write(&txn), &slot).await {
             Ok(Ok(ran)) => written = ran.written,
             Ok(Err(errors)) => {
                 txn.rollback().await?;

@@ -354,8 +354,12 @@ pub async fn plan(
 
     // Counts for the heads-up, from a preview now (labelled "about": they are made afresh at
     // the start).
-    let preview = reassign::run(&order, Run::DryRun(db)).await?;
-    let expected = preview.map(|ran| ran.plan.deliveries()).unwrap_or_default();
+    // The slot is let go before a start already due runs (it takes one of its own).
+    let expected = {
+        let slot = live.planning.enter().await?;
+        let preview = reassign::run(&order, Run::DryRun(db), &slot).await?;
+        preview.map(|ran| ran.plan.deliveries()).unwrap_or_default()
+    };
 
     let work = Work::of(&order);
     let txn = begin_write(db).await?;

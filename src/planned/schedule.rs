@@ -10,7 +10,7 @@ use crate::auth::Viewer;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::notify::{Delivery, Live, Published, store};
-use crate::reassign::{self, Order, Run, UserError, input, undo};
+use crate::reassign::{self, Order, Run, Slot, UserError, input, undo};
 use chrono::{DateTime, Utc};
 use entity::{
     ItemOutcome, NotificationKind, PlannedHandoverStatus as Status, WorkKind, matter_permitted_user, planned_handover,
@@ -95,14 +95,16 @@ async fn run_one(
     now: DateTime<Utc>,
     only: Option<i64>,
 ) -> AppResult<bool> {
+    // Taken before the write transaction, as at every door (see `reassign::gate`).
+    let slot = live.planning.enter().await?;
     let txn = begin_write(db).await?;
     let Some(plan) = claim(&txn, step, now, only).await? else {
         txn.rollback().await?;
         return Ok(false);
     };
     let result = match step {
-        Step::Start => start(&txn, &plan, now).await,
-        Step::Return => give_back(&txn, &plan, now).await,
+        Step::Start => start(&txn, &plan, now, &slot).await,
+        Step::Return => give_back(&txn, &plan, now, &slot).await,
     };
     match result {
         Ok(committed) => {
@@ -186,7 +188,12 @@ async fn planner(txn: &DatabaseTransaction, plan: &planned_handover::Model) -> A
 /// The start: the work validated again and planned afresh at `now`, applied as the planning
 /// administrator; a leaver deactivated in the same transaction. Or, when anything is no longer
 /// valid, nothing moves and the plan fails with the reasons.
-async fn start(txn: &DatabaseTransaction, plan: &planned_handover::Model, now: DateTime<Utc>) -> AppResult<Committed> {
+async fn start(
+    txn: &DatabaseTransaction,
+    plan: &planned_handover::Model,
+    now: DateTime<Utc>,
+    slot: &Slot,
+) -> AppResult<Committed> {
     let viewer = planner(txn, plan).await?;
     let mut refused = Vec::new();
     if !viewer.is_admin() {
@@ -207,7 +214,7 @@ async fn start(txn: &DatabaseTransaction, plan: &planned_handover::Model, now: D
     if refused.is_empty() {
         match input::validate(txn, &viewer, &work.request(), now).await? {
             Err(errors) => refused.extend(errors.into_iter().map(under_work)),
-            Ok(order) => match reassign::run(&order, Run::Write(txn)).await? {
+            Ok(order) => match reassign::run(&order, Run::Write(txn), slot).await? {
                 Err(errors) => refused.extend(errors),
                 Ok(ran) => {
                     let (batch, notifications) = ran
@@ -299,6 +306,7 @@ async fn give_back(
     txn: &DatabaseTransaction,
     plan: &planned_handover::Model,
     now: DateTime<Utc>,
+    slot: &Slot,
 ) -> AppResult<Committed> {
     let source = user::Entity::find_by_id(plan.from_user_id).one(txn).await?;
     if !source.as_ref().is_some_and(|s| s.enabled) {
@@ -326,7 +334,7 @@ async fn give_back(
         returning: true,
         ..undo::reversal(txn, &started, Order::by(&viewer, now, plan.from_user_id)).await?
     };
-    let ran = match reassign::run(&order, Run::Write(txn)).await? {
+    let ran = match reassign::run(&order, Run::Write(txn), slot).await? {
         Ok(ran) => ran,
         Err(refused) => return fail(txn, plan, Status::Active, &refused, now).await,
     };

@@ -9,11 +9,13 @@
 //! - [`apply`]: the transactional write of a plan, guarded by the previous holder.
 //! - [`reuse`]: a preview's loads kept for the apply that follows it (SQLite).
 //! - [`undo`]: a reassignment taken back: an order made from what it moved.
+//! - [`gate`]: how many reassignments are planned at once (a `Slot` to plan).
 //! - [`history`]: past reassignments and their items (the report).
 //!
 //! Only an enabled account administrator of the firm may preview, apply, read or undo.
 
 pub mod apply;
+pub mod gate;
 pub mod history;
 pub mod input;
 pub mod order;
@@ -22,6 +24,7 @@ pub mod rules;
 pub mod select;
 pub mod undo;
 
+pub use gate::{Planning, Slot};
 pub use input::{CategoryChoice, Request, RouteRequest, UserError};
 pub use order::{CategorySpec, Order};
 pub use reuse::Reuse;
@@ -129,8 +132,9 @@ pub struct Ran {
 /// The engine's one entry: preview, apply and undo (and next, scheduled starts and returns)
 /// hand it an order. It plans through the one selection path and, when writing, refuses a stale
 /// preview token, claims the reassignment an undo takes back, writes the batch, and takes back
-/// the access the undone one granted.
-pub async fn run(order: &Order, on: Run<'_>) -> AppResult<Outcome<Ran>> {
+/// the access the undone one granted. The caller holds one of the [`gate`]'s slots, taken
+/// before any write transaction began.
+pub async fn run(order: &Order, on: Run<'_>, _slot: &Slot) -> AppResult<Outcome<Ran>> {
     let dry = |plan: Plan| {
         let token = plan.token(order);
         Ok(Ok(Ran {
@@ -214,12 +218,17 @@ async fn plan_keeping(db: &DatabaseConnection, reuse: &Reuse, order: &Order) -> 
 }
 
 /// Run `order` inside `txn` and commit; a refusal or an error rolls everything back.
-async fn write(txn: DatabaseTransaction, order: &Order, reuse: Option<&Reuse>) -> AppResult<Outcome<Applied>> {
+async fn write(
+    txn: DatabaseTransaction,
+    order: &Order,
+    reuse: Option<&Reuse>,
+    slot: &Slot,
+) -> AppResult<Outcome<Applied>> {
     let on = match reuse {
         Some(reuse) => Run::WriteAfterPreview(&txn, reuse),
         None => Run::Write(&txn),
     };
-    match run(order, on).await {
+    match run(order, on, slot).await {
         Ok(Ok(Ran {
             written: Some((reassignment, notifications)),
             ..
@@ -268,7 +277,8 @@ pub async fn preview(
         Err(errors) => return Ok(Err(errors)),
     };
     tracing::debug!(elapsed = ?started.elapsed(), "order validated");
-    let ran = run(&order, Run::Preview(db, &live.reuse)).await?;
+    let slot = live.planning.enter().await?;
+    let ran = run(&order, Run::Preview(db, &live.reuse), &slot).await?;
     tracing::debug!(elapsed = ?started.elapsed(), "previewed");
     Ok(ran.map(|ran| Preview {
         order,
@@ -353,6 +363,7 @@ async fn reassign_once(
         return Ok(replay(existing, &fingerprint));
     }
 
+    let slot = live.planning.enter().await?;
     let txn = begin_write(db).await?;
     if let Some(key) = &order.idempotency_key
         && let Some(existing) = by_key(&txn, order.firm_id, key).await?
@@ -360,7 +371,7 @@ async fn reassign_once(
         txn.rollback().await?;
         return Ok(replay(existing, &fingerprint));
     }
-    match write(txn, &order, Some(&live.reuse)).await {
+    match write(txn, &order, Some(&live.reuse), &slot).await {
         Err(e) => {
             // A concurrent request with the same key committed first (unique index): answer
             // as for a retry.

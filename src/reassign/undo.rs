@@ -106,12 +106,13 @@ pub async fn undo(
     reassignment_id: i64,
     cutoff: DateTime<Utc>,
 ) -> AppResult<Outcome<Applied>> {
-    let outcome = retrying(|| undo_once(db, viewer, reassignment_id, cutoff)).await?;
+    let outcome = retrying(|| undo_once(db, live, viewer, reassignment_id, cutoff)).await?;
     Ok(committed(live, outcome))
 }
 
 async fn undo_once(
     db: &DatabaseConnection,
+    live: &Live,
     viewer: &Viewer,
     reassignment_id: i64,
     cutoff: DateTime<Utc>,
@@ -124,6 +125,7 @@ async fn undo_once(
         return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
     }
 
+    let slot = live.planning.enter().await?;
     let txn = begin_write(db).await?;
     let order = Order {
         note: Some(format!(
@@ -133,7 +135,7 @@ async fn undo_once(
         undo_of: Some(original.id),
         ..reversal(&txn, &original, Order::by(viewer, cutoff, original.from_user_id)).await?
     };
-    write(txn, &order, None).await
+    write(txn, &order, None, &slot).await
 }
 
 /// `order` with the categories of `original` reversed: exactly the records it moved go back

@@ -1,8 +1,9 @@
 //! Configurable caps: each one refuses with a code and changes nothing.
 
 use crate::common::*;
+use crate::on_both_databases;
 use handover::config::QueryLimits;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reassignments_per_minute_are_capped() {
@@ -80,3 +81,158 @@ async fn complexity_is_capped() {
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     app.data(&admin, "{ viewer { name } }", json!({})).await;
 }
+
+const PREVIEW_COUNTS: &str = "query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) {
+    previewToken matters { count } tasks { count } calendarEvents { count } } }";
+
+/// A request that needs a plan, sent while the test holds the only planning slot: it must not
+/// answer (nor write anything) until the slot is free, and then it answers.
+async fn waits_for_the_slot(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    let held = app.live.planning.enter().await.expect("the slot");
+    let before = snapshot(&app.db).await;
+    let request = app.data(token, query, variables);
+    tokio::pin!(request);
+    tokio::select! {
+        answer = &mut request => panic!("answered while the only slot was taken: {answer}"),
+        _ = tokio::time::sleep(std::time::Duration::from_millis(400)) => {}
+    }
+    assert!(snapshot(&app.db).await == before, "wrote while waiting for the slot");
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    for line in ["handover_plans_running 1", "handover_plans_waiting 1"] {
+        assert!(metrics.lines().any(|l| l == line), "no `{line}` in\n{metrics}");
+    }
+    drop(held);
+    request.await
+}
+
+/// `--max-concurrent-plans`: with one slot, eight previews at once all answer the same plan,
+/// planned one after another; and every door that plans (preview, apply, undo, a planned
+/// handover's heads-up, a deactivation's check for open work) waits for the slot and then
+/// goes through.
+async fn reassignments_are_planned_at_most_as_many_at_once_as_configured(backend: Backend) {
+    let limits = QueryLimits {
+        max_concurrent_plans: 1,
+        ..Default::default()
+    };
+    let app = spawn_app_with(
+        backend,
+        Options {
+            limits: Some(limits),
+            ..Default::default()
+        },
+    )
+    .await;
+    let planning = &app.live.planning;
+    assert_eq!(planning.limit(), 1);
+    let admin = app.token("alice@demo.test").await;
+    let user = |email: &'static str| app.user_id(&admin, email);
+    let (lee, bob, carol, dan) = (
+        user("lee@demo.test").await,
+        user("bob@demo.test").await,
+        user("carol@demo.test").await,
+        user("dan@demo.test").await,
+    );
+    let input = json!({ "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob });
+
+    let answers =
+        futures::future::join_all((0..8).map(|_| app.data(&admin, PREVIEW_COUNTS, json!({ "i": input })))).await;
+    let first = &answers[0]["reassignmentPreview"];
+    assert_eq!(
+        [
+            &first["matters"]["count"],
+            &first["tasks"]["count"],
+            &first["calendarEvents"]["count"]
+        ],
+        [4, 6, 4]
+    );
+    assert!(answers.iter().all(|a| &a["reassignmentPreview"] == first));
+    assert_eq!(planning.most_at_once(), 1, "two plans ran at once");
+
+    let preview = waits_for_the_slot(&app, &admin, PREVIEW_COUNTS, json!({ "i": input })).await;
+    assert_eq!(&preview["reassignmentPreview"], first);
+    let applied = waits_for_the_slot(
+        &app,
+        &admin,
+        "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { userErrors { code } reassignment { id tasks { reassigned } } } }",
+        json!({ "i": input }),
+    )
+    .await;
+    let batch = &applied["reassignWork"]["reassignment"];
+    assert_eq!(batch["tasks"]["reassigned"], 6, "{applied}");
+    let undone = waits_for_the_slot(
+        &app,
+        &admin,
+        "mutation($id: ID!) { undoReassignment(id: $id) { userErrors { code } reassignment { tasks { reassigned } } } }",
+        json!({ "id": batch["id"] }),
+    )
+    .await;
+    assert_eq!(undone["undoReassignment"]["reassignment"]["tasks"]["reassigned"], 6);
+    let next_week = (chrono::Utc::now() + chrono::Duration::days(7))
+        .date_naive()
+        .to_string();
+    let planned = waits_for_the_slot(
+        &app,
+        &admin,
+        "mutation($i: PlanHandoverInput!) { planHandover(input: $i) { userErrors { code } plannedHandover { id } } }",
+        json!({ "i": { "work": { "fromUserId": carol, "acknowledgeRisks": true, "toUserId": dan }, "startsOn": next_week } }),
+    )
+    .await;
+    assert_eq!(planned["planHandover"]["userErrors"], json!([]), "{planned}");
+    let deactivation = waits_for_the_slot(
+        &app,
+        &admin,
+        "mutation($id: ID!) { deactivateUser(id: $id) { userErrors { code } } }",
+        json!({ "id": carol }),
+    )
+    .await;
+    assert_eq!(
+        deactivation["deactivateUser"]["userErrors"][0]["code"], "HOLDS_WORK",
+        "{deactivation}"
+    );
+    assert_eq!((planning.busy(), planning.most_at_once()), (0, 1));
+}
+
+/// A request that waits for a planning slot longer than the request timeout is answered
+/// `TIMEOUT`, leaves the queue, and changes nothing; the slot serves the next request.
+async fn a_request_waiting_for_a_plan_slot_times_out_and_leaves_the_queue(backend: Backend) {
+    let limits = QueryLimits {
+        max_concurrent_plans: 1,
+        request_timeout: 1,
+        ..Default::default()
+    };
+    let app = spawn_app_with(
+        backend,
+        Options {
+            limits: Some(limits),
+            ..Default::default()
+        },
+    )
+    .await;
+    let admin = app.token("alice@demo.test").await;
+    let (lee, bob) = (
+        app.user_id(&admin, "lee@demo.test").await,
+        app.user_id(&admin, "bob@demo.test").await,
+    );
+    let input = json!({ "i": { "fromUserId": lee, "acknowledgeRisks": true, "toUserId": bob } });
+    let before = snapshot(&app.db).await;
+    let held = app.live.planning.enter().await.expect("the slot");
+    let (status, body) = app
+        .gql(
+            &admin,
+            "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) { reassignment { id } } }",
+            input.clone(),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (200, "TIMEOUT"), "{body}");
+    assert!(snapshot(&app.db).await == before);
+    drop(held);
+    assert_eq!(app.live.planning.busy(), 0);
+    let data = app.data(&admin, PREVIEW_COUNTS, input).await;
+    assert_eq!(data["reassignmentPreview"]["tasks"]["count"], 6);
+}
+
+on_both_databases!(
+    reassignments_are_planned_at_most_as_many_at_once_as_configured,
+    a_request_waiting_for_a_plan_slot_times_out_and_leaves_the_queue,
+);
