@@ -59,6 +59,12 @@ struct BenchArgs {
     /// of runs on a busy machine can be off by half.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
     rounds: u32,
+    /// After the rest, this many previews of the reference order sent at once (after a commit,
+    /// so that each reads): the time until all answered, and the server's peak memory over
+    /// them alone. The server plans at most `HANDOVER_MAX_CONCURRENT_PLANS` of them at once (the
+    /// bench's environment is the server's).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=64))]
+    at_once: u32,
     /// Measure live delivery instead: this many subscribed WebSocket connections, and as many
     /// reassignments as half of them, each to a different subscribed assignee.
     #[arg(long)]
@@ -201,6 +207,11 @@ impl Server {
     }
 
     /// A figure from /proc/PID/status, in KiB (`VmHWM` = peak resident set).
+    /// Start the peak (`VmHWM`) again from the memory the server holds now.
+    fn reset_peak(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.0.id()), "5");
+    }
+
     fn status_kib(&self, field: &str) -> Option<u64> {
         let text = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).ok()?;
         text.lines()
@@ -473,6 +484,30 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
         eprintln!(
             "server peak RSS after {} rounds: {} MiB",
             rounds.len(),
+            server.status_kib("VmHWM:").unwrap_or_default() / 1024
+        );
+    }
+    if args.at_once > 0 {
+        db.execute_unprepared("INSERT INTO bench_commit (n) VALUES (1)").await?;
+        let holding = server.status_kib("VmRSS:").unwrap_or_default();
+        server.reset_peak();
+        let started = Instant::now();
+        let answers = futures::future::join_all(
+            (0..args.at_once).map(|_| post(&client, &url, &token, PREVIEW, json!({ "i": apply_input }))),
+        )
+        .await;
+        let took = started.elapsed();
+        for answer in answers {
+            let (data, _) = answer?;
+            if data["reassignmentPreview"]["previewToken"] != preview["previewToken"] {
+                return Err(AppError::internal("previews at once disagreed with the first"));
+            }
+        }
+        eprintln!(
+            "{} previews at once: all answered in {}; server at {} MiB before them, peak {} MiB over them",
+            args.at_once,
+            ms(took),
+            holding / 1024,
             server.status_kib("VmHWM:").unwrap_or_default() / 1024
         );
     }
