@@ -116,8 +116,12 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// A SQLite app with these query and connection limits.
 pub async fn spawn_app_with_limits(limits: QueryLimits) -> TestApp {
+    spawn_app_on_with_limits(Backend::Sqlite, limits).await
+}
+
+pub async fn spawn_app_on_with_limits(backend: Backend, limits: QueryLimits) -> TestApp {
     spawn_app_with(
-        Backend::Sqlite,
+        backend,
         Options {
             limits: Some(limits),
             ..Default::default()

@@ -115,14 +115,7 @@ async fn reassignments_are_planned_at_most_as_many_at_once_as_configured(backend
         max_concurrent_plans: 1,
         ..Default::default()
     };
-    let app = spawn_app_with(
-        backend,
-        Options {
-            limits: Some(limits),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = spawn_app_on_with_limits(backend, limits).await;
     let planning = &app.live.planning;
     assert_eq!(planning.limit(), 1);
     let admin = app.token("alice@demo.test").await;
@@ -201,14 +194,7 @@ async fn a_request_waiting_for_a_plan_slot_times_out_and_leaves_the_queue(backen
         request_timeout: 1,
         ..Default::default()
     };
-    let app = spawn_app_with(
-        backend,
-        Options {
-            limits: Some(limits),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = spawn_app_on_with_limits(backend, limits).await;
     let admin = app.token("alice@demo.test").await;
     let (lee, bob) = (
         app.user_id(&admin, "lee@demo.test").await,
