@@ -1,11 +1,11 @@
 //! How many reassignments are planned at once, per server instance. A plan holds every record
 //! its order considers, with the facts the rules read (tens of MiB for the bench firm's 160,000
 //! records), so eight administrators previewing big leavers at once would hold eight times
-//! that. Planning is CPU and database work that more of at once does not
-//! finish sooner on the same cores, so each door (a preview, an apply, an undo, a planned
-//! handover's preview, start or return, a deactivation) first takes a [`Slot`] here; the rest
-//! wait their turn, within the request timeout. The engine ([`super::run`]) asks for the slot
-//! as a parameter, so no path can plan without one.
+//! that. Planning is CPU and database work: more of it at once does not finish sooner on the
+//! same cores. So each door (a preview, an apply, an undo, a planned handover's preview, start
+//! or return, a deactivation) first takes a [`Slot`] here, and the rest wait their turn, within
+//! the request timeout. The engine ([`super::run`]) asks for the slot as a parameter, so no path
+//! can plan without one.
 //!
 //! A slot is taken before any write transaction begins: a writer waiting for a slot holds no
 //! database lock that a planning slot holder could need.
