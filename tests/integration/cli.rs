@@ -103,6 +103,8 @@ fn nonsense_limits_are_refused_at_start_naming_the_flag() {
     for (flag, value) in [
         ("--max-reassignments-per-minute", "0"),
         ("--max-connections", "0"),
+        ("--max-concurrent-plans", "0"),
+        ("--max-concurrent-plans", "100000"),
         ("--max-nesting", "100000"),
         ("--header-read-timeout", "-1"),
         ("--max-depth", "lots"),
