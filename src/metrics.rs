@@ -125,20 +125,21 @@ impl Metrics {
             self.latency_sum_micros.load(Relaxed) as f64 / 1e6
         ));
         out.push_str(&format!("handover_http_request_duration_seconds_count {count}\n"));
-        out.push_str(
-            "# HELP handover_outbox_backlog Emails waiting to be sent.\n# TYPE handover_outbox_backlog gauge\n",
-        );
-        out.push_str(&format!("handover_outbox_backlog {outbox_backlog}\n"));
-        out.push_str("# HELP handover_subscribers_connected Open WebSocket connections.\n# TYPE handover_subscribers_connected gauge\n");
-        out.push_str(&format!(
-            "handover_subscribers_connected {}\n",
-            self.subscribers.load(Relaxed)
+        out.push_str(&gauge(
+            "handover_outbox_backlog",
+            "Emails waiting to be sent.",
+            outbox_backlog,
+        ));
+        out.push_str(&gauge(
+            "handover_subscribers_connected",
+            "Open WebSocket connections.",
+            self.subscribers.load(Relaxed),
         ));
         out
     }
 }
 
 /// A gauge read at scrape time, in the text exposition.
-pub fn gauge(name: &str, help: &str, value: u64) -> String {
+pub fn gauge(name: &str, help: &str, value: impl std::fmt::Display) -> String {
     format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
 }

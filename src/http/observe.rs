@@ -51,12 +51,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     text.push_str(&crate::metrics::gauge(
         "handover_plans_running",
         "Reassignments being planned now (at most --max-concurrent-plans).",
-        planning.busy() as u64,
+        planning.busy(),
     ));
     text.push_str(&crate::metrics::gauge(
         "handover_plans_waiting",
         "Requests waiting for a planning slot.",
-        planning.waiting() as u64,
+        planning.waiting(),
     ));
     let mut response = text.into_response();
     response.headers_mut().insert(
