@@ -108,8 +108,8 @@ async fn waits_for_the_slot(app: &TestApp, token: &str, query: &str, variables: 
 
 /// `--max-concurrent-plans`: with one slot, eight previews at once all answer the same plan,
 /// planned one after another; and every door that plans (preview, apply, undo, a planned
-/// handover's heads-up, a deactivation's check for open work) waits for the slot and then
-/// goes through.
+/// handover's heads-up, a deactivation's check for open work, over HTTP and over WebSocket)
+/// waits for the slot and then goes through.
 async fn reassignments_are_planned_at_most_as_many_at_once_as_configured(backend: Backend) {
     let limits = QueryLimits {
         max_concurrent_plans: 1,
@@ -183,6 +183,24 @@ async fn reassignments_are_planned_at_most_as_many_at_once_as_configured(backend
         deactivation["deactivateUser"]["userErrors"][0]["code"], "HOLDS_WORK",
         "{deactivation}"
     );
+
+    // The WebSocket door waits for the same slots.
+    let mut socket = connect(&app).await;
+    init(&mut socket, &admin).await;
+    let held = planning.enter().await.expect("the slot");
+    let subscribe = json!({ "id": "p", "type": "subscribe",
+        "payload": { "query": PREVIEW_COUNTS, "variables": { "i": input } } });
+    send(&mut socket, subscribe).await;
+    let early = tokio::time::timeout(std::time::Duration::from_millis(400), next(&mut socket)).await;
+    assert!(
+        early.is_err(),
+        "answered over WebSocket while the only slot was taken: {early:?}"
+    );
+    assert_eq!(planning.waiting(), 1);
+    drop(held);
+    let answer = next(&mut socket).await;
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert_eq!(&answer["payload"]["data"]["reassignmentPreview"], first);
     assert_eq!((planning.busy(), planning.most_at_once()), (0, 1));
 }
 
