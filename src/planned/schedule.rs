@@ -95,6 +95,9 @@ async fn run_one(
     now: DateTime<Utc>,
     only: Option<i64>,
 ) -> AppResult<bool> {
+    if !may_be_due(db, step, now, only).await? {
+        return Ok(false);
+    }
     // Taken before the write transaction, as at every door (see `reassign::gate`).
     let slot = live.planning.enter().await?;
     let txn = begin_write(db).await?;
@@ -120,14 +123,15 @@ async fn run_one(
     }
 }
 
-/// The next due plan for `step`, locked for this transaction.
-async fn claim(
-    txn: &DatabaseTransaction,
+/// The next due plan for `step` (or, with `only`, that plan's step), as one statement; on
+/// PostgreSQL, with `lock`, locked for the transaction that reads it.
+fn next_due(
+    backend: DatabaseBackend,
     step: Step,
     now: DateTime<Utc>,
     only: Option<i64>,
-) -> AppResult<Option<planned_handover::Model>> {
-    let backend = txn.get_database_backend();
+    lock: bool,
+) -> sea_orm::Statement {
     let (status, instant) = match step {
         Step::Start => (Status::Scheduled, "starts_at"),
         Step::Return => (Status::Active, "returns_at"),
@@ -139,17 +143,33 @@ async fn claim(
         None => format!("{instant} <= {}", params.add(now)),
     };
     let lock = match backend {
-        DatabaseBackend::Postgres => " FOR UPDATE SKIP LOCKED",
+        DatabaseBackend::Postgres if lock => " FOR UPDATE SKIP LOCKED",
         _ => "",
     };
     let sql = format!(
         "SELECT id FROM planned_handover WHERE status = {status} AND {instant} IS NOT NULL AND {due}
          ORDER BY {instant}, id LIMIT 1{lock}"
     );
-    let Some(row) = txn
-        .query_one_raw(crate::db::statement(backend, &sql, params.values()))
-        .await?
-    else {
+    crate::db::statement(backend, &sql, params.values())
+}
+
+/// Whether a step may be due, read outside any transaction: a tick with nothing due (nearly
+/// every tick) takes neither a planning slot nor, on SQLite, the write lock. The claim, in the
+/// transaction, decides.
+async fn may_be_due(db: &DatabaseConnection, step: Step, now: DateTime<Utc>, only: Option<i64>) -> AppResult<bool> {
+    let statement = next_due(db.get_database_backend(), step, now, only, false);
+    Ok(db.query_one_raw(statement).await?.is_some())
+}
+
+/// The next due plan for `step`, locked for this transaction.
+async fn claim(
+    txn: &DatabaseTransaction,
+    step: Step,
+    now: DateTime<Utc>,
+    only: Option<i64>,
+) -> AppResult<Option<planned_handover::Model>> {
+    let statement = next_due(txn.get_database_backend(), step, now, only, true);
+    let Some(row) = txn.query_one_raw(statement).await? else {
         return Ok(None);
     };
     let id: i64 = row.try_get_by_index(0)?;

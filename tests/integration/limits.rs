@@ -236,7 +236,49 @@ async fn a_request_waiting_for_a_plan_slot_times_out_and_leaves_the_queue(backen
     assert_eq!(data["reassignmentPreview"]["tasks"]["count"], 6);
 }
 
+/// The scheduler looks for due steps every second. With nothing due, a tick takes no planning
+/// slot (nor the write lock), so it never waits behind big previews; a due start waits for its
+/// slot, then runs.
+async fn a_tick_with_nothing_due_takes_no_plan_slot(backend: Backend) {
+    use handover::planned::schedule;
+    let limits = QueryLimits {
+        max_concurrent_plans: 1,
+        ..Default::default()
+    };
+    let app = spawn_app_on_with_limits(backend, limits).await;
+    let admin = app.token("alice@demo.test").await;
+    let (carol, dan) = (
+        app.user_id(&admin, "carol@demo.test").await,
+        app.user_id(&admin, "dan@demo.test").await,
+    );
+    let now = chrono::Utc::now();
+    let next_week = (now + chrono::Duration::days(7)).date_naive().to_string();
+    let planned = app
+        .data(
+            &admin,
+            "mutation($i: PlanHandoverInput!) { planHandover(input: $i) { userErrors { code } } }",
+            json!({ "i": { "work": { "fromUserId": carol, "acknowledgeRisks": true, "toUserId": dan }, "startsOn": next_week } }),
+        )
+        .await;
+    assert_eq!(planned["planHandover"]["userErrors"], json!([]), "{planned}");
+
+    let held = app.live.planning.enter().await.expect("the slot");
+    let idle = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        schedule::tick(&app.db, &app.live, now),
+    )
+    .await;
+    assert_eq!(idle.expect("a tick with nothing due waited for a slot").unwrap(), 0);
+    let due = schedule::tick(&app.db, &app.live, now + chrono::Duration::days(10));
+    tokio::pin!(due);
+    let early = tokio::time::timeout(std::time::Duration::from_millis(400), &mut due).await;
+    assert!(early.is_err(), "a due start ran while the only slot was taken");
+    drop(held);
+    assert_eq!(due.await.unwrap(), 1);
+}
+
 on_both_databases!(
     reassignments_are_planned_at_most_as_many_at_once_as_configured,
     a_request_waiting_for_a_plan_slot_times_out_and_leaves_the_queue,
+    a_tick_with_nothing_due_takes_no_plan_slot,
 );
