@@ -84,6 +84,25 @@ async fn complexity_is_capped() {
 
 const PREVIEW_COUNTS: &str = "query($i: ReassignWorkInput!) { reassignmentPreview(input: $i) {
     previewToken matters { count } tasks { count } calendarEvents { count } } }";
+const PLAN_HANDOVER: &str =
+    "mutation($i: PlanHandoverInput!) { planHandover(input: $i) { userErrors { code } plannedHandover { id } } }";
+
+/// An app that plans one reassignment at a time, with `request_timeout` seconds per request.
+async fn one_plan_at_a_time(backend: Backend, request_timeout: u64) -> TestApp {
+    let limits = QueryLimits {
+        max_concurrent_plans: 1,
+        request_timeout,
+        ..Default::default()
+    };
+    spawn_app_on_with_limits(backend, limits).await
+}
+
+/// What `work` gives within 400 ms, if it finishes: `None` while it still waits.
+async fn within_a_moment<F: std::future::Future>(work: F) -> Option<F::Output> {
+    tokio::time::timeout(std::time::Duration::from_millis(400), work)
+        .await
+        .ok()
+}
 
 /// A request that needs a plan, sent while the test holds the only planning slot: it must not
 /// answer (nor write anything) until the slot is free, and then it answers.
@@ -92,9 +111,8 @@ async fn waits_for_the_slot(app: &TestApp, token: &str, query: &str, variables: 
     let before = snapshot(&app.db).await;
     let request = app.data(token, query, variables);
     tokio::pin!(request);
-    tokio::select! {
-        answer = &mut request => panic!("answered while the only slot was taken: {answer}"),
-        _ = tokio::time::sleep(std::time::Duration::from_millis(400)) => {}
+    if let Some(answer) = within_a_moment(&mut request).await {
+        panic!("answered while the only slot was taken: {answer}");
     }
     assert!(snapshot(&app.db).await == before, "wrote while waiting for the slot");
     let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
@@ -111,11 +129,7 @@ async fn waits_for_the_slot(app: &TestApp, token: &str, query: &str, variables: 
 /// handover's heads-up, a deactivation's check for open work, over HTTP and over WebSocket)
 /// waits for the slot and then goes through.
 async fn reassignments_are_planned_at_most_as_many_at_once_as_configured(backend: Backend) {
-    let limits = QueryLimits {
-        max_concurrent_plans: 1,
-        ..Default::default()
-    };
-    let app = spawn_app_on_with_limits(backend, limits).await;
+    let app = one_plan_at_a_time(backend, QueryLimits::default().request_timeout).await;
     let planning = &app.live.planning;
     assert_eq!(planning.limit(), 1);
     let admin = app.token("alice@demo.test").await;
@@ -167,7 +181,7 @@ async fn reassignments_are_planned_at_most_as_many_at_once_as_configured(backend
     let planned = waits_for_the_slot(
         &app,
         &admin,
-        "mutation($i: PlanHandoverInput!) { planHandover(input: $i) { userErrors { code } plannedHandover { id } } }",
+        PLAN_HANDOVER,
         json!({ "i": { "work": { "fromUserId": carol, "acknowledgeRisks": true, "toUserId": dan }, "startsOn": next_week } }),
     )
     .await;
@@ -191,9 +205,9 @@ async fn reassignments_are_planned_at_most_as_many_at_once_as_configured(backend
     let subscribe = json!({ "id": "p", "type": "subscribe",
         "payload": { "query": PREVIEW_COUNTS, "variables": { "i": input } } });
     send(&mut socket, subscribe).await;
-    let early = tokio::time::timeout(std::time::Duration::from_millis(400), next(&mut socket)).await;
+    let early = within_a_moment(next(&mut socket)).await;
     assert!(
-        early.is_err(),
+        early.is_none(),
         "answered over WebSocket while the only slot was taken: {early:?}"
     );
     assert_eq!(planning.waiting(), 1);
@@ -207,12 +221,7 @@ async fn reassignments_are_planned_at_most_as_many_at_once_as_configured(backend
 /// A request that waits for a planning slot longer than the request timeout is answered
 /// `TIMEOUT`, leaves the queue, and changes nothing; the slot serves the next request.
 async fn a_request_waiting_for_a_plan_slot_times_out_and_leaves_the_queue(backend: Backend) {
-    let limits = QueryLimits {
-        max_concurrent_plans: 1,
-        request_timeout: 1,
-        ..Default::default()
-    };
-    let app = spawn_app_on_with_limits(backend, limits).await;
+    let app = one_plan_at_a_time(backend, 1).await;
     let admin = app.token("alice@demo.test").await;
     let (lee, bob) = (
         app.user_id(&admin, "lee@demo.test").await,
@@ -241,11 +250,7 @@ async fn a_request_waiting_for_a_plan_slot_times_out_and_leaves_the_queue(backen
 /// slot, then runs.
 async fn a_tick_with_nothing_due_takes_no_plan_slot(backend: Backend) {
     use handover::planned::schedule;
-    let limits = QueryLimits {
-        max_concurrent_plans: 1,
-        ..Default::default()
-    };
-    let app = spawn_app_on_with_limits(backend, limits).await;
+    let app = one_plan_at_a_time(backend, QueryLimits::default().request_timeout).await;
     let admin = app.token("alice@demo.test").await;
     let (carol, dan) = (
         app.user_id(&admin, "carol@demo.test").await,
@@ -256,7 +261,7 @@ async fn a_tick_with_nothing_due_takes_no_plan_slot(backend: Backend) {
     let planned = app
         .data(
             &admin,
-            "mutation($i: PlanHandoverInput!) { planHandover(input: $i) { userErrors { code } } }",
+            PLAN_HANDOVER,
             json!({ "i": { "work": { "fromUserId": carol, "acknowledgeRisks": true, "toUserId": dan }, "startsOn": next_week } }),
         )
         .await;
@@ -271,8 +276,8 @@ async fn a_tick_with_nothing_due_takes_no_plan_slot(backend: Backend) {
     assert_eq!(idle.expect("a tick with nothing due waited for a slot").unwrap(), 0);
     let due = schedule::tick(&app.db, &app.live, now + chrono::Duration::days(10));
     tokio::pin!(due);
-    let early = tokio::time::timeout(std::time::Duration::from_millis(400), &mut due).await;
-    assert!(early.is_err(), "a due start ran while the only slot was taken");
+    let early = within_a_moment(&mut due).await;
+    assert!(early.is_none(), "a due start ran while the only slot was taken");
     drop(held);
     assert_eq!(due.await.unwrap(), 1);
 }
