@@ -4,7 +4,7 @@
 
 use super::order::Order;
 use super::rules::Verdict;
-use super::select::{CHUNK, CategoryPlan, Plan};
+use super::select::{CHUNK, Plan, PlannedItem};
 use crate::db::{Params, aggregated_rows};
 use crate::error::{AppError, AppResult};
 use crate::firm::work::personal_calendar;
@@ -21,11 +21,28 @@ use sea_orm::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// Records written at a time: a category's moves and items are written chunk by chunk, in record
+/// id order, so that what the apply holds beside the plan (each chunk's groups, id lists and
+/// moved set) is bounded by this rather than by the size of the reassignment. Within the one
+/// transaction, so all-or-nothing as before.
+const WRITE_CHUNK: usize = 16_384;
+
 /// Write the plan of `order`, which the caller computed inside `txn`.
 pub async fn execute(
     txn: &DatabaseTransaction,
     order: &Order,
     plan: &Plan,
+) -> AppResult<(reassignment::Model, Vec<Published>)> {
+    execute_in_chunks(txn, order, plan, WRITE_CHUNK).await
+}
+
+/// As [`execute`], `chunk` records at a time (tests write one at a time, to cross every chunk
+/// boundary a small firm has).
+pub async fn execute_in_chunks(
+    txn: &DatabaseTransaction,
+    order: &Order,
+    plan: &Plan,
+    chunk: usize,
 ) -> AppResult<(reassignment::Model, Vec<Published>)> {
     // The order's clock, not the wall clock: a scheduled start is stamped with its tick, and a
     // test that moves the clock sees its own instant.
@@ -69,20 +86,23 @@ pub async fn execute(
     // Each new assignee is told once, in this same transaction.
     let mut received = Received::default();
     for (kind, _, c) in plan.categories(order) {
-        let mut moved = FxHashSet::default();
-        for ((from, to), ids) in by_move(c) {
-            moved.extend(match kind {
-                WorkKind::Matter => move_matters(txn, from, to, &ids).await?,
-                WorkKind::Task => move_tasks(txn, "assignee_id", from, to, &ids).await?,
-                WorkKind::CalendarEvent => move_events(txn, order.firm_id, from, to, c, &ids).await?,
-                WorkKind::TaskAssigner => move_tasks(txn, "assigner_id", from, to, &ids).await?,
-            });
+        let mut items = c.items().peekable();
+        while items.peek().is_some() {
+            let chunk: Vec<PlannedItem> = items.by_ref().take(chunk.max(1)).collect();
+            let mut moved = FxHashSet::default();
+            for ((from, to), ids) in by_move(&chunk) {
+                moved.extend(match kind {
+                    WorkKind::Matter => move_matters(txn, from, to, &ids).await?,
+                    WorkKind::Task => move_tasks(txn, "assignee_id", from, to, &ids).await?,
+                    WorkKind::CalendarEvent => move_events(txn, order.firm_id, from, to, &chunk, &ids).await?,
+                    WorkKind::TaskAssigner => move_tasks(txn, "assigner_id", from, to, &ids).await?,
+                });
+            }
+            let (n, s) = record_items(txn, &mut grants, &mut received, &batch, kind, &chunk, &moved).await?;
+            *counts.entry(kind).or_default() += n;
+            skipped += s;
         }
-        tracing::debug!(elapsed = ?started.elapsed(), ?kind, "moved");
-        let (n, s) = record_items(txn, &mut grants, &mut received, &batch, kind, c, &moved).await?;
-        tracing::debug!(elapsed = ?started.elapsed(), ?kind, "items recorded");
-        counts.insert(kind, n);
-        skipped += s;
+        tracing::debug!(elapsed = ?started.elapsed(), ?kind, "moved and recorded");
     }
 
     // Access for the targets of work that moved on a matter they could not see.
@@ -151,7 +171,7 @@ async fn record_items(
     received: &mut Received,
     batch: &reassignment::Model,
     kind: WorkKind,
-    plan: &CategoryPlan,
+    items: &[PlannedItem],
     moved: &FxHashSet<i64>,
 ) -> AppResult<(i64, i64)> {
     type Group = (
@@ -164,7 +184,7 @@ async fn record_items(
     );
     let mut groups: BTreeMap<Group, Vec<(i64, Option<i64>)>> = BTreeMap::new();
     let (mut n_moved, mut n_skipped) = (0, 0);
-    for item in &plan.items {
+    for item in items {
         let reason = match item.verdict {
             Verdict::Skip(r) => Some(r),
             _ if moved.contains(&item.record_id) => None,
@@ -280,10 +300,10 @@ fn routing_record(order: &Order) -> Option<String> {
     Some(value.to_string())
 }
 
-/// The moving records of a category, grouped by (holder, receiver): one guarded update each.
-fn by_move(plan: &CategoryPlan) -> BTreeMap<(i64, i64), Vec<i64>> {
+/// The moving records of a chunk, grouped by (holder, receiver): one guarded update each.
+fn by_move(items: &[PlannedItem]) -> BTreeMap<(i64, i64), Vec<i64>> {
     let mut out: BTreeMap<(i64, i64), Vec<i64>> = BTreeMap::new();
-    for item in plan.moving() {
+    for item in items.iter().filter(|i| i.moves()) {
         if let Some(to) = item.to {
             out.entry((item.from, to)).or_default().push(item.record_id);
         }
@@ -451,7 +471,7 @@ async fn move_events(
     firm_id: i64,
     from: i64,
     to: i64,
-    plan: &CategoryPlan,
+    items: &[PlannedItem],
     ids: &[i64],
 ) -> AppResult<FxHashSet<i64>> {
     let from_calendar = personal_calendar(txn, firm_id, from).await?;
@@ -472,9 +492,9 @@ async fn move_events(
     )
     .await?;
 
-    let swap: Vec<i64> = plan
-        .moving()
-        .filter(|i| i.source_attends && i.from == from && i.to == Some(to) && moved.contains(&i.record_id))
+    let swap: Vec<i64> = items
+        .iter()
+        .filter(|i| i.moves() && i.source_attends && i.from == from && i.to == Some(to) && moved.contains(&i.record_id))
         .map(|i| i.record_id)
         .collect();
     for chunk in swap.chunks(CHUNK) {

@@ -207,7 +207,7 @@ async fn plan_keeping(db: &DatabaseConnection, reuse: &Reuse, order: &Order) -> 
         return Ok(plan);
     }
     let before = reuse.version().await;
-    let loaded = select::load(db, order).await?;
+    let loaded = std::sync::Arc::new(select::load(db, order).await?);
     let plan = select::evaluate(order, &loaded);
     if let Some(version) = before
         && reuse.version().await == Some(version)

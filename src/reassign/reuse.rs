@@ -43,7 +43,8 @@ struct Watcher {
 pub(super) struct Kept {
     key: String,
     version: i64,
-    pub(super) loaded: Loaded,
+    /// Shared with the plans made on them.
+    pub(super) loaded: Arc<Loaded>,
     /// When the preview that read them kept them: a preview asked again keeps this age.
     at: Instant,
 }
@@ -100,7 +101,7 @@ impl Reuse {
     }
 
     /// Keep what a preview loaded at `version` (the counter before and after its loads).
-    pub(super) fn keep(&self, order: &Order, version: i64, loaded: Loaded) {
+    pub(super) fn keep(&self, order: &Order, version: i64, loaded: Arc<Loaded>) {
         if let (Some(key), Ok(mut kept)) = (key(order), self.kept.lock()) {
             *kept = Some(Kept {
                 key,

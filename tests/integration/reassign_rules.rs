@@ -151,7 +151,7 @@ fn outline(keys: &BTreeMap<(WorkKind, i64), String>, kind: WorkKind, plan: Optio
     let Some(plan) = plan else { return Outline::default() };
     let key = |id: i64| keys[&(kind, id)].clone();
     let mut excluded: BTreeMap<_, BTreeSet<String>> = BTreeMap::new();
-    for item in &plan.items {
+    for item in plan.items() {
         if let Some(reason) = item.reason() {
             excluded.entry(reason).or_default().insert(key(item.record_id));
         }
@@ -1088,12 +1088,81 @@ async fn a_record_changed_after_planning_is_skipped_not_clobbered(backend: Backe
         preview
             .plan
             .categories(&preview.order)
-            .map(|(_, _, c)| c.items.len())
+            .map(|(_, _, c)| c.items().len())
             .sum::<usize>()
     );
 }
 
+/// The apply writes each category chunk by chunk (`apply::WRITE_CHUNK` records at a time).
+/// Written one record at a time, with a record changed after planning (so that a chunk's
+/// all-at-once update falls short and reads what its guard admits), the records, the report,
+/// the counts and the notifications are exactly what one chunk writes.
+async fn an_apply_written_in_chunks_writes_what_one_chunk_writes(backend: Backend) {
+    use sea_orm::QueryOrder;
+    let mut written = Vec::new();
+    for chunk in [1, usize::MAX] {
+        let firm = rules_firm(backend).await;
+        let ada = firm.viewer("ada@rules.test").await;
+        let preview = firm.preview(&ada, &firm.sam_to_tia().await).await;
+        let txn = handover::db::begin_write(&firm.db).await.unwrap();
+        task::Entity::update_many()
+            .col_expr(task::Column::AssigneeId, Expr::value(firm.user("otto").await))
+            .filter(task::Column::Key.eq("t-listed"))
+            .exec(&txn)
+            .await
+            .unwrap();
+        let (batch, published) = reassign::apply::execute_in_chunks(&txn, &preview.order, &preview.plan, chunk)
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        let items: Vec<String> = reassignment_item::Entity::find()
+            .filter(reassignment_item::Column::ReassignmentId.eq(batch.id))
+            .order_by_asc(reassignment_item::Column::Kind)
+            .order_by_asc(reassignment_item::Column::RecordId)
+            .all(&firm.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| {
+                format!(
+                    "{:?} {} {:?} {} {:?} {:?} {:?} {} {:?}",
+                    i.kind,
+                    i.record_id,
+                    i.matter_id,
+                    i.previous_holder_id,
+                    i.new_holder_id,
+                    i.outcome,
+                    i.reason,
+                    i.attendee_replaced,
+                    i.risk
+                )
+            })
+            .collect();
+        let told: Vec<(i64, String)> = published.iter().map(|p| (p.user_id(), p.0.body.clone())).collect();
+        let counts = (
+            batch.matters_reassigned,
+            batch.tasks_reassigned,
+            batch.events_reassigned,
+            batch.items_skipped,
+        );
+        written.push((snapshot(&firm.db).await, items, counts, told));
+    }
+    let (records, items, counts, told) = &written[0];
+    assert_eq!(
+        counts,
+        &(4, 5, 4, items.len() as i64 - 13),
+        "t-listed changed: five tasks move"
+    );
+    assert!(items.iter().any(|i| i.contains("Some(Changed)")), "{items:#?}");
+    assert!(!told.is_empty());
+    assert_eq!(records, &written[1].0, "the records");
+    assert_eq!(items, &written[1].1, "the report");
+    assert_eq!(counts, &written[1].2, "the counts");
+    assert_eq!(told, &written[1].3, "the notifications");
+}
+
 on_both_databases!(
+    an_apply_written_in_chunks_writes_what_one_chunk_writes,
     a_record_changed_after_planning_is_skipped_not_clobbered,
     preview_reports_every_rule_and_reason,
     apply_moves_exactly_what_the_preview_showed,

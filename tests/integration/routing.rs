@@ -166,7 +166,7 @@ impl Firm {
             WorkKind::TaskAssigner => &preview.plan.assigners,
         };
         let mut out = BTreeMap::new();
-        for item in &plan.as_ref().expect("category planned").items {
+        for item in plan.as_ref().expect("category planned").items() {
             let to = match (item.moves(), item.to) {
                 (true, Some(to)) => self.key_of(to).await,
                 _ => "-".to_string(),

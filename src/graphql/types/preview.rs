@@ -148,7 +148,7 @@ impl Records {
     fn items(&self) -> Box<dyn Iterator<Item = WorkItem> + '_> {
         match self {
             Records::Picked { preview, kind, pick } => {
-                Box::new(picked(preview, *kind, *pick).map(|i| work_item(*kind, i)))
+                Box::new(picked(preview, *kind, *pick).map(|i| work_item(*kind, &i)))
             }
             Records::Listed(items) => Box::new(items.iter().cloned()),
         }
@@ -177,12 +177,12 @@ impl Records {
     }
 }
 
-fn picked(preview: &Preview, kind: entity::WorkKind, pick: Pick) -> impl Iterator<Item = &reassign::PlannedItem> {
+fn picked(preview: &Preview, kind: entity::WorkKind, pick: Pick) -> impl Iterator<Item = reassign::PlannedItem> + '_ {
     preview
         .plan
         .category(kind)
         .into_iter()
-        .flat_map(|c| c.items.iter())
+        .flat_map(|c| c.items())
         .filter(move |i| pick.admits(i))
 }
 
@@ -261,7 +261,7 @@ impl ReassignmentPreview {
             .into_iter()
             .map(|(reason, items)| Risk {
                 reason: reason.into(),
-                items: Records::Listed(items.into_iter().map(|(kind, i)| work_item(kind, i)).collect()),
+                items: Records::Listed(items.into_iter().map(|(kind, i)| work_item(kind, &i)).collect()),
             })
             .collect()
     }
