@@ -19,8 +19,45 @@ const CHUNK: usize = 5000;
 #[derive(Debug, Default, Clone)]
 pub struct Arrivals {
     pub matters: Vec<i64>,
-    pub tasks: Vec<(When, i64)>,
-    pub events: Vec<(When, i64)>,
+    pub tasks: Soonest,
+    pub events: Soonest,
+}
+
+/// Kept beyond this many, a list's arrivals that can no longer be among its first lines are let
+/// go: a big reassignment's tasks are not all held to find the ten soonest.
+const KEPT: usize = 4096;
+
+/// A list's arrivals that can still be among its first `LISTED` lines, and how many arrived.
+#[derive(Debug, Default, Clone)]
+pub struct Soonest {
+    kept: Vec<(When, i64)>,
+    arrived: usize,
+    /// Let go of the rest when more than this are kept (ties and unknown times are all kept,
+    /// so it doubles with what a pass could not let go of).
+    bound: usize,
+}
+
+impl Soonest {
+    pub fn push(&mut self, when: When, id: i64) {
+        self.arrived += 1;
+        self.kept.push((when, id));
+        if self.kept.len() > self.bound.max(KEPT) {
+            let last = last_listed(&self.kept);
+            self.kept.retain(|(w, _)| listed(*w, last));
+            self.kept.shrink_to(KEPT);
+            self.bound = 2 * self.kept.len();
+        }
+    }
+
+    /// The ids that can be among the list's first lines.
+    pub fn ids(&self) -> Vec<i64> {
+        soonest(&self.kept)
+    }
+
+    /// How many arrived, listed or not.
+    pub fn arrived(&self) -> usize {
+        self.arrived
+    }
 }
 
 /// When a record falls, as its list orders it: a task by due date (none: last), an event by
@@ -51,16 +88,26 @@ impl When {
 /// than the `LISTED`-th soonest (ties kept: the database orders them by name), and any whose
 /// time is unknown.
 fn soonest(arrived: &[(When, i64)]) -> Vec<i64> {
-    let mut ranks: Vec<(bool, i64)> = arrived.iter().filter_map(|(w, _)| w.rank()).collect();
-    if ranks.len() <= LISTED {
-        return arrived.iter().map(|&(_, id)| id).collect();
-    }
-    let (_, &mut last, _) = ranks.select_nth_unstable(LISTED - 1);
+    let last = last_listed(arrived);
     arrived
         .iter()
-        .filter(|(w, _)| w.rank().is_none_or(|r| r <= last))
+        .filter(|(w, _)| listed(*w, last))
         .map(|&(_, id)| id)
         .collect()
+}
+
+/// The rank of the `LISTED`-th soonest; `None` when there are no more than `LISTED`.
+fn last_listed(arrived: &[(When, i64)]) -> Option<(bool, i64)> {
+    let mut ranks: Vec<(bool, i64)> = arrived.iter().filter_map(|(w, _)| w.rank()).collect();
+    if ranks.len() <= LISTED {
+        return None;
+    }
+    let (_, &mut last, _) = ranks.select_nth_unstable(LISTED - 1);
+    Some(last)
+}
+
+fn listed(when: When, last: Option<(bool, i64)>) -> bool {
+    last.is_none_or(|last| when.rank().is_none_or(|r| r <= last))
 }
 
 /// A list's first lines and how many records it stands for.
@@ -118,18 +165,18 @@ pub async fn lists<C: ConnectionTrait>(db: &C, arrived: &Arrivals, zone: Tz, fir
             total: arrived.matters.len(),
         },
         tasks: Listed {
-            lines: first_lines(db, &soonest(&arrived.tasks), read_tasks, |t: &TaskLine| {
+            lines: first_lines(db, &arrived.tasks.ids(), read_tasks, |t: &TaskLine| {
                 (t.due.is_none(), t.due, t.name.clone())
             })
             .await?,
-            total: arrived.tasks.len(),
+            total: arrived.tasks.arrived(),
         },
         events: Listed {
-            lines: first_lines(db, &soonest(&arrived.events), read_events, |e: &EventLine| {
+            lines: first_lines(db, &arrived.events.ids(), read_events, |e: &EventLine| {
                 (e.start, e.title.clone())
             })
             .await?,
-            total: arrived.events.len(),
+            total: arrived.events.arrived(),
         },
         zone,
         firm_zone,
@@ -332,11 +379,20 @@ pub fn paragraphs(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{LISTED, When, soonest};
+    use super::{LISTED, Soonest, When, soonest};
     use chrono::{NaiveDate, TimeZone, Utc};
 
     fn day(d: u32) -> When {
         When::Due(NaiveDate::from_ymd_opt(2026, 12, d))
+    }
+
+    impl When {
+        fn plus_days(self, n: i64) -> When {
+            match self {
+                When::Due(Some(d)) => When::Due(Some(d + chrono::Days::new(n as u64))),
+                other => other,
+            }
+        }
     }
 
     #[test]
@@ -371,5 +427,32 @@ mod tests {
         let mut read = soonest(&events);
         read.sort_unstable();
         assert_eq!(read, (90..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn arrivals_keep_only_what_can_still_be_listed_first() {
+        // 100,000 tasks over 400 days, in a scrambled order, some undated and some unknown: the
+        // kept few give the same first lines as all of them, and the count is of all.
+        let all: Vec<(When, i64)> = (0..100_000i64)
+            .map(|i| {
+                let id = (i * 7919) % 100_000;
+                let when = match id % 1000 {
+                    0 => When::Unknown,
+                    1 => When::Due(None),
+                    _ => day(1).plus_days(id % 400),
+                };
+                (when, id)
+            })
+            .collect();
+        let mut kept = Soonest::default();
+        for &(when, id) in &all {
+            kept.push(when, id);
+            assert!(kept.kept.len() <= 2 * super::KEPT, "bounded, not {}", kept.kept.len());
+        }
+        let (mut from_kept, mut from_all) = (kept.ids(), soonest(&all));
+        from_kept.sort_unstable();
+        from_all.sort_unstable();
+        assert_eq!(from_kept, from_all);
+        assert_eq!(kept.arrived(), 100_000);
     }
 }

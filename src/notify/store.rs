@@ -90,8 +90,8 @@ impl Received {
         let arrived = self.arrivals.entry(to).or_default();
         match kind {
             WorkKind::Matter => arrived.matters.push(id),
-            WorkKind::Task => arrived.tasks.push((when, id)),
-            WorkKind::CalendarEvent => arrived.events.push((when, id)),
+            WorkKind::Task => arrived.tasks.push(when, id),
+            WorkKind::CalendarEvent => arrived.events.push(when, id),
             WorkKind::TaskAssigner => {}
         }
     }
