@@ -1161,7 +1161,107 @@ async fn an_apply_written_in_chunks_writes_what_one_chunk_writes(backend: Backen
     assert_eq!(told, &written[1].3, "the notifications");
 }
 
+/// A reassignment bigger than the chunks it is read and written in (an undo reads its records
+/// `EXACT_CHUNK` ids a statement; an apply writes `WRITE_CHUNK` records at a time): 20,000 more
+/// tasks and 9,000 more events move and go back exactly, except a task and an event changed
+/// meanwhile, each past the first chunk, which stay and are reported `CHANGED`.
+async fn a_reassignment_bigger_than_its_chunks_is_undone_exactly(backend: Backend) {
+    use sea_orm::{ConnectionTrait, PaginatorTrait};
+    let firm = rules_firm(backend).await;
+    let ada = firm.viewer("ada@rules.test").await;
+    let (sam, tia, otto) = (firm.user("sam").await, firm.user("tia").await, firm.user("otto").await);
+    let firm_id = ada.firm_id();
+    let m_open = one::<matter::Entity>(&firm.db, matter::Column::Key.eq("m-open"))
+        .await
+        .id;
+    let calendar = |user| handover::firm::work::personal_calendar(&firm.db, firm_id, user);
+    let (sam_calendar, otto_calendar) = (
+        calendar(sam).await.unwrap().unwrap(),
+        calendar(otto).await.unwrap().unwrap(),
+    );
+    let (due, at) = match backend {
+        Backend::Postgres => ("DATE '2027-01-15'", "TIMESTAMPTZ '2027-01-15 15:00:00+00:00'"),
+        _ => ("'2027-01-15'", "'2027-01-15 15:00:00+00:00'"),
+    };
+    let numbers = |n: u32| format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})");
+    firm.db
+        .execute_unprepared(&format!(
+            "{} INSERT INTO task (firm_id, key, name, matter_id, assignee_id, due_date, status, statute_of_limitations)
+             SELECT {firm_id}, 'bulk-t' || i, 'Bulk task', {m_open}, {sam}, {due}, 'PENDING', FALSE FROM n",
+            numbers(20_000)
+        ))
+        .await
+        .unwrap();
+    firm.db
+        .execute_unprepared(&format!(
+            "{} INSERT INTO calendar_event (firm_id, key, title, matter_id, calendar_id, start_at, end_at, all_day)
+             SELECT {firm_id}, 'bulk-e' || i, 'Bulk event', {m_open}, {sam_calendar}, {at}, {at}, FALSE FROM n",
+            numbers(9_000)
+        ))
+        .await
+        .unwrap();
+    let bulk_tasks = |holder: i64| {
+        task::Entity::find()
+            .filter(task::Column::Key.starts_with("bulk-t"))
+            .filter(task::Column::AssigneeId.eq(holder))
+            .count(&firm.db)
+    };
+    let bulk_events = |calendar: i64| {
+        calendar_event::Entity::find()
+            .filter(calendar_event::Column::Key.starts_with("bulk-e"))
+            .filter(calendar_event::Column::CalendarId.eq(calendar))
+            .count(&firm.db)
+    };
+
+    let batch = firm.reassign(&ada, &firm.sam_to_tia().await).await.reassignment;
+    assert_eq!(
+        (
+            batch.matters_reassigned,
+            batch.tasks_reassigned,
+            batch.events_reassigned
+        ),
+        (4, 20_006, 9_004)
+    );
+    assert_eq!(bulk_tasks(tia).await.unwrap(), 20_000);
+
+    // Since then, a task and an event past the first chunk went to Otto.
+    task::Entity::update_many()
+        .col_expr(task::Column::AssigneeId, Expr::value(otto))
+        .filter(task::Column::Key.eq("bulk-t15000"))
+        .exec(&firm.db)
+        .await
+        .unwrap();
+    calendar_event::Entity::update_many()
+        .col_expr(calendar_event::Column::CalendarId, Expr::value(otto_calendar))
+        .filter(calendar_event::Column::Key.eq("bulk-e8500"))
+        .exec(&firm.db)
+        .await
+        .unwrap();
+
+    let undo = firm.undo(&ada, batch.id).await.reassignment;
+    assert_eq!(
+        (undo.matters_reassigned, undo.tasks_reassigned, undo.events_reassigned),
+        (4, 20_005, 9_003)
+    );
+    assert_eq!(undo.items_skipped, 2);
+    assert_eq!(bulk_tasks(sam).await.unwrap(), 19_999);
+    assert_eq!(bulk_events(sam_calendar).await.unwrap(), 8_999);
+    assert_eq!(firm.task_assignee("bulk-t15000").await, otto);
+    let keys = firm.keys().await;
+    let changed: BTreeSet<String> = reassignment_item::Entity::find()
+        .filter(reassignment_item::Column::ReassignmentId.eq(undo.id))
+        .filter(reassignment_item::Column::Reason.eq(R::Changed))
+        .all(&firm.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| keys[&(i.kind, i.record_id)].clone())
+        .collect();
+    assert_eq!(changed, set(&["bulk-t15000", "bulk-e8500"]));
+}
+
 on_both_databases!(
+    a_reassignment_bigger_than_its_chunks_is_undone_exactly,
     an_apply_written_in_chunks_writes_what_one_chunk_writes,
     a_record_changed_after_planning_is_skipped_not_clobbered,
     preview_reports_every_rule_and_reason,

@@ -28,27 +28,52 @@ fn restriction(spec: &Order, backend: DatabaseBackend, params: &mut Params, col:
     }
 }
 
+/// Ids an exact read (an undo's, a return's) names in one statement, so that no statement's id
+/// list, nor the rows it aggregates, grows with the size of what is taken back.
+pub const EXACT_CHUNK: usize = 8192;
+
+/// A category's rows as `read` reads them: everything the holder has, in one statement (`None`);
+/// or exactly an undo's records (`Some(ids)`), `EXACT_CHUNK` ids a statement.
+async fn considered<T, F, Fut>(c: &CategorySpec, read: F) -> AppResult<Vec<T>>
+where
+    F: Fn(Option<Vec<i64>>) -> Fut,
+    Fut: std::future::Future<Output = AppResult<Vec<T>>>,
+{
+    let Some(only) = &c.only else {
+        return read(None).await;
+    };
+    let ids: Vec<i64> = only.keys().copied().collect();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(EXACT_CHUNK) {
+        out.extend(read(Some(chunk.to_vec())).await?);
+    }
+    Ok(out)
+}
+
 /// Which rows a category considers: everything the holder has, or (undo) exactly these ids.
-fn scope(c: &CategorySpec, backend: DatabaseBackend, params: &mut Params, holder_col: &str, holder: i64) -> String {
-    match &c.only {
+fn scope(ids: Option<&[i64]>, backend: DatabaseBackend, params: &mut Params, holder_col: &str, holder: i64) -> String {
+    match ids {
         None => format!("{holder_col} = {}", params.add(holder)),
-        Some(only) => params.id_in(backend, "id", only.keys()),
+        Some(ids) => params.id_in(backend, "id", ids),
     }
 }
 
 /// The matters considered, with what routing matches on and whether everyone may see them.
 pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<MatterRow>> {
     let backend = db.get_database_backend();
-    let mut p = Params::default();
-    let firm = p.add(spec.firm_id);
-    let scope = scope(c, backend, &mut p, "responsible_attorney_id", c.from);
-    let restrict = restriction(spec, backend, &mut p, "id");
-    let mut out: Vec<MatterRow> = aggregated_rows(
-        db,
-        &format!("id, responsible_attorney_id, status, practice_area, client_name, {EVERYONE}"),
-        &format!("matter WHERE firm_id = {firm} AND {scope}{restrict}"),
-        p,
-    )
+    let mut out: Vec<MatterRow> = considered(c, |ids| async move {
+        let mut p = Params::default();
+        let firm = p.add(spec.firm_id);
+        let scope = scope(ids.as_deref(), backend, &mut p, "responsible_attorney_id", c.from);
+        let restrict = restriction(spec, backend, &mut p, "id");
+        aggregated_rows(
+            db,
+            &format!("id, responsible_attorney_id, status, practice_area, client_name, {EVERYONE}"),
+            &format!("matter WHERE firm_id = {firm} AND {scope}{restrict}"),
+            p,
+        )
+        .await
+    })
     .await?;
     out.sort_unstable_by_key(|r| r.0);
     Ok(out)
@@ -59,28 +84,31 @@ pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &Category
 /// task off the covering index).
 pub async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<TaskRow>> {
     let backend = db.get_database_backend();
-    let considered = |p: &mut Params| {
-        let firm = p.add(spec.firm_id);
-        let scope = scope(c, backend, p, "assignee_id", c.from);
-        let restrict = restriction(spec, backend, p, "matter_id");
-        format!("task WHERE firm_id = {firm} AND {scope}{restrict}")
-    };
-    let mut p = Params::default();
-    let from_where = considered(&mut p);
-    let mut deadline_p = Params::default();
-    let deadline_where = format!("{} AND statute_of_limitations", considered(&mut deadline_p));
-    type Row = (i64, Option<i64>, i64, TaskStatus, Option<Day>);
-    let (rows, deadlines) = tokio::try_join!(
-        aggregated_rows::<Row, _>(db, "id, matter_id, assignee_id, status, due_date", &from_where, p),
-        aggregated_rows::<(i64,), _>(db, "id", &deadline_where, deadline_p),
-    )?;
-    let deadlines: FxHashSet<i64> = deadlines.into_iter().map(|(id,)| id).collect();
-    let mut out: Vec<TaskRow> = rows
-        .into_iter()
-        .map(|(id, matter, assignee, status, due)| {
-            (id, matter, assignee, status, due.map(|d| d.0), deadlines.contains(&id))
-        })
-        .collect();
+    let mut out: Vec<TaskRow> = considered(c, |ids| async move {
+        let from_where = |p: &mut Params| {
+            let firm = p.add(spec.firm_id);
+            let scope = scope(ids.as_deref(), backend, p, "assignee_id", c.from);
+            let restrict = restriction(spec, backend, p, "matter_id");
+            format!("task WHERE firm_id = {firm} AND {scope}{restrict}")
+        };
+        let mut p = Params::default();
+        let rows_where = from_where(&mut p);
+        let mut deadline_p = Params::default();
+        let deadline_where = format!("{} AND statute_of_limitations", from_where(&mut deadline_p));
+        type Row = (i64, Option<i64>, i64, TaskStatus, Option<Day>);
+        let (rows, deadlines) = tokio::try_join!(
+            aggregated_rows::<Row, _>(db, "id, matter_id, assignee_id, status, due_date", &rows_where, p),
+            aggregated_rows::<(i64,), _>(db, "id", &deadline_where, deadline_p),
+        )?;
+        let deadlines: FxHashSet<i64> = deadlines.into_iter().map(|(id,)| id).collect();
+        Ok(rows
+            .into_iter()
+            .map(|(id, matter, assignee, status, due)| {
+                (id, matter, assignee, status, due.map(|d| d.0), deadlines.contains(&id))
+            })
+            .collect())
+    })
+    .await?;
     out.sort_unstable_by_key(|r| r.0);
     Ok(out)
 }
@@ -89,19 +117,22 @@ pub async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySp
 /// undo: exactly the tasks it changed).
 pub async fn load_assigners<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<AssignerRow>> {
     let backend = db.get_database_backend();
-    let mut p = Params::default();
-    let firm = p.add(spec.firm_id);
-    let scope = match &c.only {
-        None => format!("assigner_id = {} AND status <> 'COMPLETE'", p.add(c.from)),
-        Some(only) => p.id_in(backend, "id", only.keys()),
-    };
-    let restrict = restriction(spec, backend, &mut p, "matter_id");
-    let mut out: Vec<AssignerRow> = aggregated_rows(
-        db,
-        "id, matter_id, assigner_id, status",
-        &format!("task WHERE firm_id = {firm} AND {scope}{restrict}"),
-        p,
-    )
+    let mut out: Vec<AssignerRow> = considered(c, |ids| async move {
+        let mut p = Params::default();
+        let firm = p.add(spec.firm_id);
+        let scope = match &ids {
+            None => format!("assigner_id = {} AND status <> 'COMPLETE'", p.add(c.from)),
+            Some(ids) => p.id_in(backend, "id", ids),
+        };
+        let restrict = restriction(spec, backend, &mut p, "matter_id");
+        aggregated_rows(
+            db,
+            "id, matter_id, assigner_id, status",
+            &format!("task WHERE firm_id = {firm} AND {scope}{restrict}"),
+            p,
+        )
+        .await
+    })
     .await?;
     out.sort_unstable_by_key(|r| r.0);
     Ok(out)
@@ -175,24 +206,39 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
             (rows, attending)
         }
         // An undo: exactly the events it moved, and what their holders attend of them.
-        Some(only) => {
-            let mut p = Params::default();
-            let firm = p.add(spec.firm_id);
-            let ids = p.id_in(backend, "id", only.keys());
-            let restrict = restriction(spec, backend, &mut p, "matter_id");
-            let considered = (format!("calendar_event WHERE firm_id = {firm} AND {ids}{restrict}"), p);
-            let mut p = Params::default();
-            let firm = p.add(spec.firm_id);
-            let events = p.id_in(backend, "event_id", only.keys());
-            let users = p.id_in(backend, "user_id", &holders);
-            let attendee = (
-                format!("event_attendee WHERE firm_id = {firm} AND {events} AND {users}"),
-                p,
-            );
-            tokio::try_join!(
-                aggregated_rows::<Row, _>(db, columns, &considered.0, considered.1),
-                aggregated_rows::<(i64, i64), _>(db, "event_id, user_id", &attendee.0, attendee.1),
-            )?
+        Some(_) => {
+            let holders = &holders;
+            let chunks = considered(c, |ids| async move {
+                let ids = ids.unwrap_or_default();
+                let mut p = Params::default();
+                let firm = p.add(spec.firm_id);
+                let listed = p.id_in(backend, "id", &ids);
+                let restrict = restriction(spec, backend, &mut p, "matter_id");
+                let considered = (
+                    format!("calendar_event WHERE firm_id = {firm} AND {listed}{restrict}"),
+                    p,
+                );
+                let mut p = Params::default();
+                let firm = p.add(spec.firm_id);
+                let events = p.id_in(backend, "event_id", &ids);
+                let users = p.id_in(backend, "user_id", holders);
+                let attendee = (
+                    format!("event_attendee WHERE firm_id = {firm} AND {events} AND {users}"),
+                    p,
+                );
+                let read = tokio::try_join!(
+                    aggregated_rows::<Row, _>(db, columns, &considered.0, considered.1),
+                    aggregated_rows::<(i64, i64), _>(db, "event_id, user_id", &attendee.0, attendee.1),
+                )?;
+                Ok(vec![read])
+            })
+            .await?;
+            let (mut rows, mut attending) = (Vec::new(), Vec::new());
+            for (r, a) in chunks {
+                rows.extend(r);
+                attending.extend(a);
+            }
+            (rows, attending)
         }
     };
     let attending: FxHashSet<(i64, i64)> = attending.into_iter().collect();
