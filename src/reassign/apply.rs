@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// id order, so that what the apply holds beside the plan (each chunk's groups, id lists and
 /// moved set) is bounded by this rather than by the size of the reassignment. Within the one
 /// transaction, so all-or-nothing as before.
-const WRITE_CHUNK: usize = 16_384;
+pub const WRITE_CHUNK: usize = 16_384;
 
 /// Write the plan of `order`, which the caller computed inside `txn`.
 pub async fn execute(
@@ -44,122 +44,183 @@ pub async fn execute_in_chunks(
     plan: &Plan,
     chunk: usize,
 ) -> AppResult<(reassignment::Model, Vec<Published>)> {
-    // The order's clock, not the wall clock: a scheduled start is stamped with its tick, and a
-    // test that moves the clock sees its own instant.
-    let now = order.clock.cutoff;
-    let batch = reassignment::ActiveModel {
-        firm_id: Set(order.firm_id),
-        actor_user_id: Set(order.actor_id),
-        from_user_id: Set(order.from_user_id),
-        matters_to_user_id: Set(order.matters.as_ref().map(|c| c.to)),
-        tasks_to_user_id: Set(order.tasks.as_ref().map(|c| c.to)),
-        events_to_user_id: Set(order.events.as_ref().map(|c| c.to)),
-        matter_ids: Set(order
-            .matter_ids
-            .as_ref()
-            .map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))),
-        grant_matter_access: Set(order.grant_access),
-        routing: Set(routing_record(order)),
-        note: Set(order.note.clone()),
-        idempotency_key: Set(order.idempotency_key.clone()),
-        input_fingerprint: Set(order.fingerprint()),
-        cutoff_at: Set(order.clock.cutoff),
-        time_zone: Set(order.clock.time_zone.name().to_string()),
-        status: Set(ReassignmentStatus::Applied),
-        undo_of_id: Set(order.undo_of),
-        undone_by_id: Set(None),
-        matters_reassigned: Set(0),
-        tasks_reassigned: Set(0),
-        events_reassigned: Set(0),
-        items_skipped: Set(0),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    let items_after = ItemsAfter::mark(txn).await?;
+    let mut batch = Batch::begin(txn, order).await?;
+    batch.write(txn, order, plan, chunk).await?;
+    batch.finish(txn, order).await
+}
 
-    let started = std::time::Instant::now();
-    let mut grants: BTreeSet<(i64, i64)> = BTreeSet::new();
-    let mut counts: HashMap<WorkKind, i64> = HashMap::new();
-    let mut skipped = 0i64;
-    // Each new assignee is told once, in this same transaction.
-    let mut received = Received::default();
-    for (kind, _, c) in plan.categories(order) {
-        let mut items = c.items().peekable();
-        while items.peek().is_some() {
-            let chunk: Vec<PlannedItem> = items.by_ref().take(chunk.max(1)).collect();
-            let mut moved = FxHashSet::default();
-            for ((from, to), ids) in by_move(&chunk) {
-                moved.extend(match kind {
-                    WorkKind::Matter => move_matters(txn, from, to, &ids).await?,
-                    WorkKind::Task => move_tasks(txn, "assignee_id", from, to, &ids).await?,
-                    WorkKind::CalendarEvent => move_events(txn, order.firm_id, from, to, &chunk, &ids).await?,
-                    WorkKind::TaskAssigner => move_tasks(txn, "assigner_id", from, to, &ids).await?,
-                });
-            }
-            let (n, s) = record_items(txn, &mut grants, &mut received, &batch, kind, &chunk, &moved).await?;
-            *counts.entry(kind).or_default() += n;
-            skipped += s;
+/// A batch being written: its row, and what its plans' writes have added up to so far. One
+/// plan (an apply), or one per pass (a reversal, [`super::undo::pass`]).
+pub struct Batch {
+    row: reassignment::Model,
+    items_after: ItemsAfter,
+    grants: BTreeSet<(i64, i64)>,
+    counts: HashMap<WorkKind, i64>,
+    skipped: i64,
+    /// Each new assignee is told once, in this same transaction.
+    received: Received,
+    started: std::time::Instant,
+}
+
+impl Batch {
+    /// The batch's row, for `order` (a reversal's: the whole of it, not one pass).
+    pub async fn begin(txn: &DatabaseTransaction, order: &Order) -> AppResult<Self> {
+        // The order's clock, not the wall clock: a scheduled start is stamped with its tick, and
+        // a test that moves the clock sees its own instant.
+        let now = order.clock.cutoff;
+        let row = reassignment::ActiveModel {
+            firm_id: Set(order.firm_id),
+            actor_user_id: Set(order.actor_id),
+            from_user_id: Set(order.from_user_id),
+            matters_to_user_id: Set(order.matters.as_ref().map(|c| c.to)),
+            tasks_to_user_id: Set(order.tasks.as_ref().map(|c| c.to)),
+            events_to_user_id: Set(order.events.as_ref().map(|c| c.to)),
+            matter_ids: Set(order
+                .matter_ids
+                .as_ref()
+                .map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))),
+            grant_matter_access: Set(order.grant_access),
+            routing: Set(routing_record(order)),
+            note: Set(order.note.clone()),
+            idempotency_key: Set(order.idempotency_key.clone()),
+            input_fingerprint: Set(order.fingerprint()),
+            cutoff_at: Set(order.clock.cutoff),
+            time_zone: Set(order.clock.time_zone.name().to_string()),
+            status: Set(ReassignmentStatus::Applied),
+            undo_of_id: Set(order.undo_of),
+            undone_by_id: Set(None),
+            matters_reassigned: Set(0),
+            tasks_reassigned: Set(0),
+            events_reassigned: Set(0),
+            items_skipped: Set(0),
+            created_at: Set(now),
+            ..Default::default()
         }
-        tracing::debug!(elapsed = ?started.elapsed(), ?kind, "moved and recorded");
+        .insert(txn)
+        .await?;
+        Ok(Batch {
+            row,
+            items_after: ItemsAfter::mark(txn).await?,
+            grants: BTreeSet::new(),
+            counts: HashMap::new(),
+            skipped: 0,
+            received: Received::default(),
+            started: std::time::Instant::now(),
+        })
     }
 
-    // Access for the targets of work that moved on a matter they could not see.
-    if !grants.is_empty() {
-        let rows = grants
-            .iter()
-            .map(|&(matter_id, user_id)| matter_permitted_user::ActiveModel {
-                matter_id: Set(matter_id),
-                user_id: Set(user_id),
-                firm_id: Set(order.firm_id),
-            });
-        for chunk in rows.collect::<Vec<_>>().chunks(1000) {
-            matter_permitted_user::Entity::insert_many(chunk.to_vec())
-                .on_conflict(
-                    OnConflict::columns([
-                        matter_permitted_user::Column::MatterId,
-                        matter_permitted_user::Column::UserId,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
+    /// Write `plan` (of `order`, computed inside `txn`), `chunk` records at a time.
+    pub async fn write(
+        &mut self,
+        txn: &DatabaseTransaction,
+        order: &Order,
+        plan: &Plan,
+        chunk: usize,
+    ) -> AppResult<()> {
+        for (kind, _, c) in plan.categories(order) {
+            let mut items = c.items().peekable();
+            while items.peek().is_some() {
+                let chunk: Vec<PlannedItem> = items.by_ref().take(chunk.max(1)).collect();
+                let mut moved = FxHashSet::default();
+                for ((from, to), ids) in by_move(&chunk) {
+                    moved.extend(match kind {
+                        WorkKind::Matter => move_matters(txn, from, to, &ids).await?,
+                        WorkKind::Task => move_tasks(txn, "assignee_id", from, to, &ids).await?,
+                        WorkKind::CalendarEvent => move_events(txn, order.firm_id, from, to, &chunk, &ids).await?,
+                        WorkKind::TaskAssigner => move_tasks(txn, "assigner_id", from, to, &ids).await?,
+                    });
+                }
+                let (n, s) = record_items(
+                    txn,
+                    &mut self.grants,
+                    &mut self.received,
+                    &self.row,
+                    kind,
+                    &chunk,
+                    &moved,
                 )
-                .try_insert()
-                .exec_without_returning(txn)
                 .await?;
+                *self.counts.entry(kind).or_default() += n;
+                self.skipped += s;
+            }
+            tracing::debug!(elapsed = ?self.started.elapsed(), ?kind, "moved and recorded");
         }
-        let rows = grants
-            .iter()
-            .map(|&(matter_id, user_id)| reassignment_grant::ActiveModel {
-                reassignment_id: Set(batch.id),
-                matter_id: Set(matter_id),
-                user_id: Set(user_id),
-                firm_id: Set(order.firm_id),
-            });
-        for chunk in rows.collect::<Vec<_>>().chunks(1000) {
-            reassignment_grant::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
-        }
+        Ok(())
     }
 
-    let mut batch: reassignment::ActiveModel = batch.into();
-    let count = |kind| counts.get(&kind).copied().unwrap_or(0);
-    batch.matters_reassigned = Set(count(WorkKind::Matter));
-    batch.tasks_reassigned = Set(count(WorkKind::Task));
-    batch.events_reassigned = Set(count(WorkKind::CalendarEvent));
-    batch.items_skipped = Set(skipped);
-    let (first, last) = items_after.range(txn, *batch.id.as_ref()).await?;
-    batch.first_item_id = Set(first);
-    batch.last_item_id = Set(last);
-    let batch = batch.update(txn).await?;
+    /// Access granted, the counts and the item range on the batch's row, and the receivers'
+    /// notifications.
+    pub async fn finish(
+        self,
+        txn: &DatabaseTransaction,
+        order: &Order,
+    ) -> AppResult<(reassignment::Model, Vec<Published>)> {
+        let Batch {
+            row: batch,
+            items_after,
+            grants,
+            counts,
+            skipped,
+            received,
+            started,
+        } = self;
+        let now = order.clock.cutoff;
+        // Access for the targets of work that moved on a matter they could not see.
+        if !grants.is_empty() {
+            let rows = grants
+                .iter()
+                .map(|&(matter_id, user_id)| matter_permitted_user::ActiveModel {
+                    matter_id: Set(matter_id),
+                    user_id: Set(user_id),
+                    firm_id: Set(order.firm_id),
+                });
+            for chunk in rows.collect::<Vec<_>>().chunks(1000) {
+                matter_permitted_user::Entity::insert_many(chunk.to_vec())
+                    .on_conflict(
+                        OnConflict::columns([
+                            matter_permitted_user::Column::MatterId,
+                            matter_permitted_user::Column::UserId,
+                        ])
+                        .do_nothing()
+                        .to_owned(),
+                    )
+                    .try_insert()
+                    .exec_without_returning(txn)
+                    .await?;
+            }
+            let rows = grants
+                .iter()
+                .map(|&(matter_id, user_id)| reassignment_grant::ActiveModel {
+                    reassignment_id: Set(batch.id),
+                    matter_id: Set(matter_id),
+                    user_id: Set(user_id),
+                    firm_id: Set(order.firm_id),
+                });
+            for chunk in rows.collect::<Vec<_>>().chunks(1000) {
+                reassignment_grant::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(txn)
+                    .await?;
+            }
+        }
 
-    let published = record_for_batch(txn, &batch, &received, order.routing.risk_window_days, now).await?;
-    tracing::debug!(elapsed = ?started.elapsed(), "receivers' notifications written");
-    if !published.is_empty() {
-        crate::notify::fanout::announce(txn, crate::notify::fanout::Topic::Reassignment(batch.id)).await?;
+        let mut batch: reassignment::ActiveModel = batch.into();
+        let count = |kind| counts.get(&kind).copied().unwrap_or(0);
+        batch.matters_reassigned = Set(count(WorkKind::Matter));
+        batch.tasks_reassigned = Set(count(WorkKind::Task));
+        batch.events_reassigned = Set(count(WorkKind::CalendarEvent));
+        batch.items_skipped = Set(skipped);
+        let (first, last) = items_after.range(txn, *batch.id.as_ref()).await?;
+        batch.first_item_id = Set(first);
+        batch.last_item_id = Set(last);
+        let batch = batch.update(txn).await?;
+
+        let published = record_for_batch(txn, &batch, &received, order.routing.risk_window_days, now).await?;
+        tracing::debug!(elapsed = ?started.elapsed(), "receivers' notifications written");
+        if !published.is_empty() {
+            crate::notify::fanout::announce(txn, crate::notify::fanout::Topic::Reassignment(batch.id)).await?;
+        }
+        Ok((batch, published))
     }
-    Ok((batch, published))
 }
 
 /// One item per record considered, written set-wise: the records are grouped by outcome,

@@ -123,6 +123,7 @@ pub enum Run<'a> {
 
 /// What the engine did with an order.
 pub struct Ran {
+    /// Empty for a reversal, which is planned and written a pass at a time.
     pub plan: Plan,
     pub token: String,
     /// The batch and the notifications written with it (not for a dry run).
@@ -143,6 +144,9 @@ pub async fn run(order: &Order, on: Run<'_>, _slot: &Slot) -> AppResult<Outcome<
             written: None,
         }))
     };
+    if order.reverses.is_some() && matches!(on, Run::DryRun(_) | Run::Preview(..)) {
+        return Err(AppError::internal("a reversal is written in passes, not previewed"));
+    }
     let (txn, reuse) = match on {
         Run::DryRun(db) => return dry(select::plan(db, order).await?),
         Run::Preview(db, reuse) => return dry(plan_keeping(db, reuse, order).await?),
@@ -153,6 +157,9 @@ pub async fn run(order: &Order, on: Run<'_>, _slot: &Slot) -> AppResult<Outcome<
         && !undo::claim(txn, original).await?
     {
         return refuse(&["id"], "ALREADY_UNDONE", "this reassignment has already been undone");
+    }
+    if let Some(batch) = order.reverses {
+        return Ok(Ok(reverse(txn, order, batch).await?));
     }
     let kept = match reuse {
         Some(reuse) => reuse.take(order).await,
@@ -171,11 +178,11 @@ pub async fn run(order: &Order, on: Run<'_>, _slot: &Slot) -> AppResult<Outcome<
         );
     }
     // Section 9: records at risk move only when the administrator has seen and accepted them.
-    let risks = plan.risks();
+    let risks = plan.risk_counts();
     if !order.routing.acknowledge_risks && !risks.is_empty() {
         let listed: Vec<String> = risks
             .iter()
-            .map(|(reason, items)| format!("{} {}", items.len(), reason.to_value()))
+            .map(|(reason, n)| format!("{n} {}", reason.to_value()))
             .collect();
         return refuse(
             &["input", "acknowledgeRisks"],
@@ -195,6 +202,34 @@ pub async fn run(order: &Order, on: Run<'_>, _slot: &Slot) -> AppResult<Outcome<
         token,
         written: Some((batch, notifications)),
     }))
+}
+
+/// A reversal (an undo, a cover's return), a pass of the batch's items at a time: each pass is
+/// planned by the one selection path inside `txn` and written into the one new batch, so that
+/// what is held follows a pass, not the batch taken back. It has no preview token to check,
+/// and its risks are accepted (putting work back is not a new risk); nor is a whole plan kept:
+/// the `Ran`'s plan is empty.
+async fn reverse(txn: &DatabaseTransaction, order: &Order, batch: order::Reverses) -> AppResult<Ran> {
+    let mut written = apply::Batch::begin(txn, order).await?;
+    for ids in undo::passes(batch) {
+        let pass = undo::pass(txn, order, batch, ids).await?;
+        let plan = select::plan(txn, &pass).await?;
+        written.write(txn, &pass, &plan, apply::WRITE_CHUNK).await?;
+    }
+    let (row, notifications) = written.finish(txn, order).await?;
+    if let Some(original) = order.undo_of {
+        undo::settle(txn, original, row.id).await?;
+    }
+    Ok(Ran {
+        plan: Plan {
+            matters: None,
+            tasks: None,
+            events: None,
+            assigners: None,
+        },
+        token: String::new(),
+        written: Some((row, notifications)),
+    })
 }
 
 /// A preview's plan; its loads are kept when nothing was committed while they ran (they all

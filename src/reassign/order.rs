@@ -106,6 +106,19 @@ pub struct Order {
     pub undo_of: Option<i64>,
     /// A cover's return (SPEC.md section 8): past-due tasks go back too.
     pub returning: bool,
+    /// A reversal (an undo, a cover's return): the batch whose moved items go back. Its
+    /// categories then name who holds them and who gets them back, and each pass of the items
+    /// brings its own exact records (`undo::pass`).
+    pub reverses: Option<Reverses>,
+}
+
+/// The batch a reversal takes back, whose items are read a pass at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reverses {
+    pub batch: i64,
+    /// The batch's items lie between these ids (both `None`: it has none).
+    pub first_item: Option<i64>,
+    pub last_item: Option<i64>,
 }
 
 impl Order {
@@ -134,6 +147,7 @@ impl Order {
             preview_token: None,
             undo_of: None,
             returning: false,
+            reverses: None,
         }
     }
 

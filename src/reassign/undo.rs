@@ -2,27 +2,37 @@
 //! previous holder (even a deactivated one), planned by the one selection path with the
 //! categories reversed; the rest is reported. The undo is a reassignment of its own.
 
-use super::order::{Back, CategorySpec, Order, Routing};
+use super::order::{Back, CategorySpec, Order, Reverses, Routing};
 use super::{Applied, Outcome, committed, history, refuse, retrying, write};
 use crate::auth::Viewer;
 use crate::db::{Params, aggregated_rows, begin_write};
 use crate::error::AppResult;
 use crate::notify::Live;
 use chrono::{DateTime, Utc};
-use entity::{ExclusionReason, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment, reassignment_grant};
+use entity::{
+    ExclusionReason, ItemOutcome, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment,
+    reassignment_grant, reassignment_item,
+};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a reassignment moved: (kind, record, previous holder, new holder, attendee replaced,
 /// reason: `PAST_DUE` for the past-due sweep).
 type Moved = (WorkKind, i64, i64, Option<i64>, bool, Option<ExclusionReason>);
 
+/// Items of the batch taken back read, planned and written at a time: a reversal holds one
+/// pass's records, their loads and their plan, however big the batch.
+pub const PASS: i64 = 16_384;
+
 /// One aggregated row set, not a driver row per item: a big reassignment has 100,000 and more,
-/// and SQLite's driver rows held them at several times their size.
-async fn moved_by<C: ConnectionTrait>(db: &C, original: &reassignment::Model) -> AppResult<Vec<Moved>> {
+/// and SQLite's driver rows held them at several times their size. Items with ids in `ids`.
+async fn moved_by<C: ConnectionTrait>(db: &C, batch: i64, ids: std::ops::RangeInclusive<i64>) -> AppResult<Vec<Moved>> {
     let mut p = Params::default();
-    let batch = p.add(original.id);
-    let (first, last) = (p.add(original.first_item_id), p.add(original.last_item_id));
+    let batch = p.add(batch);
+    let (first, last) = (p.add(*ids.start()), p.add(*ids.end()));
     type Row = (i64, WorkKind, i64, i64, Option<i64>, i64, Option<ExclusionReason>);
     let mut rows: Vec<Row> = aggregated_rows(
         db,
@@ -39,25 +49,73 @@ async fn moved_by<C: ConnectionTrait>(db: &C, original: &reassignment::Model) ->
         .collect())
 }
 
-/// A category goes back, for exactly the records moved: each from whoever it was moved to, to
-/// whoever held it before.
-fn going_back(moved: &[Moved], kind: WorkKind) -> Option<CategorySpec> {
-    let items: Vec<&Moved> = moved.iter().filter(|(k, ..)| *k == kind).collect();
-    let &&(_, _, previous_holder, new_holder, ..) = items.first()?;
-    Some(CategorySpec {
-        from: new_holder.expect("a moved item has a new holder"),
-        to: previous_holder,
-        only: Some(
-            items
-                .iter()
-                .filter_map(|&&(_, record, to, holder, _, reason)| {
-                    let past_due = reason == Some(ExclusionReason::PastDue);
-                    holder.map(|holder| (record, Back { holder, to, past_due }))
-                })
-                .collect(),
-        ),
-        attendee_swap: Some(items.iter().filter(|i| i.4).map(|(_, record, ..)| *record).collect()),
+/// The passes over a batch's items: ranges of item ids, `PASS` ids each.
+pub(super) fn passes(batch: Reverses) -> impl Iterator<Item = std::ops::RangeInclusive<i64>> {
+    let (first, last) = match (batch.first_item, batch.last_item) {
+        (Some(first), Some(last)) => (first, last),
+        _ => (1, 0),
+    };
+    (first..=last)
+        .step_by(PASS as usize)
+        .map(move |lo| lo..=lo.saturating_add(PASS - 1).min(last))
+}
+
+/// A category goes back: from whoever its first moved record was moved to, to whoever held it
+/// before (each record of a pass then goes back from its own holder to its own previous one).
+/// `None` when the batch moved none of that kind.
+async fn going_back<C: ConnectionTrait>(db: &C, batch: i64, kind: WorkKind) -> AppResult<Option<CategorySpec>> {
+    let first = reassignment_item::Entity::find()
+        .filter(reassignment_item::Column::ReassignmentId.eq(batch))
+        .filter(reassignment_item::Column::Kind.eq(kind))
+        .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
+        .order_by_asc(reassignment_item::Column::Id)
+        .one(db)
+        .await?;
+    Ok(first.map(|item| CategorySpec {
+        from: item.new_holder_id.unwrap_or(item.previous_holder_id),
+        to: item.previous_holder_id,
+        only: Some(BTreeMap::new()),
+        attendee_swap: Some(BTreeSet::new()),
         follows_matter: false,
+    }))
+}
+
+/// One pass of a reversal: `order` with exactly the records moved by the items in `ids`, each
+/// going back from whoever it was moved to, to whoever held it before. A category with none in
+/// this pass is left out of it.
+pub(super) async fn pass<C: ConnectionTrait>(
+    db: &C,
+    order: &Order,
+    batch: Reverses,
+    ids: std::ops::RangeInclusive<i64>,
+) -> AppResult<Order> {
+    let moved = moved_by(db, batch.batch, ids).await?;
+    let category = |spec: &Option<CategorySpec>, kind: WorkKind| {
+        let spec = spec.as_ref()?;
+        let items: Vec<&Moved> = moved.iter().filter(|(k, ..)| *k == kind).collect();
+        if items.is_empty() {
+            return None;
+        }
+        Some(CategorySpec {
+            only: Some(
+                items
+                    .iter()
+                    .filter_map(|&&(_, record, to, holder, _, reason)| {
+                        let past_due = reason == Some(ExclusionReason::PastDue);
+                        holder.map(|holder| (record, Back { holder, to, past_due }))
+                    })
+                    .collect(),
+            ),
+            attendee_swap: Some(items.iter().filter(|i| i.4).map(|(_, record, ..)| *record).collect()),
+            ..spec.clone()
+        })
+    };
+    Ok(Order {
+        matters: category(&order.matters, WorkKind::Matter),
+        tasks: category(&order.tasks, WorkKind::Task),
+        events: category(&order.events, WorkKind::CalendarEvent),
+        assigners: category(&order.assigners, WorkKind::TaskAssigner),
+        ..order.clone()
     })
 }
 
@@ -140,16 +198,15 @@ async fn undo_once(
 
 /// `order` with the categories of `original` reversed: exactly the records it moved go back
 /// from whoever they were moved to, to their previous holder; the order's source becomes the
-/// one who holds them now. Undo and a cover's return both start here.
+/// one who holds them now. Undo and a cover's return both start here; the engine reads the
+/// records a pass at a time ([`pass`]).
 pub async fn reversal<C: ConnectionTrait>(db: &C, original: &reassignment::Model, order: Order) -> AppResult<Order> {
-    let moved = moved_by(db, original).await?;
-    let category = |kind: WorkKind| going_back(&moved, kind);
-    let (matters, tasks, events, assigners) = (
-        category(WorkKind::Matter),
-        category(WorkKind::Task),
-        category(WorkKind::CalendarEvent),
-        category(WorkKind::TaskAssigner),
-    );
+    let (matters, tasks, events, assigners) = tokio::try_join!(
+        going_back(db, original.id, WorkKind::Matter),
+        going_back(db, original.id, WorkKind::Task),
+        going_back(db, original.id, WorkKind::CalendarEvent),
+        going_back(db, original.id, WorkKind::TaskAssigner),
+    )?;
     let holder = [&matters, &tasks, &events, &assigners]
         .into_iter()
         .find_map(|c| c.as_ref().map(|c| c.from))
@@ -166,6 +223,11 @@ pub async fn reversal<C: ConnectionTrait>(db: &C, original: &reassignment::Model
             acknowledge_risks: true,
             ..Routing::default()
         },
+        reverses: Some(Reverses {
+            batch: original.id,
+            first_item: original.first_item_id,
+            last_item: original.last_item_id,
+        }),
         ..order
     })
 }

@@ -1161,10 +1161,11 @@ async fn an_apply_written_in_chunks_writes_what_one_chunk_writes(backend: Backen
     assert_eq!(told, &written[1].3, "the notifications");
 }
 
-/// A reassignment bigger than the chunks it is read and written in (an undo reads its records
-/// `EXACT_CHUNK` ids a statement; an apply writes `WRITE_CHUNK` records at a time): 20,000 more
-/// tasks and 9,000 more events move and go back exactly, except a task and an event changed
-/// meanwhile, each past the first chunk, which stay and are reported `CHANGED`.
+/// A reassignment bigger than the chunks it is read and written in (an apply writes
+/// `WRITE_CHUNK` records at a time; an undo takes back `undo::PASS` items a pass, reading their
+/// records `EXACT_CHUNK` ids a statement): 20,000 more tasks and 9,000 more events move and go
+/// back exactly, except a task and an event changed meanwhile, each past the first pass, which
+/// stay and are reported `CHANGED`.
 async fn a_reassignment_bigger_than_its_chunks_is_undone_exactly(backend: Backend) {
     use sea_orm::{ConnectionTrait, PaginatorTrait};
     let firm = rules_firm(backend).await;

@@ -223,6 +223,20 @@ impl Plan {
         by.into_iter().collect()
     }
 
+    /// How many moving records are at risk, by reason, in the order of `RiskReason`: what an
+    /// apply checks, without holding the records.
+    pub fn risk_counts(&self) -> Vec<(RiskReason, usize)> {
+        let mut by: BTreeMap<RiskReason, usize> = BTreeMap::new();
+        for kind in [WorkKind::Task, WorkKind::CalendarEvent] {
+            for item in self.category(kind).iter().flat_map(|p| p.moving()) {
+                if let Some(r) = item.risk {
+                    *by.entry(r).or_default() += 1;
+                }
+            }
+        }
+        by.into_iter().collect()
+    }
+
     /// What each receiver would get, risks included (the digest's counts).
     pub fn deliveries(&self) -> BTreeMap<i64, Delivery> {
         let mut out: BTreeMap<i64, Delivery> = BTreeMap::new();
