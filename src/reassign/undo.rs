@@ -20,7 +20,7 @@ type Moved = (WorkKind, i64, i64, Option<i64>, bool, Option<ExclusionReason>);
 
 /// Items of the batch taken back read, planned and written at a time: a reversal holds one
 /// pass's records, their loads and their plan, however big the batch.
-pub const PASS: i64 = 16_384;
+pub const PASS: i64 = 65_536;
 
 /// One aggregated row set, not a driver row per item: a big reassignment has 100,000 and more,
 /// and SQLite's driver rows held them at several times their size. Items with ids in `ids`.
