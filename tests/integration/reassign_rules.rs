@@ -1163,7 +1163,7 @@ async fn an_apply_written_in_chunks_writes_what_one_chunk_writes(backend: Backen
 
 /// A reassignment bigger than the chunks it is read and written in (an apply writes
 /// `WRITE_CHUNK` records at a time; an undo takes back `undo::PASS` items a pass, reading their
-/// records `EXACT_CHUNK` ids a statement): 20,000 more tasks and 9,000 more events move and go
+/// records `EXACT_CHUNK` ids a statement): 70,000 more tasks and 9,000 more events move and go
 /// back exactly, except a task and an event changed meanwhile, each past the first pass, which
 /// stay and are reported `CHANGED`.
 async fn a_reassignment_bigger_than_its_chunks_is_undone_exactly(backend: Backend) {
@@ -1189,7 +1189,7 @@ async fn a_reassignment_bigger_than_its_chunks_is_undone_exactly(backend: Backen
         .execute_unprepared(&format!(
             "{} INSERT INTO task (firm_id, key, name, matter_id, assignee_id, due_date, status, statute_of_limitations)
              SELECT {firm_id}, 'bulk-t' || i, 'Bulk task', {m_open}, {sam}, {due}, 'PENDING', FALSE FROM n",
-            numbers(20_000)
+            numbers(70_000)
         ))
         .await
         .unwrap();
@@ -1221,14 +1221,14 @@ async fn a_reassignment_bigger_than_its_chunks_is_undone_exactly(backend: Backen
             batch.tasks_reassigned,
             batch.events_reassigned
         ),
-        (4, 20_006, 9_004)
+        (4, 70_006, 9_004)
     );
-    assert_eq!(bulk_tasks(tia).await.unwrap(), 20_000);
+    assert_eq!(bulk_tasks(tia).await.unwrap(), 70_000);
 
     // Since then, a task and an event past the first chunk went to Otto.
     task::Entity::update_many()
         .col_expr(task::Column::AssigneeId, Expr::value(otto))
-        .filter(task::Column::Key.eq("bulk-t15000"))
+        .filter(task::Column::Key.eq("bulk-t66000"))
         .exec(&firm.db)
         .await
         .unwrap();
@@ -1242,12 +1242,12 @@ async fn a_reassignment_bigger_than_its_chunks_is_undone_exactly(backend: Backen
     let undo = firm.undo(&ada, batch.id).await.reassignment;
     assert_eq!(
         (undo.matters_reassigned, undo.tasks_reassigned, undo.events_reassigned),
-        (4, 20_005, 9_003)
+        (4, 70_005, 9_003)
     );
     assert_eq!(undo.items_skipped, 2);
-    assert_eq!(bulk_tasks(sam).await.unwrap(), 19_999);
+    assert_eq!(bulk_tasks(sam).await.unwrap(), 69_999);
     assert_eq!(bulk_events(sam_calendar).await.unwrap(), 8_999);
-    assert_eq!(firm.task_assignee("bulk-t15000").await, otto);
+    assert_eq!(firm.task_assignee("bulk-t66000").await, otto);
     let keys = firm.keys().await;
     let changed: BTreeSet<String> = reassignment_item::Entity::find()
         .filter(reassignment_item::Column::ReassignmentId.eq(undo.id))
@@ -1258,7 +1258,7 @@ async fn a_reassignment_bigger_than_its_chunks_is_undone_exactly(backend: Backen
         .into_iter()
         .map(|i| keys[&(i.kind, i.record_id)].clone())
         .collect();
-    assert_eq!(changed, set(&["bulk-t15000", "bulk-e8500"]));
+    assert_eq!(changed, set(&["bulk-t66000", "bulk-e8500"]));
 }
 
 on_both_databases!(
