@@ -58,7 +58,8 @@ pub(super) fn passes(batch: Reverses) -> impl Iterator<Item = std::ops::RangeInc
 /// Each category going back: from whoever its first moved record was moved to, to whoever held
 /// it before (each record of a pass then goes back from its own holder to its own previous
 /// one). Read in one statement over the batch's range (SQLite finds a batch's items by it
-/// alone, migration m0012); a kind the batch moved none of is left out.
+/// alone, migration m0012), and by the batch's id (PostgreSQL's key begins with it: by item id
+/// alone it read the whole table); a kind the batch moved none of is left out.
 async fn going_back<C: ConnectionTrait>(db: &C, batch: Reverses) -> AppResult<BTreeMap<WorkKind, CategorySpec>> {
     let (Some(first), Some(last)) = (batch.first_item, batch.last_item) else {
         return Ok(BTreeMap::new());
@@ -69,8 +70,8 @@ async fn going_back<C: ConnectionTrait>(db: &C, batch: Reverses) -> AppResult<BT
         db,
         "kind, previous_holder_id, new_holder_id",
         &format!(
-            "reassignment_item WHERE id IN (SELECT min(id) FROM reassignment_item WHERE id BETWEEN {lo} AND {hi}
-               AND reassignment_id = {id} AND outcome = 'REASSIGNED' GROUP BY kind)"
+            "reassignment_item WHERE reassignment_id = {id} AND id IN (SELECT min(id) FROM reassignment_item
+               WHERE id BETWEEN {lo} AND {hi} AND reassignment_id = {id} AND outcome = 'REASSIGNED' GROUP BY kind)"
         ),
         p,
     )
