@@ -9,9 +9,14 @@ use crate::db::{Params, aggregated_rows, begin_write};
 use crate::error::AppResult;
 use crate::notify::Live;
 use chrono::{DateTime, Utc};
-use entity::{ExclusionReason, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment, reassignment_grant};
+use entity::{
+    ExclusionReason, ItemOutcome, ReassignmentStatus, WorkKind, matter_permitted_user, reassignment,
+    reassignment_grant, reassignment_item,
+};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a reassignment moved: (kind, record, previous holder, new holder, attendee replaced,
@@ -55,40 +60,32 @@ pub(super) fn passes(batch: Reverses) -> impl Iterator<Item = std::ops::RangeInc
         .map(move |lo| lo..=lo.saturating_add(PASS - 1).min(last))
 }
 
-/// Each category going back: from whoever its first moved record was moved to, to whoever held
-/// it before (each record of a pass then goes back from its own holder to its own previous
-/// one). Read in one statement over the batch's range (SQLite finds a batch's items by it
-/// alone, migration m0012), and by the batch's id (PostgreSQL's key begins with it: by item id
-/// alone it read the whole table); a kind the batch moved none of is left out.
-async fn going_back<C: ConnectionTrait>(db: &C, batch: Reverses) -> AppResult<BTreeMap<WorkKind, CategorySpec>> {
+/// A category going back: from whoever its first moved record was moved to, to whoever held it
+/// before (each record of a pass then goes back from its own holder to its own previous one).
+/// `None` when the batch moved none of that kind. Found within the batch's range (SQLite finds
+/// a batch's items by it alone, migration m0012) and by the batch's id (PostgreSQL's key
+/// begins with it), in id order: as one grouped statement for every kind, PostgreSQL ran the
+/// grouping again for each of the batch's items.
+async fn going_back<C: ConnectionTrait>(db: &C, batch: Reverses, kind: WorkKind) -> AppResult<Option<CategorySpec>> {
     let (Some(first), Some(last)) = (batch.first_item, batch.last_item) else {
-        return Ok(BTreeMap::new());
+        return Ok(None);
     };
-    let mut p = Params::default();
-    let (id, lo, hi) = (p.add(batch.batch), p.add(first), p.add(last));
-    let firsts: Vec<(WorkKind, i64, Option<i64>)> = aggregated_rows(
-        db,
-        "kind, previous_holder_id, new_holder_id",
-        &format!(
-            "reassignment_item WHERE reassignment_id = {id} AND id IN (SELECT min(id) FROM reassignment_item
-               WHERE id BETWEEN {lo} AND {hi} AND reassignment_id = {id} AND outcome = 'REASSIGNED' GROUP BY kind)"
-        ),
-        p,
-    )
-    .await?;
-    Ok(firsts
-        .into_iter()
-        .map(|(kind, previous, new)| {
-            let spec = CategorySpec {
-                from: new.unwrap_or(previous),
-                to: previous,
-                only: Some(BTreeMap::new()),
-                attendee_swap: Some(BTreeSet::new()),
-                follows_matter: false,
-            };
-            (kind, spec)
-        })
-        .collect())
+    let first = reassignment_item::Entity::find()
+        .filter(reassignment_item::Column::ReassignmentId.eq(batch.batch))
+        .filter(reassignment_item::Column::Id.between(first, last))
+        .filter(reassignment_item::Column::Kind.eq(kind))
+        .filter(reassignment_item::Column::Outcome.eq(ItemOutcome::Reassigned))
+        .order_by_asc(reassignment_item::Column::ReassignmentId)
+        .order_by_asc(reassignment_item::Column::Id)
+        .one(db)
+        .await?;
+    Ok(first.map(|item| CategorySpec {
+        from: item.new_holder_id.unwrap_or(item.previous_holder_id),
+        to: item.previous_holder_id,
+        only: Some(BTreeMap::new()),
+        attendee_swap: Some(BTreeSet::new()),
+        follows_matter: false,
+    }))
 }
 
 /// One pass of a reversal: `order` with exactly the records moved by the items in `ids`, each
@@ -217,13 +214,12 @@ pub async fn reversal<C: ConnectionTrait>(db: &C, original: &reassignment::Model
         first_item: original.first_item_id,
         last_item: original.last_item_id,
     };
-    let mut going = going_back(db, batch).await?;
-    let (matters, tasks, events, assigners) = (
-        going.remove(&WorkKind::Matter),
-        going.remove(&WorkKind::Task),
-        going.remove(&WorkKind::CalendarEvent),
-        going.remove(&WorkKind::TaskAssigner),
-    );
+    let (matters, tasks, events, assigners) = tokio::try_join!(
+        going_back(db, batch, WorkKind::Matter),
+        going_back(db, batch, WorkKind::Task),
+        going_back(db, batch, WorkKind::CalendarEvent),
+        going_back(db, batch, WorkKind::TaskAssigner),
+    )?;
     let holder = [&matters, &tasks, &events, &assigners]
         .into_iter()
         .find_map(|c| c.as_ref().map(|c| c.from))
