@@ -109,18 +109,18 @@ impl Batch {
         })
     }
 
-    /// Write `plan` (of `order`, computed inside `txn`), `chunk` records at a time.
+    /// Write `plan` (of `order`, computed inside `txn`), `per_chunk` records at a time.
     pub async fn write(
         &mut self,
         txn: &DatabaseTransaction,
         order: &Order,
         plan: &Plan,
-        chunk: usize,
+        per_chunk: usize,
     ) -> AppResult<()> {
         for (kind, _, c) in plan.categories(order) {
             let mut items = c.items().peekable();
             while items.peek().is_some() {
-                let chunk: Vec<PlannedItem> = items.by_ref().take(chunk.max(1)).collect();
+                let chunk: Vec<PlannedItem> = items.by_ref().take(per_chunk.max(1)).collect();
                 let mut moved = FxHashSet::default();
                 for ((from, to), ids) in by_move(&chunk) {
                     moved.extend(match kind {

@@ -221,12 +221,7 @@ async fn reverse(txn: &DatabaseTransaction, order: &Order, batch: order::Reverse
         undo::settle(txn, original, row.id).await?;
     }
     Ok(Ran {
-        plan: Plan {
-            matters: None,
-            tasks: None,
-            events: None,
-            assigners: None,
-        },
+        plan: Plan::default(),
         token: String::new(),
         written: Some((row, notifications)),
     })

@@ -154,7 +154,7 @@ impl std::fmt::Debug for CategoryPlan {
 }
 
 /// An order's verdicts, category by category (a category the order leaves out is `None`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub matters: Option<CategoryPlan>,
     pub tasks: Option<CategoryPlan>,
@@ -210,15 +210,23 @@ impl Plan {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
     }
 
-    /// The moving records at risk, by reason (section 9), in the order of `RiskReason`.
+    /// Each moving task and event at risk, with its reason (section 9).
+    fn at_risk(&self) -> impl Iterator<Item = (RiskReason, WorkKind, PlannedItem)> + '_ {
+        [WorkKind::Task, WorkKind::CalendarEvent]
+            .into_iter()
+            .flat_map(move |kind| {
+                self.category(kind)
+                    .into_iter()
+                    .flat_map(|p| p.moving())
+                    .filter_map(move |item| item.risk.map(|r| (r, kind, item)))
+            })
+    }
+
+    /// The moving records at risk, by reason, in the order of `RiskReason`.
     pub fn risks(&self) -> Vec<(RiskReason, Vec<(WorkKind, PlannedItem)>)> {
-        let mut by: std::collections::BTreeMap<RiskReason, Vec<(WorkKind, PlannedItem)>> = Default::default();
-        for kind in [WorkKind::Task, WorkKind::CalendarEvent] {
-            for item in self.category(kind).iter().flat_map(|p| p.moving()) {
-                if let Some(r) = item.risk {
-                    by.entry(r).or_default().push((kind, item));
-                }
-            }
+        let mut by: BTreeMap<RiskReason, Vec<(WorkKind, PlannedItem)>> = BTreeMap::new();
+        for (reason, kind, item) in self.at_risk() {
+            by.entry(reason).or_default().push((kind, item));
         }
         by.into_iter().collect()
     }
@@ -227,12 +235,8 @@ impl Plan {
     /// apply checks, without holding the records.
     pub fn risk_counts(&self) -> Vec<(RiskReason, usize)> {
         let mut by: BTreeMap<RiskReason, usize> = BTreeMap::new();
-        for kind in [WorkKind::Task, WorkKind::CalendarEvent] {
-            for item in self.category(kind).iter().flat_map(|p| p.moving()) {
-                if let Some(r) = item.risk {
-                    *by.entry(r).or_default() += 1;
-                }
-            }
+        for (reason, ..) in self.at_risk() {
+            *by.entry(reason).or_default() += 1;
         }
         by.into_iter().collect()
     }
