@@ -8,10 +8,13 @@ use super::columns::Value;
 use serde::de::value::Error;
 use serde::de::{self, DeserializeOwned};
 
-/// The rows of JSON arrays of scalars, one per column.
-pub fn decode<T: DeserializeOwned>(arrays: &[&str]) -> Result<Vec<T>, Error> {
+/// The rows of JSON arrays of scalars, one per column; `rows` of them, as the database counted
+/// (the vector's size: any other number of values is read as well).
+pub fn decode<T: DeserializeOwned>(arrays: &[&str], rows: usize) -> Result<Vec<T>, Error> {
     let mut columns = arrays.iter().map(|a| column(a)).collect::<Result<Vec<_>, _>>()?;
-    let rows = super::columns::rows(&mut columns, 0)?;
+    // A count beyond what the text could hold is not believed.
+    let most = arrays.first().map_or(0, |a| a.len() / 2);
+    let rows = super::columns::rows(&mut columns, rows.min(most))?;
     for c in &mut columns {
         c.end()?;
     }
@@ -184,14 +187,17 @@ mod tests {
             f64,
             entity::TaskStatus,
         );
-        let rows: Vec<Row> = decode(&[
-            "[7,-3,9223372036854775807]",
-            "[null, 42 ,0]",
-            r#"["Zoë","","say \"hi\"\n\u0000\ud83d\ude00 \\"]"#,
-            r#"["2026-11-28",null,"0987-06-05"]"#,
-            "[1,2.5,-1e3]",
-            r#"["COMPLETE","PENDING","\u0050ENDING"]"#,
-        ])
+        let rows: Vec<Row> = decode(
+            &[
+                "[7,-3,9223372036854775807]",
+                "[null, 42 ,0]",
+                r#"["Zoë","","say \"hi\"\n\u0000\ud83d\ude00 \\"]"#,
+                r#"["2026-11-28",null,"0987-06-05"]"#,
+                "[1,2.5,-1e3]",
+                r#"["COMPLETE","PENDING","\u0050ENDING"]"#,
+            ],
+            3,
+        )
         .expect("decodes");
         let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).map(crate::db::Day);
         use entity::TaskStatus::{Complete, Pending};
@@ -214,37 +220,40 @@ mod tests {
 
     #[test]
     fn empty_results_and_damage() {
-        let none: Vec<(i64, String)> = decode(&["[]", " [ ] "]).expect("no rows");
+        let none: Vec<(i64, String)> = decode(&["[]", " [ ] "], 0).expect("no rows");
         assert!(none.is_empty());
-        assert!(decode::<(entity::TaskStatus,)>(&[r#"["NOT_A_STATUS"]"#]).is_err());
+        assert!(decode::<(entity::TaskStatus,)>(&[r#"["NOT_A_STATUS"]"#], 1).is_err());
         assert!(
-            decode::<(entity::TaskStatus,)>(&["[1]"]).is_err(),
+            decode::<(entity::TaskStatus,)>(&["[1]"], 1).is_err(),
             "an enum from a number"
         );
-        assert!(decode::<(i64, i64)>(&["[1]", "[]"]).is_err(), "ragged columns");
+        assert!(decode::<(i64, i64)>(&["[1]", "[]"], 1).is_err(), "ragged columns");
         assert!(
-            decode::<(i64, i64)>(&["[]", "[1]"]).is_err(),
+            decode::<(i64, i64)>(&["[]", "[1]"], 1).is_err(),
             "ragged columns, first shorter"
         );
-        assert!(decode::<(i64,)>(&["[1,2"]).is_err(), "cut short");
-        assert!(decode::<(String,)>(&[r#"["abc]"#]).is_err(), "a string cut short");
+        assert!(decode::<(i64,)>(&["[1,2"], 1).is_err(), "cut short");
+        assert!(decode::<(String,)>(&[r#"["abc]"#], 1).is_err(), "a string cut short");
         assert!(
-            decode::<(String,)>(&[r#"["a\"]"#]).is_err(),
+            decode::<(String,)>(&[r#"["a\"]"#], 1).is_err(),
             "an escaped quote is not the end"
         );
-        assert!(decode::<(i64,)>(&["[1]", "[1]"]).is_err(), "a column left unread");
-        assert!(decode::<(i64, i64)>(&["[1]"]).is_err(), "a field with no column");
-        assert!(decode::<(i64,)>(&["[[1]]"]).is_err(), "not a scalar");
-        assert!(decode::<(i64,)>(&["[1] x"]).is_err(), "text after the array");
-        assert!(decode::<(i64,)>(&["[1 2]"]).is_err(), "no comma");
-        assert!(decode::<(i64,)>(&["1"]).is_err(), "not an array");
-        assert!(decode::<(i64,)>(&["[nul]"]).is_err(), "a broken null");
-        assert!(decode::<(i64,)>(&["[--1]"]).is_err(), "a broken number");
-        assert!(decode::<(i64,)>(&["[-]"]).is_err(), "a sign alone");
-        let edges: Vec<(i64, f64)> = decode(&[
-            "[-9223372036854775808,0,-0,12]",
-            "[9223372036854775808,-9223372036854775809,1E2,0.5e-1]",
-        ])
+        assert!(decode::<(i64,)>(&["[1]", "[1]"], 1).is_err(), "a column left unread");
+        assert!(decode::<(i64, i64)>(&["[1]"], 1).is_err(), "a field with no column");
+        assert!(decode::<(i64,)>(&["[[1]]"], 1).is_err(), "not a scalar");
+        assert!(decode::<(i64,)>(&["[1] x"], 1).is_err(), "text after the array");
+        assert!(decode::<(i64,)>(&["[1 2]"], 1).is_err(), "no comma");
+        assert!(decode::<(i64,)>(&["1"], 1).is_err(), "not an array");
+        assert!(decode::<(i64,)>(&["[nul]"], 1).is_err(), "a broken null");
+        assert!(decode::<(i64,)>(&["[--1]"], 1).is_err(), "a broken number");
+        assert!(decode::<(i64,)>(&["[-]"], 1).is_err(), "a sign alone");
+        let edges: Vec<(i64, f64)> = decode(
+            &[
+                "[-9223372036854775808,0,-0,12]",
+                "[9223372036854775808,-9223372036854775809,1E2,0.5e-1]",
+            ],
+            4,
+        )
         .expect("integers at the edges, and floats");
         assert_eq!(
             edges,
@@ -255,6 +264,20 @@ mod tests {
                 (12, 0.05)
             ]
         );
-        assert!(decode::<(i64,)>(&["[\"\\"]).is_err(), "an escape at the end");
+        assert!(decode::<(i64,)>(&["[\"\\"], 1).is_err(), "an escape at the end");
+    }
+
+    #[test]
+    fn a_wrong_count_reads_the_same_rows() {
+        let arrays = ["[1,2,3]", r#"["a","b","c"]"#];
+        let want: Vec<(i64, String)> = decode(&arrays, 3).expect("decodes");
+        for count in [0, 1, 2, 4, usize::MAX] {
+            let rows: Vec<(i64, String)> = decode(&arrays, count).expect("decodes");
+            assert_eq!(rows, want, "read with a count of {count}");
+            assert!(
+                rows.capacity() <= arrays[0].len(),
+                "a count beyond the text is not allocated"
+            );
+        }
     }
 }

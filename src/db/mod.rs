@@ -312,7 +312,14 @@ pub async fn aggregated_rows<T: DeserializeOwned, C: ConnectionTrait>(
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let sql = format!("SELECT {arrays} FROM {from_where}");
+    // SQLite's arrays do not say how long they are: it counts the rows beside them, so that they
+    // are read into a vector of that size (grown by doubling, a big one took half as much again
+    // and, while it moved, its old and new blocks both).
+    let counted = match backend {
+        DatabaseBackend::Postgres => "",
+        _ => ", count(*)",
+    };
+    let sql = format!("SELECT {arrays}{counted} FROM {from_where}");
     let Some(row) = db.query_one_raw(statement(backend, &sql, params.0)).await? else {
         return Ok(Vec::new());
     };
@@ -329,7 +336,8 @@ pub async fn aggregated_rows<T: DeserializeOwned, C: ConnectionTrait>(
         .map(|i| row.try_get::<&str, _>(i))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| broken(&e))?;
-    json_columns::decode(&arrays).map_err(|e| broken(&e))
+    let rows = row.try_get::<i64, _>(columns.len()).map_err(|e| broken(&e))?;
+    json_columns::decode(&arrays, usize::try_from(rows).unwrap_or(0)).map_err(|e| broken(&e))
 }
 
 /// A select list split at its top-level commas (a comma inside parentheses is an argument's).

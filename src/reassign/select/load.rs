@@ -197,13 +197,12 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
                 format!("event_attendee WHERE firm_id = {firm} AND user_id = {source}"),
                 p,
             );
-            let (mut rows, elsewhere, attending) = tokio::try_join!(
+            let (rows, elsewhere, attending) = tokio::try_join!(
                 aggregated_rows::<Row, _>(db, columns, &on_calendar.0, on_calendar.1),
                 aggregated_rows::<Row, _>(db, columns, &elsewhere.0, elsewhere.1),
                 aggregated_rows::<(i64, i64), _>(db, "event_id, user_id", &attendee.0, attendee.1),
             )?;
-            rows.extend(elsewhere);
-            (rows, attending)
+            (vec![rows, elsewhere], attending)
         }
         // An undo: exactly the events it moved, and what their holders attend of them.
         Some(_) => {
@@ -233,29 +232,35 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
                 Ok(vec![read])
             })
             .await?;
-            let (mut rows, mut attending) = (Vec::new(), Vec::new());
-            for (r, a) in chunks {
-                rows.extend(r);
-                attending.extend(a);
-            }
+            let mut attending = Vec::new();
+            let rows = chunks
+                .into_iter()
+                .map(|(r, a)| {
+                    attending.extend(a);
+                    r
+                })
+                .collect();
             (rows, attending)
         }
     };
     let attending: FxHashSet<(i64, i64)> = attending.into_iter().collect();
-    let mut out = rows
-        .into_iter()
-        .map(|(id, matter_id, calendar_id, At(start), all_day)| {
-            let (holder, _) = expected(c, id);
-            EventRow {
-                id,
-                matter_id,
-                start,
-                all_day: all_day != 0,
-                on_source_calendar: calendar_id == calendar_of(holder),
-                source_attends: attending.contains(&(id, holder)),
-            }
-        })
-        .collect::<Vec<_>>();
+    // Read into one vector of their number, as they come (not gathered and then moved).
+    let mut out = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+    out.extend(
+        rows.into_iter()
+            .flatten()
+            .map(|(id, matter_id, calendar_id, At(start), all_day)| {
+                let (holder, _) = expected(c, id);
+                EventRow {
+                    id,
+                    matter_id,
+                    start,
+                    all_day: all_day != 0,
+                    on_source_calendar: calendar_id == calendar_of(holder),
+                    source_attends: attending.contains(&(id, holder)),
+                }
+            }),
+    );
     out.sort_unstable_by_key(|r| r.id);
     Ok(out)
 }
