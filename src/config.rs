@@ -236,6 +236,11 @@ pub struct QueryLimits {
     /// steps, deactivations); the rest wait their turn. Default: the number of cores.
     #[arg(long, env = "HANDOVER_MAX_CONCURRENT_PLANS", default_value_t = crate::reassign::gate::cores(), value_parser = count_in(1, 1024))]
     pub max_concurrent_plans: usize,
+    /// PostgreSQL: after a reassignment that moves at least this many records commits, vacuum
+    /// and analyse the tables it rewrote, in the background (autovacuum waits for a fifth of a
+    /// table to change). 0: never (leave it to autovacuum).
+    #[arg(long, env = "HANDOVER_VACUUM_AFTER", default_value_t = crate::db::vacuum::DEFAULT_AFTER)]
+    pub vacuum_after: u64,
 }
 
 impl Default for QueryLimits {
@@ -260,6 +265,7 @@ impl Default for QueryLimits {
             shutdown_timeout: 10,
             max_reassignments_per_minute: 30,
             max_concurrent_plans: crate::reassign::gate::cores(),
+            vacuum_after: crate::db::vacuum::DEFAULT_AFTER,
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub emails_abandoned: AtomicU64,
     /// SQL statements sent by this process (requests, the scheduler, the outbox worker).
     pub sql_statements: AtomicU64,
+    /// Vacuums run after big reassignments (PostgreSQL; `db::vacuum`).
+    pub vacuums: AtomicU64,
 }
 
 impl Metrics {
@@ -102,6 +104,11 @@ impl Metrics {
             "handover_sql_statements_total",
             "SQL statements sent to the database by this process.",
             &[("", self.sql_statements.load(Relaxed))],
+        );
+        counter(
+            "handover_vacuums_total",
+            "Vacuums of the rewritten tables after big reassignments (PostgreSQL).",
+            &[("", self.vacuums.load(Relaxed))],
         );
         counter(
             "handover_connections_refused_total",

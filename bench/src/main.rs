@@ -269,6 +269,42 @@ async fn personal_calendar(db: &sea_orm::DatabaseConnection, user_id: i64) -> Ap
         .map_or(-1, |c| c.id))
 }
 
+/// PostgreSQL: wait until no vacuum or analyse runs on the bench database (the server's after a
+/// big reassignment, `--vacuum-after`, or autovacuum's), so that none is timed with a phase.
+async fn settle(db: &sea_orm::DatabaseConnection) -> AppResult<()> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    // The server starts its vacuum as it answers; give it a moment to show.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let waited = Instant::now();
+    loop {
+        let running = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT (SELECT count(*) FROM pg_stat_progress_vacuum WHERE datname = current_database())
+                      + (SELECT count(*) FROM pg_stat_progress_analyze WHERE datname = current_database())",
+            ))
+            .await?
+            .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+            .unwrap_or_default();
+        if running == 0 || waited.elapsed() > Duration::from_secs(120) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// PostgreSQL: after the bench's own writes (the raw reference's), vacuum as the server does
+/// after its own, so that the next phase starts from tables like the server leaves them.
+async fn tidy(db: &sea_orm::DatabaseConnection) -> AppResult<()> {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let tables = handover::db::vacuum::TABLES;
+        db.execute_unprepared(&format!("VACUUM (ANALYZE) {tables}")).await?;
+    }
+    Ok(())
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
@@ -346,6 +382,7 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
         if n == 1 || n == 2 {
             db.execute_unprepared("INSERT INTO bench_commit (n) VALUES (1)").await?;
         }
+        settle(&db).await?;
         let (data, took) = post(&client, &url, &token, PREVIEW, json!({ "i": i })).await?;
         if n < 3 {
             previews.push(took);
@@ -374,6 +411,7 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
 
     let mut apply_input = input.clone();
     apply_input["previewToken"] = preview["previewToken"].clone();
+    settle(&db).await?;
     let (data, apply_time) = post(&client, &url, &token, APPLY, json!({ "i": apply_input })).await?;
     let payload = &data["reassignWork"];
     if payload["userErrors"].as_array().is_some_and(|e| !e.is_empty()) {
@@ -405,6 +443,7 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
         ms(report_time),
         report_kib / 1024
     );
+    settle(&db).await?;
     let (data, undo_time) = post(&client, &url, &token, UNDO, json!({ "id": batch_id })).await?;
     let returned = data["undoReassignment"]["reassignment"]["tasks"]["reassigned"]
         .as_i64()
@@ -429,6 +468,7 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
         cutoff: now,
         today_start: handover::firm::start_of_day(now, tz),
     };
+    settle(&db).await?;
     let (floor_time, floor_items, floor_batch) = floor::run(&db, &input).await?;
     // Put the data back as it was, through the ordinary undo, over HTTP.
     let floor_id = ids::encode(Kind::Reassignment, floor_batch);
@@ -448,20 +488,25 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
         source_calendar,
         target_calendar,
     };
+    settle(&db).await?;
     let (raw_time, raw_updated, raw_inserted) = raw::run(&db, &raw_input).await?;
+    tidy(&db).await?;
     eprintln!("raw write reference: {raw_updated} rows updated, {raw_inserted} inserted");
     // Further rounds, on the same data (back as it was after the raw reference).
     let mut rounds = vec![(apply_time, undo_time, raw_time)];
     for round in 2..=args.rounds {
+        settle(&db).await?;
         let (data, _) = post(&client, &url, &token, PREVIEW, json!({ "i": apply_input })).await?;
         let mut confirmed = apply_input.clone();
         confirmed["previewToken"] = data["reassignmentPreview"]["previewToken"].clone();
+        settle(&db).await?;
         let (data, apply) = post(&client, &url, &token, APPLY, json!({ "i": confirmed })).await?;
         let payload = &data["reassignWork"];
         if payload["userErrors"].as_array().is_some_and(|e| !e.is_empty()) {
             return Err(AppError::internal(format!("apply of round {round} refused: {payload}")));
         }
         let id = payload["reassignment"]["id"].clone();
+        settle(&db).await?;
         let (data, undo) = post(&client, &url, &token, UNDO, json!({ "id": id })).await?;
         let returned = &data["undoReassignment"]["reassignment"]["tasks"]["reassigned"];
         if returned.as_i64() != Some(moved) {
@@ -470,7 +515,9 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
             )));
         }
         let batch = ids::decode(Kind::Reassignment, id.as_str().unwrap_or_default())?;
+        settle(&db).await?;
         let (raw, _, _) = raw::run(&db, &raw::RawInput { batch, ..raw_input }).await?;
+        tidy(&db).await?;
         eprintln!(
             "round {round}: apply {}, undo {}, raw writes {}, apply / raw {:.2}x",
             ms(apply),

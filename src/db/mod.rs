@@ -14,6 +14,7 @@ use std::time::Duration;
 mod columns;
 mod json_columns;
 mod pg_arrays;
+pub mod vacuum;
 
 /// Normalise a database setting: a bare file name means a SQLite file; SQLite files are created
 /// when missing.

@@ -55,6 +55,7 @@ impl AppState {
     ) -> Self {
         let mut live = crate::notify::Live::start(&db, metrics.clone());
         live.planning = crate::reassign::Planning::new(limits.max_concurrent_plans);
+        live.vacuum = crate::db::vacuum::AfterBulk::new(&db, limits.vacuum_after, metrics.clone());
         let schema = crate::graphql::build(db.clone(), live.clone(), &limits);
         AppState {
             db,

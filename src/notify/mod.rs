@@ -34,6 +34,8 @@ pub struct Live {
     pub reuse: Arc<crate::reassign::Reuse>,
     /// How many reassignments are planned at once (`--max-concurrent-plans`).
     pub planning: crate::reassign::Planning,
+    /// The tables a big reassignment rewrote, vacuumed after it (`--vacuum-after`).
+    pub vacuum: Arc<crate::db::vacuum::AfterBulk>,
 }
 
 impl Live {
@@ -47,11 +49,12 @@ impl Live {
         }
         Live {
             hub,
-            metrics,
+            metrics: metrics.clone(),
             local,
             viewers,
             reuse: Arc::new(crate::reassign::Reuse::new(db)),
             planning: crate::reassign::Planning::per_core(),
+            vacuum: crate::db::vacuum::AfterBulk::new(db, crate::db::vacuum::DEFAULT_AFTER, metrics.clone()),
         }
     }
 
@@ -84,5 +87,7 @@ impl Live {
         if self.local {
             self.hub.publish(notifications.iter().cloned());
         }
+        let moved = batch.matters_reassigned + batch.tasks_reassigned + batch.events_reassigned;
+        self.vacuum.moved(u64::try_from(moved).unwrap_or(0));
     }
 }

@@ -1,7 +1,10 @@
 //! What operators rely on: metrics, request logs without secrets, clean shutdown, CORS.
 
 use crate::common::*;
+use crate::on_both_databases;
 use futures::{SinkExt, StreamExt};
+use handover::config::QueryLimits;
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -212,3 +215,76 @@ async fn sigterm_closes_subscriptions_and_exits_cleanly() {
     assert_eq!(graphql["status"], 200);
     assert!(graphql["duration_ms"].is_number());
 }
+
+/// `--vacuum-after`: on PostgreSQL, a reassignment moving that many records or more is followed
+/// by a vacuum of the tables it rewrote (counted in `/metrics`, seen in PostgreSQL's own
+/// statistics); a smaller one is not. SQLite keeps no dead row versions: never.
+async fn a_big_reassignment_is_followed_by_a_vacuum_on_postgresql(backend: Backend) {
+    let limits = QueryLimits {
+        vacuum_after: 10,
+        ..Default::default()
+    };
+    let app = spawn_app_on_with_limits(backend, limits).await;
+    let vacuums = || async {
+        let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+        metric(&text.text().await.unwrap(), "handover_vacuums_total")
+    };
+    let admin = app.token("alice@demo.test").await;
+    let (lee, bob) = (
+        app.user_id(&admin, "lee@demo.test").await,
+        app.user_id(&admin, "bob@demo.test").await,
+    );
+    let apply = |i: serde_json::Value| {
+        let q = "mutation($i: ReassignWorkInput!) { reassignWork(input: $i) {
+            userErrors { code } reassignment { matters { reassigned } tasks { reassigned } calendarEvents { reassigned } } } }";
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            let r = app.data(&admin, q, json!({ "i": i })).await["reassignWork"].clone();
+            assert_eq!(r["userErrors"], json!([]), "{r}");
+            ["matters", "tasks", "calendarEvents"]
+                .iter()
+                .map(|k| r["reassignment"][k]["reassigned"].as_i64().unwrap())
+                .sum::<i64>()
+        }
+    };
+    // Lee's events alone (4 records), then the rest of Lee's work (4 matters and 6 tasks).
+    let small = json!({ "fromUserId": lee, "toUserId": bob, "acknowledgeRisks": true,
+        "matters": { "include": false }, "tasks": { "include": false } });
+    assert_eq!(apply(small).await, 4);
+    let big = json!({ "fromUserId": lee, "toUserId": bob, "acknowledgeRisks": true });
+    assert_eq!(apply(big).await, 10);
+    if backend == Backend::Sqlite {
+        assert!(!app.live.vacuum.running());
+        assert_eq!(vacuums().await, 0.0);
+        return;
+    }
+    let vacuum_count = || async {
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'task'",
+            ))
+            .await
+            .unwrap()
+            .expect("the task table's statistics");
+        row.try_get_by_index::<i64>(0).unwrap()
+    };
+    let waited = Instant::now();
+    while vacuums().await < 1.0 || app.live.vacuum.running() || vacuum_count().await < 1 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "no vacuum after the big reassignment"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        vacuums().await,
+        1.0,
+        "one vacuum: after the big reassignment, not the small one"
+    );
+    assert_eq!(vacuum_count().await, 1);
+}
+
+on_both_databases!(a_big_reassignment_is_followed_by_a_vacuum_on_postgresql);
