@@ -299,8 +299,7 @@ async fn settle(db: &sea_orm::DatabaseConnection) -> AppResult<()> {
 /// after its own, so that the next phase starts from tables like the server leaves them.
 async fn tidy(db: &sea_orm::DatabaseConnection) -> AppResult<()> {
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        let tables = handover::db::vacuum::TABLES;
-        db.execute_unprepared(&format!("VACUUM (ANALYZE) {tables}")).await?;
+        handover::db::vacuum::vacuum_rewritten(db).await?;
     }
     Ok(())
 }

@@ -10,14 +10,18 @@
 //! against 1.21x). SQLite keeps no row versions; nothing is done there.
 
 use crate::metrics::Metrics;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, ExecResult};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 
-/// What a reassignment rewrites: the records it moves, an event's attendee rows with them. (Not
-/// the report's items, which are only ever added: with the item table at 30 million rows its
-/// vacuum took 5–8 s against 1.2 s for these, and autovacuum counts its inserts.)
-pub const TABLES: &str = "matter, task, calendar_event, event_attendee";
+/// Vacuum and analyse what a reassignment rewrites: the records it moves, an event's attendee
+/// rows with them. (Not the report's items, which are only ever added: with the item table at
+/// 30 million rows its vacuum took 5–8 s against 1.2 s for these, and autovacuum counts its
+/// inserts.) Outside any transaction: VACUUM cannot run in one. PostgreSQL only.
+pub async fn vacuum_rewritten(db: &DatabaseConnection) -> Result<ExecResult, DbErr> {
+    db.execute_unprepared("VACUUM (ANALYZE) matter, task, calendar_event, event_attendee")
+        .await
+}
 
 /// Records moved at once from which the tables are vacuumed (`--vacuum-after`).
 pub const DEFAULT_AFTER: u64 = 10_000;
@@ -51,9 +55,9 @@ impl AfterBulk {
 
     /// A reassignment moving `records` has committed. Must be called inside the Tokio runtime.
     pub fn moved(self: &Arc<Self>, records: u64) {
-        if self.db.is_none() || records < self.after {
+        let Some(db) = self.db.clone().filter(|_| records >= self.after) else {
             return;
-        }
+        };
         let Ok(mut state) = self.state.lock() else { return };
         if state.running {
             state.again = true;
@@ -62,7 +66,7 @@ impl AfterBulk {
         state.running = true;
         drop(state);
         let this = Arc::clone(self);
-        tokio::spawn(async move { this.run().await });
+        tokio::spawn(async move { this.run(&db).await });
     }
 
     /// Whether a vacuum is running (or asked for) now.
@@ -70,12 +74,10 @@ impl AfterBulk {
         self.state.lock().is_ok_and(|s| s.running)
     }
 
-    async fn run(&self) {
-        let Some(db) = &self.db else { return };
+    async fn run(&self, db: &DatabaseConnection) {
         loop {
             let started = std::time::Instant::now();
-            // Outside any transaction (VACUUM cannot run in one), on a connection of the pool.
-            match db.execute_unprepared(&format!("VACUUM (ANALYZE) {TABLES}")).await {
+            match vacuum_rewritten(db).await {
                 Ok(_) => {
                     self.metrics.vacuums.fetch_add(1, Relaxed);
                     tracing::info!(elapsed = ?started.elapsed(), "tables vacuumed after a big reassignment");

@@ -232,15 +232,8 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
                 Ok(vec![read])
             })
             .await?;
-            let mut attending = Vec::new();
-            let rows = chunks
-                .into_iter()
-                .map(|(r, a)| {
-                    attending.extend(a);
-                    r
-                })
-                .collect();
-            (rows, attending)
+            let (rows, attending): (Vec<_>, Vec<_>) = chunks.into_iter().unzip();
+            (rows, attending.into_iter().flatten().collect())
         }
     };
     let attending: FxHashSet<(i64, i64)> = attending.into_iter().collect();
