@@ -1,20 +1,22 @@
 //! Connecting (SQLite pragmas and pool / PostgreSQL), migrating, write transactions, and the
-//! helpers of hand-written set-based statements (id lists as one parameter, rows aggregated into one).
+//! helpers of hand-written set-based statements (id lists as one parameter; rows aggregated, in `aggregated`).
 
 use crate::error::{AppError, AppResult};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait, Value,
 };
-use serde::de::DeserializeOwned;
 use std::time::Duration;
 
+mod aggregated;
 mod columns;
 mod json_columns;
 mod pg_arrays;
 pub mod vacuum;
+
+pub use aggregated::{aggregated_groups, aggregated_rows};
 
 /// Normalise a database setting: a bare file name means a SQLite file; SQLite files are created
 /// when missing.
@@ -291,74 +293,6 @@ impl serde::de::Visitor<'_> for DayVisitor {
     }
 }
 
-/// Rows of `columns`, aggregated by the database into one row: one row to fetch instead of one
-/// per record (the per-row cost of a driver dominates a plan over 100,000 records). Each column
-/// comes back as one array, read where the driver holds it into the row type: PostgreSQL's
-/// binary arrays (`pg_arrays`), SQLite's JSON arrays (`json_columns`).
-pub async fn aggregated_rows<T: DeserializeOwned, C: ConnectionTrait>(
-    db: &C,
-    columns: &str,
-    from_where: &str,
-    params: Params,
-) -> AppResult<Vec<T>> {
-    use sea_orm::sqlx::Row as _;
-    let backend = db.get_database_backend();
-    let broken = |e: &dyn std::fmt::Display| AppError::internal(format!("aggregated rows: {e}"));
-    let columns = split_columns(columns);
-    let arrays = columns
-        .iter()
-        .map(|c| match backend {
-            DatabaseBackend::Postgres => format!("array_send(array_agg({c}))"),
-            _ => format!("json_group_array({c})"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    // SQLite's arrays do not say how long they are: it counts the rows beside them, so that they
-    // are read into a vector of that size (grown by doubling, a big one took half as much again
-    // and, while it moved, its old and new blocks both).
-    let counted = match backend {
-        DatabaseBackend::Postgres => "",
-        _ => ", count(*)",
-    };
-    let sql = format!("SELECT {arrays}{counted} FROM {from_where}");
-    let Some(row) = db.query_one_raw(statement(backend, &sql, params.0)).await? else {
-        return Ok(Vec::new());
-    };
-    if backend == DatabaseBackend::Postgres {
-        let row = row.try_as_pg_row().ok_or_else(|| broken(&"not a PostgreSQL row"))?;
-        let arrays = (0..columns.len())
-            .map(|i| row.try_get::<Option<&[u8]>, _>(i))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| broken(&e))?;
-        return pg_arrays::decode(&arrays).map_err(|e| broken(&e));
-    }
-    let row = row.try_as_sqlite_row().ok_or_else(|| broken(&"not a SQLite row"))?;
-    let arrays = (0..columns.len())
-        .map(|i| row.try_get::<&str, _>(i))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| broken(&e))?;
-    let rows = row.try_get::<i64, _>(columns.len()).map_err(|e| broken(&e))?;
-    json_columns::decode(&arrays, usize::try_from(rows).unwrap_or(0)).map_err(|e| broken(&e))
-}
-
-/// A select list split at its top-level commas (a comma inside parentheses is an argument's).
-fn split_columns(columns: &str) -> Vec<&str> {
-    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
-    for (i, c) in columns.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(columns[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(columns[start..].trim());
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::{At, Day};
@@ -422,20 +356,6 @@ mod tests {
         }
         // Another shape chrono accepts still reads (the fast path only shortens the usual one).
         assert_eq!(read(r#""+2026-11-28""#), NaiveDate::from_ymd_opt(2026, 11, 28));
-    }
-
-    #[test]
-    fn select_lists_split_at_their_own_commas() {
-        assert_eq!(
-            super::split_columns("id, CAST(NULL AS BIGINT), coalesce(a, b),CASE WHEN x THEN 1 ELSE 0 END"),
-            [
-                "id",
-                "CAST(NULL AS BIGINT)",
-                "coalesce(a, b)",
-                "CASE WHEN x THEN 1 ELSE 0 END"
-            ]
-        );
-        assert_eq!(super::split_columns("id"), ["id"]);
     }
 
     /// Pairs read back as they were given, packed or not (SQLite).

@@ -2,7 +2,7 @@
 //! (the facts about their matters come from `firm::access`).
 
 use super::expected;
-use crate::db::{At, Day, Params, aggregated_rows};
+use crate::db::{At, Day, Params, aggregated_groups, aggregated_rows};
 use crate::error::AppResult;
 use crate::firm::access::EVERYONE;
 use crate::firm::work::personal_calendars;
@@ -95,18 +95,29 @@ pub async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySp
         let rows_where = from_where(&mut p);
         let mut deadline_p = Params::default();
         let deadline_where = format!("{} AND statute_of_limitations", from_where(&mut deadline_p));
-        type Row = (i64, Option<i64>, i64, TaskStatus, Option<Day>);
-        let (rows, deadlines) = tokio::try_join!(
-            aggregated_rows::<Row, _>(db, "id, matter_id, assignee_id, status, due_date", &rows_where, p),
+        // Grouped by assignee and status, which the holder's index reads in that order: each
+        // is sent once a group, not once a task (on SQLite a fifth of the task text, and a
+        // tenth of the statement's time).
+        type Row = (i64, Option<i64>, Option<Day>);
+        let (groups, deadlines) = tokio::try_join!(
+            aggregated_groups::<(i64, TaskStatus), Row, _>(
+                db,
+                "assignee_id, status",
+                "id, matter_id, due_date",
+                &rows_where,
+                p
+            ),
             aggregated_rows::<(i64,), _>(db, "id", &deadline_where, deadline_p),
         )?;
         let deadlines: FxHashSet<i64> = deadlines.into_iter().map(|(id,)| id).collect();
-        Ok(rows
-            .into_iter()
-            .map(|(id, matter, assignee, status, due)| {
-                (id, matter, assignee, status, due.map(|d| d.0), deadlines.contains(&id))
-            })
-            .collect())
+        let mut out = Vec::with_capacity(groups.iter().map(|(_, rows)| rows.len()).sum());
+        for ((assignee, status), rows) in groups {
+            out.extend(
+                rows.into_iter()
+                    .map(|(id, matter, due)| (id, matter, assignee, status, due.map(|d| d.0), deadlines.contains(&id))),
+            );
+        }
+        Ok(out)
     })
     .await?;
     out.sort_unstable_by_key(|r| r.0);

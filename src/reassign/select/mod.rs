@@ -12,7 +12,7 @@ use crate::firm::access::{Matters, Permission, facts, permission_lists, statuses
 use crate::notify::{Delivery, When};
 use entity::{MatterStatus, RiskReason, WorkKind};
 use load::{load_assigners, load_events, load_matters, load_tasks};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -274,11 +274,12 @@ struct Permissions(FxHashMap<i64, Permission>);
 
 impl Permissions {
     fn facts(&self, matter_id: i64, status: MatterStatus, target: i64) -> MatterFacts {
+        // One lookup for both: every record the plan decides asks.
         let permission = self.0.get(&matter_id);
         MatterFacts {
             status,
             private: permission.is_some_and(Permission::is_private),
-            target_has_access: self.admits(matter_id, target),
+            target_has_access: permission.is_some_and(|p| p.admits(target)),
         }
     }
 
@@ -393,12 +394,12 @@ pub async fn load<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Loaded>
         Some(_) => facts(matter_rows.iter().map(|m| (m.0, m.2, m.5)), held_lists),
         None => Default::default(),
     };
-    let mut matter_ids: Vec<i64> = matter_rows.iter().map(|m| m.0).collect();
-    matter_ids.extend(task_rows.iter().filter_map(|t| t.1));
-    matter_ids.extend(event_rows.iter().filter_map(|e| e.matter_id));
+    // Gathered in a set: the reference firm's 150,000 links name 12,000 matters.
+    let mut linked: FxHashSet<i64> = matter_rows.iter().map(|m| m.0).collect();
+    linked.extend(task_rows.iter().filter_map(|t| t.1));
+    linked.extend(event_rows.iter().filter_map(|e| e.matter_id));
+    let mut matter_ids: Vec<i64> = linked.into_iter().filter(|id| !statuses.contains_key(id)).collect();
     matter_ids.sort_unstable();
-    matter_ids.dedup();
-    matter_ids.retain(|id| !statuses.contains_key(id));
     let pools: Vec<i64> = routing
         .routes
         .iter()
