@@ -24,10 +24,10 @@ pub async fn aggregated_rows<T: DeserializeOwned, C: ConnectionTrait>(
     }
 }
 
-/// As [`aggregated_rows`], one aggregated row per value of `key`: the key's columns are read
-/// once for a group instead of once a row. Where the rows are read in the order of an index
-/// that begins with the key (the holder's tasks, by status), the database groups them as it
-/// reads them and sends no more than that.
+/// As [`aggregated_rows`], one aggregated row per value of `key`: the key's columns are sent
+/// once a group instead of once a row. Where the rows are read in the order of an index that
+/// begins with the key (the holder's tasks, by status), the database groups them as it walks
+/// the index, with no sort.
 pub async fn aggregated_groups<K: DeserializeOwned, T: DeserializeOwned, C: ConnectionTrait>(
     db: &C,
     key: &str,
@@ -39,14 +39,10 @@ pub async fn aggregated_groups<K: DeserializeOwned, T: DeserializeOwned, C: Conn
     let keys = split_columns(key);
     let columns = split_columns(columns);
     // Each key column as an array of its one value, so that the key is read as the rows are.
-    let key_arrays = keys
-        .iter()
-        .map(|k| match backend {
-            DatabaseBackend::Postgres => format!("array_send(ARRAY[{k}])"),
-            _ => format!("json_array({k})"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let key_arrays = each(&keys, |k| match backend {
+        DatabaseBackend::Postgres => format!("array_send(ARRAY[{k}])"),
+        _ => format!("json_array({k})"),
+    });
     let sql = format!(
         "SELECT {key_arrays}, {} FROM {from_where} GROUP BY {key}",
         arrays(backend, &columns)
@@ -67,18 +63,19 @@ pub async fn aggregated_groups<K: DeserializeOwned, T: DeserializeOwned, C: Conn
 /// by doubling, a big one took half as much again and, while it moved, its old and new blocks
 /// both).
 fn arrays(backend: DatabaseBackend, columns: &[&str]) -> String {
-    let arrays = columns
-        .iter()
-        .map(|c| match backend {
-            DatabaseBackend::Postgres => format!("array_send(array_agg({c}))"),
-            _ => format!("json_group_array({c})"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let arrays = each(columns, |c| match backend {
+        DatabaseBackend::Postgres => format!("array_send(array_agg({c}))"),
+        _ => format!("json_group_array({c})"),
+    });
     match backend {
         DatabaseBackend::Postgres => arrays,
         _ => format!("{arrays}, count(*)"),
     }
+}
+
+/// A select list: each of `columns` as `wrap` writes it.
+fn each(columns: &[&str], wrap: impl Fn(&str) -> String) -> String {
+    columns.iter().map(|c| wrap(c)).collect::<Vec<_>>().join(", ")
 }
 
 fn broken(e: &dyn std::fmt::Display) -> AppError {

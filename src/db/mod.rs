@@ -1,5 +1,6 @@
 //! Connecting (SQLite pragmas and pool / PostgreSQL), migrating, write transactions, and the
-//! helpers of hand-written set-based statements (id lists as one parameter; rows aggregated, in `aggregated`).
+//! helpers of hand-written set-based statements: id lists as one parameter here, rows
+//! aggregated in `aggregated`.
 
 use crate::error::{AppError, AppResult};
 use migration::{Migrator, MigratorTrait};
