@@ -12,11 +12,35 @@ use entity::{MatterStatus, TaskStatus};
 use rustc_hash::FxHashSet;
 use sea_orm::{ConnectionTrait, DatabaseBackend};
 use std::collections::BTreeSet;
+use std::num::NonZeroI64;
 
 /// (id, responsible attorney, status, practice area, client, open to everyone: 1 or 0)
 pub type MatterRow = (i64, Option<i64>, MatterStatus, Option<String>, String, i64);
-/// (id, matter, assignee, status, due date, statute of limitations)
-pub type TaskRow = (i64, Option<i64>, i64, TaskStatus, Option<NaiveDate>, bool);
+/// A record's matter, as a plan holds it: ids start at 1, so "no matter" takes no room of its
+/// own (an `Option<i64>` takes 16 bytes, and a plan holds one for every task and event).
+pub type MatterRef = Option<NonZeroI64>;
+
+/// A matter id as read, as a plan holds it.
+pub fn matter_ref(id: Option<i64>) -> MatterRef {
+    id.and_then(NonZeroI64::new)
+}
+
+/// A task considered: 32 bytes, held for every task a plan decides.
+pub struct TaskRow {
+    pub id: i64,
+    pub matter: MatterRef,
+    pub assignee: i64,
+    pub due_date: Option<NaiveDate>,
+    pub status: TaskStatus,
+    pub statute_of_limitations: bool,
+}
+
+impl TaskRow {
+    pub fn matter_id(&self) -> Option<i64> {
+        self.matter.map(NonZeroI64::get)
+    }
+}
+
 /// (id, matter, assigner, status)
 pub type AssignerRow = (i64, Option<i64>, Option<i64>, TaskStatus);
 
@@ -112,15 +136,19 @@ pub async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySp
         let deadlines: FxHashSet<i64> = deadlines.into_iter().map(|(id,)| id).collect();
         let mut out = Vec::with_capacity(groups.iter().map(|(_, rows)| rows.len()).sum());
         for ((assignee, status), rows) in groups {
-            out.extend(
-                rows.into_iter()
-                    .map(|(id, matter, due)| (id, matter, assignee, status, due.map(|d| d.0), deadlines.contains(&id))),
-            );
+            out.extend(rows.into_iter().map(|(id, matter, due)| TaskRow {
+                id,
+                matter: matter_ref(matter),
+                assignee,
+                due_date: due.map(|d| d.0),
+                status,
+                statute_of_limitations: deadlines.contains(&id),
+            }));
         }
         Ok(out)
     })
     .await?;
-    out.sort_unstable_by_key(|r| r.0);
+    out.sort_unstable_by_key(|r| r.id);
     Ok(out)
 }
 
@@ -149,15 +177,22 @@ pub async fn load_assigners<C: ConnectionTrait>(db: &C, spec: &Order, c: &Catego
     Ok(out)
 }
 
+/// An event considered: 32 bytes, held for every event a plan decides.
 pub struct EventRow {
     pub id: i64,
-    pub matter_id: Option<i64>,
+    pub matter: MatterRef,
     pub start: DateTime<Utc>,
     pub all_day: bool,
     /// On the personal calendar of whoever must hold it.
     pub on_source_calendar: bool,
     /// That holder attends it.
     pub source_attends: bool,
+}
+
+impl EventRow {
+    pub fn matter_id(&self) -> Option<i64> {
+        self.matter.map(NonZeroI64::get)
+    }
 }
 
 /// Events on the source's personal calendar, events elsewhere that the source attends
@@ -257,7 +292,7 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
                 let (holder, _) = expected(c, id);
                 EventRow {
                     id,
-                    matter_id,
+                    matter: matter_ref(matter_id),
                     start,
                     all_day: all_day != 0,
                     on_source_calendar: calendar_id == calendar_of(holder),

@@ -11,7 +11,7 @@ use crate::error::AppResult;
 use crate::firm::access::{Matters, Permission, facts, permission_lists, statuses_and_permissions};
 use crate::notify::{Delivery, When};
 use entity::{MatterStatus, RiskReason, WorkKind};
-use load::{load_assigners, load_events, load_matters, load_tasks};
+use load::{EventRow, TaskRow, load_assigners, load_events, load_matters, load_tasks};
 use rustc_hash::{FxHashMap, FxHashSet};
 use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
@@ -71,47 +71,70 @@ impl PlannedItem {
 /// One category's verdicts: every record considered, by record id. What the rules decided is
 /// kept beside the loaded rows it was decided on, which the plan shares (with a preview's kept
 /// loads, too): each record's id, matter and date are not held twice. A `PlannedItem` of the old
-/// shape took 72 bytes a record on top of the loads; what is decided takes 24.
+/// shape took 72 bytes a record on top of the loads; what is decided takes 12.
 #[derive(Clone)]
 pub struct CategoryPlan {
     kind: WorkKind,
     loaded: Arc<Loaded>,
     decided: Vec<Decided>,
+    /// The holders and receivers `decided` names by index: a handful (a pool's, an undo's
+    /// holders), where each record naming two people by id took 16 bytes.
+    people: Vec<i64>,
 }
 
 /// What the rules decided for one loaded row (the rest of its `PlannedItem` is the row's).
 #[derive(Debug, Clone, Copy)]
 struct Decided {
-    from: i64,
-    /// Meaningful when `has_to`: an `Option<i64>` would take a word more per record.
-    to: i64,
-    has_to: bool,
+    /// Who holds it: an index into the plan's `people`.
+    from: u32,
+    /// Who it goes to: an index into `people`, or `NO_ONE`.
+    to: u32,
     verdict: Verdict,
-    source_attends: bool,
-    past_due: bool,
     risk: Option<RiskReason>,
+    /// `SOURCE_ATTENDS` and `PAST_DUE`.
+    flags: u8,
 }
 
-impl Decided {
-    fn of(item: PlannedItem) -> Self {
+const NO_ONE: u32 = u32::MAX;
+const SOURCE_ATTENDS: u8 = 1;
+const PAST_DUE: u8 = 2;
+
+/// Each person's index in a plan's `people`, given out as they first appear.
+#[derive(Default)]
+struct People {
+    index: FxHashMap<i64, u32>,
+    ids: Vec<i64>,
+}
+
+impl People {
+    fn of(&mut self, user: i64) -> u32 {
+        *self.index.entry(user).or_insert_with(|| {
+            self.ids.push(user);
+            // A firm's people are far fewer than `NO_ONE`.
+            u32::try_from(self.ids.len() - 1).expect("fewer people than u32::MAX")
+        })
+    }
+
+    fn decided(&mut self, item: &PlannedItem) -> Decided {
         Decided {
-            from: item.from,
-            to: item.to.unwrap_or_default(),
-            has_to: item.to.is_some(),
+            from: self.of(item.from),
+            to: item.to.map_or(NO_ONE, |to| self.of(to)),
             verdict: item.verdict,
-            source_attends: item.source_attends,
-            past_due: item.past_due,
             risk: item.risk,
+            flags: if item.source_attends { SOURCE_ATTENDS } else { 0 } | if item.past_due { PAST_DUE } else { 0 },
         }
     }
 }
 
 impl CategoryPlan {
     fn new(kind: WorkKind, loaded: &Arc<Loaded>, items: impl Iterator<Item = PlannedItem>) -> Self {
+        let mut people = People::default();
+        let decided = items.map(|item| people.decided(&item)).collect();
         CategoryPlan {
             kind,
             loaded: Arc::clone(loaded),
-            decided: items.map(Decided::of).collect(),
+            decided,
+            people: people.ids,
         }
     }
 
@@ -122,11 +145,11 @@ impl CategoryPlan {
             PlannedItem {
                 record_id,
                 matter_id,
-                from: d.from,
-                to: d.has_to.then_some(d.to),
+                from: self.people[d.from as usize],
+                to: (d.to != NO_ONE).then(|| self.people[d.to as usize]),
                 verdict: d.verdict,
-                source_attends: d.source_attends,
-                past_due: d.past_due,
+                source_attends: d.flags & SOURCE_ATTENDS != 0,
+                past_due: d.flags & PAST_DUE != 0,
                 risk: d.risk,
                 when,
             }
@@ -269,22 +292,65 @@ fn verdict_code(v: Verdict) -> u8 {
     }
 }
 
-/// Who may see each matter: everyone, or the resolved set of listed users and group members.
-struct Permissions(FxHashMap<i64, Permission>);
+/// What the rules read of each matter a plan's records link to: its status and who may see it
+/// (everyone, or the users its lists resolve to). Kept as compactly as a plan needs it, one
+/// entry a matter (the reference firm's plan links to 14,000): a status map beside the
+/// `Permission`s the read API uses took about 100 bytes a matter, and a tree node for each
+/// resolved set.
+#[derive(Default)]
+struct KnownMatters(FxHashMap<i64, KnownMatter>);
 
-impl Permissions {
+struct KnownMatter {
+    status: MatterStatus,
+    everyone: bool,
+    /// Sorted.
+    resolved_users: Box<[i64]>,
+}
+
+impl KnownMatter {
+    fn admits(&self, user: i64) -> bool {
+        self.everyone || self.resolved_users.binary_search(&user).is_ok()
+    }
+}
+
+impl KnownMatters {
+    /// Each matter with a status, with its permission (a matter none lists is visible to nobody).
+    fn extend(&mut self, statuses: FxHashMap<i64, MatterStatus>, mut permissions: FxHashMap<i64, Permission>) {
+        self.0.reserve(statuses.len());
+        for (id, status) in statuses {
+            let permission = permissions.remove(&id).unwrap_or_default();
+            self.0.insert(
+                id,
+                KnownMatter {
+                    status,
+                    everyone: permission.everyone,
+                    resolved_users: permission.resolved_users.into_iter().collect(),
+                },
+            );
+        }
+    }
+
+    fn knows(&self, matter_id: i64) -> bool {
+        self.0.contains_key(&matter_id)
+    }
+
+    fn status(&self, matter_id: i64) -> Option<MatterStatus> {
+        self.0.get(&matter_id).map(|m| m.status)
+    }
+
     fn facts(&self, matter_id: i64, status: MatterStatus, target: i64) -> MatterFacts {
         // One lookup for both: every record the plan decides asks.
-        let permission = self.0.get(&matter_id);
+        let known = self.0.get(&matter_id);
         MatterFacts {
             status,
-            private: permission.is_some_and(Permission::is_private),
-            target_has_access: permission.is_some_and(|p| p.admits(target)),
+            // Private (Clio's "Me"): the permission resolves to exactly one user.
+            private: known.is_some_and(|m| !m.everyone && m.resolved_users.len() == 1),
+            target_has_access: known.is_some_and(|m| m.admits(target)),
         }
     }
 
     fn admits(&self, matter_id: i64, user: i64) -> bool {
-        self.0.get(&matter_id).is_some_and(|p| p.admits(user))
+        self.0.get(&matter_id).is_some_and(|m| m.admits(user))
     }
 }
 
@@ -318,8 +384,7 @@ pub struct Loaded {
     task_rows: Vec<load::TaskRow>,
     event_rows: Vec<load::EventRow>,
     assigner_rows: Vec<load::AssignerRow>,
-    statuses: FxHashMap<i64, MatterStatus>,
-    permissions: Permissions,
+    matters: KnownMatters,
     /// Open matters per pool member, when a route balances them.
     loads: Vec<(i64, i64)>,
 }
@@ -331,11 +396,11 @@ impl Loaded {
             WorkKind::Matter => (self.matter_rows[i].0, Some(self.matter_rows[i].0), When::Unknown),
             WorkKind::Task => {
                 let t = &self.task_rows[i];
-                (t.0, t.1, When::Due(t.4))
+                (t.id, t.matter_id(), When::Due(t.due_date))
             }
             WorkKind::CalendarEvent => {
                 let e = &self.event_rows[i];
-                (e.id, e.matter_id, When::Starts(e.start))
+                (e.id, e.matter_id(), When::Starts(e.start))
             }
             WorkKind::TaskAssigner => (self.assigner_rows[i].0, self.assigner_rows[i].1, When::Unknown),
         }
@@ -390,15 +455,17 @@ pub async fn load<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Loaded>
 
     // Facts about every other matter any candidate is linked to, in a few statements; and the
     // pools' loads when a route balances them.
-    let (mut statuses, mut permissions) = match held_by {
+    let (statuses, permissions) = match held_by {
         Some(_) => facts(matter_rows.iter().map(|m| (m.0, m.2, m.5)), held_lists),
         None => Default::default(),
     };
     // Gathered in a set: the reference firm's 145,000 links name 14,000 matters.
     let mut linked: FxHashSet<i64> = matter_rows.iter().map(|m| m.0).collect();
-    linked.extend(task_rows.iter().filter_map(|t| t.1));
-    linked.extend(event_rows.iter().filter_map(|e| e.matter_id));
-    let mut matter_ids: Vec<i64> = linked.into_iter().filter(|id| !statuses.contains_key(id)).collect();
+    linked.extend(task_rows.iter().filter_map(TaskRow::matter_id));
+    linked.extend(event_rows.iter().filter_map(EventRow::matter_id));
+    let mut known = KnownMatters::default();
+    known.extend(statuses, permissions);
+    let mut matter_ids: Vec<i64> = linked.into_iter().filter(|id| !known.knows(*id)).collect();
     matter_ids.sort_unstable();
     let pools: Vec<i64> = routing
         .routes
@@ -420,17 +487,14 @@ pub async fn load<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Loaded>
             crate::firm::users::open_matters_of(db, spec.firm_id, &pools).await
         }
     )?;
-    statuses.extend(other_statuses);
-    permissions.extend(other_permissions);
-    let permissions = Permissions(permissions);
+    known.extend(other_statuses, other_permissions);
     tracing::debug!(elapsed = ?started.elapsed(), others = matter_ids.len(), "matter facts loaded");
     Ok(Loaded {
         matter_rows,
         task_rows,
         event_rows,
         assigner_rows,
-        statuses,
-        permissions,
+        matters: known,
         loads,
     })
 }
@@ -446,8 +510,7 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
         task_rows,
         event_rows,
         assigner_rows,
-        statuses,
-        permissions,
+        matters: known,
         loads,
     } = shared.as_ref();
     // Rule 1 and the routes: each matter's new responsible attorney.
@@ -462,7 +525,7 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
                 if *holder != Some(from) {
                     return PlannedItem::skipped(id, Some(id), from, Reason::Changed);
                 }
-                if let Some(reason) = rules::held_back(&permissions.facts(id, status, c.to)) {
+                if let Some(reason) = rules::held_back(&known.facts(id, status, c.to)) {
                     return PlannedItem::skipped(id, Some(id), from, reason);
                 }
                 let to = match back {
@@ -473,12 +536,12 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
                             practice_area: area.as_deref(),
                             client,
                         },
-                        |user| permissions.admits(id, user),
+                        |user| known.admits(id, user),
                         spec.grant_access,
                     ),
                 };
                 let verdict = match to {
-                    Some(to) => rules::matter(&restoring(permissions.facts(id, status, to), back), spec.grant_access),
+                    Some(to) => rules::matter(&restoring(known.facts(id, status, to), back), spec.grant_access),
                     None => Verdict::Skip(Reason::TargetNoAccess),
                 };
                 PlannedItem {
@@ -506,7 +569,7 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
         }
     };
     let facts_for = |matter: Option<i64>, to: i64, back: Option<Back>| {
-        matter.and_then(|m| statuses.get(&m).map(|s| restoring(permissions.facts(m, *s, to), back)))
+        matter.and_then(|m| known.status(m).map(|s| restoring(known.facts(m, s, to), back)))
     };
 
     // Rule 2, the past-due sweep, and their risks.
@@ -514,51 +577,50 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
         CategoryPlan::new(
             WorkKind::Task,
             shared,
-            task_rows
-                .iter()
-                .map(|&(id, matter_id, assignee, status, due_date, statute_of_limitations)| {
-                    let (from, back) = expected(c, id);
-                    if assignee != from {
-                        return PlannedItem::skipped(id, matter_id, from, Reason::Changed);
-                    }
-                    let mut to = receiver(c, back, matter_id);
-                    let mut facts = TaskFacts {
-                        status,
-                        due_date,
-                        statute_of_limitations,
-                        matter: facts_for(matter_id, to, back),
-                    };
-                    let mut verdict = if spec.returning || back.is_some_and(|b| b.past_due) {
-                        rules::returning_task(&facts, &clock)
+            task_rows.iter().map(|t| {
+                let (id, matter_id) = (t.id, t.matter_id());
+                let (from, back) = expected(c, id);
+                if t.assignee != from {
+                    return PlannedItem::skipped(id, matter_id, from, Reason::Changed);
+                }
+                let mut to = receiver(c, back, matter_id);
+                let mut facts = TaskFacts {
+                    status: t.status,
+                    due_date: t.due_date,
+                    statute_of_limitations: t.statute_of_limitations,
+                    matter: facts_for(matter_id, to, back),
+                };
+                let mut verdict = if spec.returning || back.is_some_and(|b| b.past_due) {
+                    rules::returning_task(&facts, &clock)
+                } else {
+                    rules::task(&facts, &clock, spec.grant_access)
+                };
+                let mut past_due = false;
+                if verdict == Verdict::Skip(Reason::PastDue)
+                    && let Some(sweep_to) = routing.past_due_to
+                {
+                    to = sweep_to;
+                    facts.matter = facts_for(matter_id, to, None);
+                    verdict = rules::past_due_task(&facts, &clock, spec.grant_access);
+                    past_due = true;
+                }
+                let moves = matches!(verdict, Verdict::Move | Verdict::MoveGrantingAccess);
+                PlannedItem {
+                    record_id: id,
+                    matter_id,
+                    from,
+                    to: Some(to),
+                    verdict,
+                    source_attends: false,
+                    past_due: past_due && moves,
+                    risk: if moves {
+                        risk::task(&facts, &clock, window)
                     } else {
-                        rules::task(&facts, &clock, spec.grant_access)
-                    };
-                    let mut past_due = false;
-                    if verdict == Verdict::Skip(Reason::PastDue)
-                        && let Some(sweep_to) = routing.past_due_to
-                    {
-                        to = sweep_to;
-                        facts.matter = facts_for(matter_id, to, None);
-                        verdict = rules::past_due_task(&facts, &clock, spec.grant_access);
-                        past_due = true;
-                    }
-                    let moves = matches!(verdict, Verdict::Move | Verdict::MoveGrantingAccess);
-                    PlannedItem {
-                        record_id: id,
-                        matter_id,
-                        from,
-                        to: Some(to),
-                        verdict,
-                        source_attends: false,
-                        past_due: past_due && moves,
-                        risk: if moves {
-                            risk::task(&facts, &clock, window)
-                        } else {
-                            None
-                        },
-                        when: When::Due(due_date),
-                    }
-                }),
+                        None
+                    },
+                    when: When::Due(t.due_date),
+                }
+            }),
         )
     });
 
@@ -569,12 +631,13 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
             shared,
             event_rows.iter().map(|e| {
                 let (from, back) = expected(c, e.id);
-                let to = receiver(c, back, e.matter_id);
+                let matter_id = e.matter_id();
+                let to = receiver(c, back, matter_id);
                 let facts = EventFacts {
                     on_source_calendar: e.on_source_calendar,
                     start: e.start,
                     all_day: e.all_day,
-                    matter: facts_for(e.matter_id, to, back),
+                    matter: facts_for(matter_id, to, back),
                 };
                 // For undo, an event that left the calendar it was moved to has changed; it is
                 // not an attendee-only event.
@@ -587,7 +650,7 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
                 let moves = matches!(verdict, Verdict::Move | Verdict::MoveGrantingAccess);
                 PlannedItem {
                     record_id: e.id,
-                    matter_id: e.matter_id,
+                    matter_id,
                     from,
                     to: Some(to),
                     verdict,
@@ -629,5 +692,73 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
         tasks,
         events,
         assigners,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use entity::TaskStatus;
+
+    // What a plan holds for every record considered: growing any of these grows every preview's
+    // and apply's memory with the size of the work.
+    #[test]
+    fn what_a_plan_holds_per_record_stays_small() {
+        assert!(size_of::<Decided>() <= 12, "Decided: {} bytes", size_of::<Decided>());
+        assert!(size_of::<TaskRow>() <= 32, "TaskRow: {} bytes", size_of::<TaskRow>());
+        assert!(size_of::<EventRow>() <= 32, "EventRow: {} bytes", size_of::<EventRow>());
+    }
+
+    #[test]
+    fn a_category_plan_gives_back_what_was_decided() {
+        let row = |id: i64, matter: Option<i64>| TaskRow {
+            id,
+            matter: load::matter_ref(matter),
+            assignee: 7,
+            due_date: NaiveDate::from_ymd_opt(2026, 12, 1),
+            status: TaskStatus::Pending,
+            statute_of_limitations: false,
+        };
+        let loaded = Arc::new(Loaded {
+            matter_rows: Vec::new(),
+            task_rows: vec![row(1, Some(10)), row(2, None), row(3, Some(i64::MAX)), row(4, Some(10))],
+            event_rows: Vec::new(),
+            assigner_rows: Vec::new(),
+            matters: KnownMatters::default(),
+            loads: Vec::new(),
+        });
+        let when = When::Due(NaiveDate::from_ymd_opt(2026, 12, 1));
+        let item = |record_id: i64, matter_id: Option<i64>, from: i64, to: Option<i64>| PlannedItem {
+            record_id,
+            matter_id,
+            from,
+            to,
+            verdict: Verdict::Move,
+            source_attends: false,
+            past_due: false,
+            risk: None,
+            when,
+        };
+        let decided = vec![
+            item(1, Some(10), 7, Some(8)),
+            PlannedItem {
+                verdict: Verdict::Skip(Reason::TargetNoAccess),
+                ..item(2, None, 7, None)
+            },
+            PlannedItem {
+                verdict: Verdict::MoveGrantingAccess,
+                past_due: true,
+                risk: Some(RiskReason::DueSoon),
+                ..item(3, Some(i64::MAX), 7, Some(i64::MAX))
+            },
+            PlannedItem {
+                source_attends: true,
+                ..item(4, Some(10), 9, Some(7))
+            },
+        ];
+        let plan = CategoryPlan::new(WorkKind::Task, &loaded, decided.clone().into_iter());
+        assert_eq!(plan.items().collect::<Vec<_>>(), decided);
+        assert_eq!(plan.people, vec![7, 8, i64::MAX, 9]);
     }
 }
