@@ -303,6 +303,8 @@ struct KnownMatters(FxHashMap<i64, KnownMatter>);
 struct KnownMatter {
     status: MatterStatus,
     everyone: bool,
+    /// As `Permission::is_private` says.
+    private: bool,
     /// Sorted.
     resolved_users: Box<[i64]>,
 }
@@ -324,6 +326,7 @@ impl KnownMatters {
                 KnownMatter {
                     status,
                     everyone: permission.everyone,
+                    private: permission.is_private(),
                     resolved_users: permission.resolved_users.into_iter().collect(),
                 },
             );
@@ -343,8 +346,7 @@ impl KnownMatters {
         let known = self.0.get(&matter_id);
         MatterFacts {
             status,
-            // Private (Clio's "Me"): the permission resolves to exactly one user.
-            private: known.is_some_and(|m| !m.everyone && m.resolved_users.len() == 1),
+            private: known.is_some_and(|m| m.private),
             target_has_access: known.is_some_and(|m| m.admits(target)),
         }
     }
@@ -708,6 +710,11 @@ mod tests {
         assert!(size_of::<Decided>() <= 12, "Decided: {} bytes", size_of::<Decided>());
         assert!(size_of::<TaskRow>() <= 32, "TaskRow: {} bytes", size_of::<TaskRow>());
         assert!(size_of::<EventRow>() <= 32, "EventRow: {} bytes", size_of::<EventRow>());
+        assert!(
+            size_of::<KnownMatter>() <= 24,
+            "KnownMatter: {} bytes",
+            size_of::<KnownMatter>()
+        );
     }
 
     #[test]
