@@ -18,11 +18,17 @@ use std::num::NonZeroI64;
 pub type MatterRow = (i64, Option<i64>, MatterStatus, Option<String>, String, i64);
 /// A record's matter, as a plan holds it: ids start at 1, so "no matter" takes no room of its
 /// own (an `Option<i64>` takes 16 bytes, and a plan holds one for every task and event).
-pub type MatterRef = Option<NonZeroI64>;
+#[derive(Clone, Copy)]
+pub struct MatterRef(Option<NonZeroI64>);
 
-/// A matter id as read, as a plan holds it.
-pub fn matter_ref(id: Option<i64>) -> MatterRef {
-    id.and_then(NonZeroI64::new)
+impl MatterRef {
+    pub fn new(id: Option<i64>) -> Self {
+        MatterRef(id.and_then(NonZeroI64::new))
+    }
+
+    pub fn id(self) -> Option<i64> {
+        self.0.map(NonZeroI64::get)
+    }
 }
 
 /// A task considered: 32 bytes, held for every task a plan decides.
@@ -33,12 +39,6 @@ pub struct TaskRow {
     pub due_date: Option<NaiveDate>,
     pub status: TaskStatus,
     pub statute_of_limitations: bool,
-}
-
-impl TaskRow {
-    pub fn matter_id(&self) -> Option<i64> {
-        self.matter.map(NonZeroI64::get)
-    }
 }
 
 /// (id, matter, assigner, status)
@@ -138,7 +138,7 @@ pub async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySp
         for ((assignee, status), rows) in groups {
             out.extend(rows.into_iter().map(|(id, matter, due)| TaskRow {
                 id,
-                matter: matter_ref(matter),
+                matter: MatterRef::new(matter),
                 assignee,
                 due_date: due.map(|d| d.0),
                 status,
@@ -187,12 +187,6 @@ pub struct EventRow {
     pub on_source_calendar: bool,
     /// That holder attends it.
     pub source_attends: bool,
-}
-
-impl EventRow {
-    pub fn matter_id(&self) -> Option<i64> {
-        self.matter.map(NonZeroI64::get)
-    }
 }
 
 /// Events on the source's personal calendar, events elsewhere that the source attends
@@ -292,7 +286,7 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
                 let (holder, _) = expected(c, id);
                 EventRow {
                     id,
-                    matter: matter_ref(matter_id),
+                    matter: MatterRef::new(matter_id),
                     start,
                     all_day: all_day != 0,
                     on_source_calendar: calendar_id == calendar_of(holder),

@@ -11,7 +11,7 @@ use crate::error::AppResult;
 use crate::firm::access::{Matters, Permission, facts, permission_lists, statuses_and_permissions};
 use crate::notify::{Delivery, When};
 use entity::{MatterStatus, RiskReason, WorkKind};
-use load::{EventRow, TaskRow, load_assigners, load_events, load_matters, load_tasks};
+use load::{load_assigners, load_events, load_matters, load_tasks};
 use rustc_hash::{FxHashMap, FxHashSet};
 use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
@@ -337,22 +337,28 @@ impl KnownMatters {
         self.0.contains_key(&matter_id)
     }
 
-    fn status(&self, matter_id: i64) -> Option<MatterStatus> {
-        self.0.get(&matter_id).map(|m| m.status)
+    /// A matter's facts for `target`, with the status its own row was read with.
+    fn facts(&self, matter_id: i64, status: MatterStatus, target: i64) -> MatterFacts {
+        facts_of(self.0.get(&matter_id), status, target)
     }
 
-    fn facts(&self, matter_id: i64, status: MatterStatus, target: i64) -> MatterFacts {
-        // One lookup for both: every record the plan decides asks.
-        let known = self.0.get(&matter_id);
-        MatterFacts {
-            status,
-            private: known.is_some_and(|m| m.private),
-            target_has_access: known.is_some_and(|m| m.admits(target)),
-        }
+    /// The facts of the matter a task or an event links to, if it is known: one lookup, as
+    /// every such record the plan decides asks.
+    fn linked(&self, matter_id: i64, target: i64) -> Option<MatterFacts> {
+        let known = self.0.get(&matter_id)?;
+        Some(facts_of(Some(known), known.status, target))
     }
 
     fn admits(&self, matter_id: i64, user: i64) -> bool {
         self.0.get(&matter_id).is_some_and(|m| m.admits(user))
+    }
+}
+
+fn facts_of(known: Option<&KnownMatter>, status: MatterStatus, target: i64) -> MatterFacts {
+    MatterFacts {
+        status,
+        private: known.is_some_and(|m| m.private),
+        target_has_access: known.is_some_and(|m| m.admits(target)),
     }
 }
 
@@ -398,11 +404,11 @@ impl Loaded {
             WorkKind::Matter => (self.matter_rows[i].0, Some(self.matter_rows[i].0), When::Unknown),
             WorkKind::Task => {
                 let t = &self.task_rows[i];
-                (t.id, t.matter_id(), When::Due(t.due_date))
+                (t.id, t.matter.id(), When::Due(t.due_date))
             }
             WorkKind::CalendarEvent => {
                 let e = &self.event_rows[i];
-                (e.id, e.matter_id(), When::Starts(e.start))
+                (e.id, e.matter.id(), When::Starts(e.start))
             }
             WorkKind::TaskAssigner => (self.assigner_rows[i].0, self.assigner_rows[i].1, When::Unknown),
         }
@@ -463,8 +469,8 @@ pub async fn load<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Loaded>
     };
     // Gathered in a set: the reference firm's 145,000 links name 14,000 matters.
     let mut linked: FxHashSet<i64> = matter_rows.iter().map(|m| m.0).collect();
-    linked.extend(task_rows.iter().filter_map(TaskRow::matter_id));
-    linked.extend(event_rows.iter().filter_map(EventRow::matter_id));
+    linked.extend(task_rows.iter().filter_map(|t| t.matter.id()));
+    linked.extend(event_rows.iter().filter_map(|e| e.matter.id()));
     let mut known = KnownMatters::default();
     known.extend(statuses, permissions);
     let mut matter_ids: Vec<i64> = linked.into_iter().filter(|id| !known.knows(*id)).collect();
@@ -571,7 +577,7 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
         }
     };
     let facts_for = |matter: Option<i64>, to: i64, back: Option<Back>| {
-        matter.and_then(|m| known.status(m).map(|s| restoring(known.facts(m, s, to), back)))
+        matter.and_then(|m| known.linked(m, to)).map(|f| restoring(f, back))
     };
 
     // Rule 2, the past-due sweep, and their risks.
@@ -580,7 +586,7 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
             WorkKind::Task,
             shared,
             task_rows.iter().map(|t| {
-                let (id, matter_id) = (t.id, t.matter_id());
+                let (id, matter_id) = (t.id, t.matter.id());
                 let (from, back) = expected(c, id);
                 if t.assignee != from {
                     return PlannedItem::skipped(id, matter_id, from, Reason::Changed);
@@ -633,7 +639,7 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
             shared,
             event_rows.iter().map(|e| {
                 let (from, back) = expected(c, e.id);
-                let matter_id = e.matter_id();
+                let matter_id = e.matter.id();
                 let to = receiver(c, back, matter_id);
                 let facts = EventFacts {
                     on_source_calendar: e.on_source_calendar,
@@ -699,6 +705,7 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
 
 #[cfg(test)]
 mod tests {
+    use super::load::{EventRow, MatterRef, TaskRow};
     use super::*;
     use chrono::NaiveDate;
     use entity::TaskStatus;
@@ -721,7 +728,7 @@ mod tests {
     fn a_category_plan_gives_back_what_was_decided() {
         let row = |id: i64, matter: Option<i64>| TaskRow {
             id,
-            matter: load::matter_ref(matter),
+            matter: MatterRef::new(matter),
             assignee: 7,
             due_date: NaiveDate::from_ymd_opt(2026, 12, 1),
             status: TaskStatus::Pending,
