@@ -5,7 +5,7 @@
 
 use super::{Params, json_columns, pg_arrays, statement};
 use crate::error::{AppError, AppResult};
-use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, StreamTrait};
 use serde::de::DeserializeOwned;
 
 /// Rows of `columns` from `from_where`, aggregated into one row.
@@ -24,22 +24,31 @@ pub async fn aggregated_rows<T: DeserializeOwned, C: ConnectionTrait>(
     }
 }
 
-/// As [`aggregated_rows`], one aggregated row per value of `key`: the key's columns are sent
-/// once a group instead of once a row. Where the rows are read in the order of an index that
-/// begins with the key (the holder's tasks, by status), the database groups them as it walks
-/// the index, with no sort.
-pub async fn aggregated_groups<K: DeserializeOwned, T: DeserializeOwned, C: ConnectionTrait>(
+/// As [`aggregated_rows`], one aggregated row per value of `key`, each handed to `each` as it
+/// arrives: the key's columns are sent once a group instead of once a row, and no more than a
+/// group's text is held at a time (the text of one aggregate is held three times over while it
+/// is read: built, as the statement's result and as the driver's copy). Where the rows are read
+/// in the order of an index that begins with the key (the holder's tasks, by status and due
+/// date), the database groups them as it walks the index, with no sort.
+pub async fn each_aggregated_group<K, T, C>(
     db: &C,
     key: &str,
     columns: &str,
     from_where: &str,
     params: Params,
-) -> AppResult<Vec<(K, Vec<T>)>> {
-    let backend = db.get_database_backend();
+    mut each: impl FnMut(K, Vec<T>),
+) -> AppResult<()>
+where
+    K: DeserializeOwned,
+    T: DeserializeOwned,
+    C: ConnectionTrait + StreamTrait,
+{
+    use futures::TryStreamExt as _;
+    let backend = ConnectionTrait::get_database_backend(db);
     let keys = split_columns(key);
     let columns = split_columns(columns);
     // Each key column as an array of its one value, so that the key is read as the rows are.
-    let key_arrays = each(&keys, |k| match backend {
+    let key_arrays = each_column(&keys, |k| match backend {
         DatabaseBackend::Postgres => format!("array_send(ARRAY[{k}])"),
         _ => format!("json_array({k})"),
     });
@@ -47,15 +56,71 @@ pub async fn aggregated_groups<K: DeserializeOwned, T: DeserializeOwned, C: Conn
         "SELECT {key_arrays}, {} FROM {from_where} GROUP BY {key}",
         arrays(backend, &columns)
     );
-    let rows = db.query_all_raw(statement(backend, &sql, params.0)).await?;
-    rows.iter()
-        .map(|row| {
-            let key = decode::<K>(backend, row, 0, keys.len(), Counted::One)?
-                .pop()
-                .ok_or_else(|| broken(&"a group without its key"))?;
-            Ok((key, decode(backend, row, keys.len(), columns.len(), Counted::After)?))
-        })
-        .collect()
+    let groups = db.stream_raw(statement(backend, &sql, params.0)).await?;
+    let mut groups = std::pin::pin!(groups);
+    while let Some(row) = groups.try_next().await? {
+        let key = decode::<K>(backend, &row, 0, keys.len(), Counted::One)?
+            .pop()
+            .ok_or_else(|| broken(&"a group without its key"))?;
+        each(key, decode(backend, &row, keys.len(), columns.len(), Counted::After)?);
+    }
+    Ok(())
+}
+
+/// The column a read is taken in pieces along ([`each_aggregated_piece`]), and its type on
+/// PostgreSQL (a piece's bounds travel as text, as the database writes them, so that they are
+/// compared exactly).
+pub struct Along<'a> {
+    pub column: &'a str,
+    pub pg_type: &'a str,
+}
+
+/// As [`aggregated_rows`], in pieces of `piece` rows in the order of `along`, each handed to
+/// `each` as it is read: no more than a piece's text is held at a time, whatever the number of
+/// rows. A piece ends at the value `piece` rows on (rows that share it come in the same piece)
+/// and the next begins after it, so `from_where` (a table and its conditions) should be read in
+/// the order of an index that has `along` right after the columns it fixes: then finding a
+/// bound walks `piece` entries of the index and reading a piece walks its range.
+pub async fn each_aggregated_piece<T: DeserializeOwned, C: ConnectionTrait>(
+    db: &C,
+    along: Along<'_>,
+    columns: &str,
+    from_where: &str,
+    params: Params,
+    piece: usize,
+    mut each: impl FnMut(Vec<T>),
+) -> AppResult<()> {
+    let backend = db.get_database_backend();
+    let col = along.column;
+    let beyond = |p: &mut Params, op: &str, bound: &str| {
+        let value = p.add(bound.to_owned());
+        match backend {
+            DatabaseBackend::Postgres => format!(" AND {col} {op} CAST({value} AS {})", along.pg_type),
+            _ => format!(" AND {col} {op} {value}"),
+        }
+    };
+    let mut after: Option<String> = None;
+    loop {
+        let mut p = params.clone();
+        let from = match &after {
+            Some(a) => format!("{from_where}{}", beyond(&mut p, ">", a)),
+            None => from_where.to_owned(),
+        };
+        let bound_sql = format!(
+            "SELECT CAST({col} AS TEXT) FROM {from} ORDER BY {col} LIMIT 1 OFFSET {}",
+            piece.saturating_sub(1)
+        );
+        let bound = match db.query_one_raw(statement(backend, &bound_sql, p.clone().0)).await? {
+            Some(row) => Some(row.try_get_by_index::<String>(0)?),
+            None => None,
+        };
+        let upto = bound.as_deref().map(|b| beyond(&mut p, "<=", b)).unwrap_or_default();
+        each(aggregated_rows(db, columns, &format!("{from}{upto}"), p).await?);
+        match bound {
+            Some(b) => after = Some(b),
+            None => return Ok(()),
+        }
+    }
 }
 
 /// The select list of the aggregates of `columns`. SQLite's arrays do not say how long they
@@ -63,7 +128,7 @@ pub async fn aggregated_groups<K: DeserializeOwned, T: DeserializeOwned, C: Conn
 /// by doubling, a big one took half as much again and, while it moved, its old and new blocks
 /// both).
 fn arrays(backend: DatabaseBackend, columns: &[&str]) -> String {
-    let arrays = each(columns, |c| match backend {
+    let arrays = each_column(columns, |c| match backend {
         DatabaseBackend::Postgres => format!("array_send(array_agg({c}))"),
         _ => format!("json_group_array({c})"),
     });
@@ -74,7 +139,7 @@ fn arrays(backend: DatabaseBackend, columns: &[&str]) -> String {
 }
 
 /// A select list: each of `columns` as `wrap` writes it.
-fn each(columns: &[&str], wrap: impl Fn(&str) -> String) -> String {
+fn each_column(columns: &[&str], wrap: impl Fn(&str) -> String) -> String {
     columns.iter().map(|c| wrap(c)).collect::<Vec<_>>().join(", ")
 }
 
@@ -174,7 +239,8 @@ mod tests {
             async move {
                 let mut p = Params::default();
                 let from_where = format!("t WHERE id > {}", p.add(above));
-                let mut groups: Vec<Group> = super::aggregated_groups(db, "k, s", "id, v", &from_where, p)
+                let mut groups: Vec<Group> = Vec::new();
+                super::each_aggregated_group(db, "k, s", "id, v", &from_where, p, |k, rows| groups.push((k, rows)))
                     .await
                     .expect("groups");
                 groups.sort();

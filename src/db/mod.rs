@@ -17,7 +17,7 @@ mod json_columns;
 mod pg_arrays;
 pub mod vacuum;
 
-pub use aggregated::{aggregated_groups, aggregated_rows};
+pub use aggregated::{Along, aggregated_rows, each_aggregated_group, each_aggregated_piece};
 
 /// Normalise a database setting: a bare file name means a SQLite file; SQLite files are created
 /// when missing.
@@ -193,7 +193,7 @@ fn packs(id: i64, matter: Option<i64>) -> bool {
 }
 
 /// Parameters of a hand-written statement, numbered as they are added.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Params(Vec<Value>);
 
 impl From<Vec<Value>> for Params {

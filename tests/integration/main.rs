@@ -16,6 +16,7 @@ mod import_fuzz;
 mod limits;
 mod notifications;
 mod operations;
+mod pieces;
 mod planned;
 mod read_api;
 mod reassign_api;

@@ -2,7 +2,7 @@
 //! (the facts about their matters come from `firm::access`).
 
 use super::expected;
-use crate::db::{At, Day, Params, aggregated_groups, aggregated_rows};
+use crate::db::{Along, At, Day, Params, aggregated_rows, each_aggregated_group, each_aggregated_piece};
 use crate::error::AppResult;
 use crate::firm::access::EVERYONE;
 use crate::firm::work::personal_calendars;
@@ -10,7 +10,7 @@ use crate::reassign::order::{CategorySpec, Order};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{MatterStatus, TaskStatus};
 use rustc_hash::FxHashSet;
-use sea_orm::{ConnectionTrait, DatabaseBackend};
+use sea_orm::{ConnectionTrait, DatabaseBackend, StreamTrait};
 use std::collections::BTreeSet;
 use std::num::NonZeroI64;
 
@@ -106,8 +106,12 @@ pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &Category
 /// The tasks considered. Whether each is a limitation deadline comes from a second, small
 /// statement over the partial index of those (reading the flag with the rest would take every
 /// task off the covering index).
-pub async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<TaskRow>> {
-    let backend = db.get_database_backend();
+pub async fn load_tasks<C: ConnectionTrait + StreamTrait>(
+    db: &C,
+    spec: &Order,
+    c: &CategorySpec,
+) -> AppResult<Vec<TaskRow>> {
+    let backend = ConnectionTrait::get_database_backend(db);
     let mut out: Vec<TaskRow> = considered(c, |ids| async move {
         let from_where = |p: &mut Params| {
             let firm = p.add(spec.firm_id);
@@ -119,31 +123,35 @@ pub async fn load_tasks<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySp
         let rows_where = from_where(&mut p);
         let mut deadline_p = Params::default();
         let deadline_where = format!("{} AND statute_of_limitations", from_where(&mut deadline_p));
-        // Grouped by assignee and status, which the holder's index reads in that order: each
-        // is sent once a group, not once a task (at scale 1, a third of the task text; on
-        // SQLite a fifth of the statement's time, on PostgreSQL 58 -> 41 ms).
-        type Row = (i64, Option<i64>, Option<Day>);
-        let (groups, deadlines) = tokio::try_join!(
-            aggregated_groups::<(i64, TaskStatus), Row, _>(
+        // Grouped by assignee, status and due date, which the holder's index reads in that
+        // order: each is sent once a group, not once a task, and a group's text is let go
+        // before the next is read (a group: the holder's tasks of one status due on one day,
+        // or with no due date).
+        type Row = (i64, Option<i64>);
+        let mut out = Vec::new();
+        let (_, deadlines) = tokio::try_join!(
+            each_aggregated_group::<(i64, TaskStatus, Option<Day>), Row, _>(
                 db,
-                "assignee_id, status",
-                "id, matter_id, due_date",
+                "assignee_id, status, due_date",
+                "id, matter_id",
                 &rows_where,
-                p
+                p,
+                |(assignee, status, due), rows| {
+                    out.extend(rows.into_iter().map(|(id, matter)| TaskRow {
+                        id,
+                        matter: MatterRef::new(matter),
+                        assignee,
+                        due_date: due.map(|d| d.0),
+                        status,
+                        statute_of_limitations: false,
+                    }))
+                },
             ),
             aggregated_rows::<(i64,), _>(db, "id", &deadline_where, deadline_p),
         )?;
         let deadlines: FxHashSet<i64> = deadlines.into_iter().map(|(id,)| id).collect();
-        let mut out = Vec::with_capacity(groups.iter().map(|(_, rows)| rows.len()).sum());
-        for ((assignee, status), rows) in groups {
-            out.extend(rows.into_iter().map(|(id, matter, due)| TaskRow {
-                id,
-                matter: MatterRef::new(matter),
-                assignee,
-                due_date: due.map(|d| d.0),
-                status,
-                statute_of_limitations: deadlines.contains(&id),
-            }));
+        for task in &mut out {
+            task.statute_of_limitations = deadlines.contains(&task.id);
         }
         Ok(out)
     })
@@ -202,13 +210,26 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
     let backend = db.get_database_backend();
     let columns = "id, matter_id, calendar_id, start_at, CASE WHEN all_day THEN 1 ELSE 0 END";
     type Row = (i64, Option<i64>, i64, At, i64);
+    // Whether the holder attends it is set once what the holders attend has been read.
+    let event = |(id, matter_id, calendar_id, At(start), all_day): Row| {
+        let (holder, _) = expected(c, id);
+        EventRow {
+            id,
+            matter: MatterRef::new(matter_id),
+            start,
+            all_day: all_day != 0,
+            on_source_calendar: calendar_id == calendar_of(holder),
+            source_attends: false,
+        }
+    };
+    let mut out = Vec::new();
     // Who attends what, as (event, user): the events' holders' places, which the receivers take.
-    let (rows, attending) = match &c.only {
+    let attending = match &c.only {
         // The source's calendar, read from its covering index alone (a personal calendar is
-        // in its owner's firm, and so are its events); then the events elsewhere that the
-        // source attends; then what the source attends. As one statement with an OR and an
-        // `EXISTS` per row, the reference firm's 50,000 events took 140 ms on SQLite; as these
-        // three, 50 ms.
+        // in its owner's firm, and so are its events), in pieces along its start; then the
+        // events elsewhere that the source attends; then what the source attends. As one
+        // statement with an OR and an `EXISTS` per row, the reference firm's 50,000 events
+        // took 140 ms on SQLite; as these three, 50 ms.
         None => {
             let calendar = calendar_of(c.from);
             let mut p = Params::default();
@@ -237,12 +258,25 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
                 format!("event_attendee WHERE firm_id = {firm} AND user_id = {source}"),
                 p,
             );
-            let (rows, elsewhere, attending) = tokio::try_join!(
-                aggregated_rows::<Row, _>(db, columns, &on_calendar.0, on_calendar.1),
+            let start = Along {
+                column: "start_at",
+                pg_type: "timestamptz",
+            };
+            let (_, elsewhere, attending) = tokio::try_join!(
+                each_aggregated_piece::<Row, _>(
+                    db,
+                    start,
+                    columns,
+                    &on_calendar.0,
+                    on_calendar.1,
+                    EXACT_CHUNK,
+                    |rows| out.extend(rows.into_iter().map(event))
+                ),
                 aggregated_rows::<Row, _>(db, columns, &elsewhere.0, elsewhere.1),
                 aggregated_rows::<(i64, i64), _>(db, "event_id, user_id", &attendee.0, attendee.1),
             )?;
-            (vec![rows, elsewhere], attending)
+            out.extend(elsewhere.into_iter().map(event));
+            attending
         }
         // An undo: exactly the events it moved, and what their holders attend of them.
         Some(_) => {
@@ -272,28 +306,19 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
                 Ok(vec![read])
             })
             .await?;
-            let (rows, attending): (Vec<_>, Vec<_>) = chunks.into_iter().unzip();
-            (rows, attending.into_iter().flatten().collect())
+            let mut attending = Vec::new();
+            for (rows, attends) in chunks {
+                out.extend(rows.into_iter().map(event));
+                attending.extend(attends);
+            }
+            attending
         }
     };
     let attending: FxHashSet<(i64, i64)> = attending.into_iter().collect();
-    // Read into one vector of their number, as they come (not gathered and then moved).
-    let mut out = Vec::with_capacity(rows.iter().map(Vec::len).sum());
-    out.extend(
-        rows.into_iter()
-            .flatten()
-            .map(|(id, matter_id, calendar_id, At(start), all_day)| {
-                let (holder, _) = expected(c, id);
-                EventRow {
-                    id,
-                    matter: MatterRef::new(matter_id),
-                    start,
-                    all_day: all_day != 0,
-                    on_source_calendar: calendar_id == calendar_of(holder),
-                    source_attends: attending.contains(&(id, holder)),
-                }
-            }),
-    );
+    for e in &mut out {
+        let (holder, _) = expected(c, e.id);
+        e.source_attends = attending.contains(&(e.id, holder));
+    }
     out.sort_unstable_by_key(|r| r.id);
     Ok(out)
 }

@@ -13,7 +13,7 @@ use crate::notify::{Delivery, When};
 use entity::{MatterStatus, RiskReason, WorkKind};
 use load::{load_assigners, load_events, load_matters, load_tasks};
 use rustc_hash::{FxHashMap, FxHashSet};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, StreamTrait};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -381,7 +381,7 @@ pub(super) fn expected(c: &CategorySpec, record_id: i64) -> (i64, Option<Back>) 
 
 /// Plan on `db`: for apply and undo, their transaction (the plan sees exactly what the writes
 /// will); for a preview, the pool (the loads run side by side).
-pub async fn plan<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
+pub async fn plan<C: ConnectionTrait + StreamTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
     Ok(evaluate(spec, &Arc::new(load(db, spec).await?)))
 }
 
@@ -416,7 +416,7 @@ impl Loaded {
 }
 
 /// Read what the rules need for `spec`, in a few set-based statements.
-pub async fn load<C: ConnectionTrait>(db: &C, spec: &Order) -> AppResult<Loaded> {
+pub async fn load<C: ConnectionTrait + StreamTrait>(db: &C, spec: &Order) -> AppResult<Loaded> {
     let routing = &spec.routing;
     let started = std::time::Instant::now();
     // The categories load side by side: on a pool, on separate connections. Beside them, who
