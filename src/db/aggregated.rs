@@ -107,7 +107,7 @@ pub async fn each_aggregated_piece<T: DeserializeOwned, C: ConnectionTrait>(
             None => from_where.to_owned(),
         };
         let bound_sql = format!(
-            "SELECT CAST({col} AS TEXT) FROM {from} ORDER BY {col} LIMIT 1 OFFSET {}",
+            "SELECT CAST({col} AS TEXT) AS piece_end FROM {from} ORDER BY {col} LIMIT 1 OFFSET {}",
             piece.saturating_sub(1)
         );
         let bound = match db.query_one_raw(statement(backend, &bound_sql, p.clone().0)).await? {
