@@ -25,9 +25,10 @@ pub async fn aggregated_rows<T: DeserializeOwned, C: ConnectionTrait>(
 }
 
 /// As [`aggregated_rows`], one aggregated row per value of `key`, each handed to `each` as it
-/// arrives: the key's columns are sent once a group instead of once a row, and no more than a
-/// group's text is held at a time (the text of one aggregate is held three times over while it
-/// is read: built, as the statement's result and as the driver's copy). Where the rows are read
+/// arrives: the key's columns are sent once a group instead of once a row, and each group's
+/// text is let go once it is decoded, not held with every other group's (the text of one
+/// aggregate is held three times over while it is read: built, as the statement's result and
+/// as the driver's copy; the driver may read a few groups ahead). Where the rows are read
 /// in the order of an index that begins with the key (the holder's tasks, by status and due
 /// date), the database groups them as it walks the index, with no sort.
 pub async fn each_aggregated_group<K, T, C>(

@@ -52,9 +52,10 @@ pub async fn connect(url: &str) -> AppResult<DatabaseConnection> {
                 // Each connection's page cache fills as it reads and stays full (SQLite's
                 // default is 2 MiB), and a preview's reads, taken in pieces, spread over the
                 // pool's connections: at the bench's scale 2 the caches were 18 MiB of the
-                // heap's peak, at scale 1 14 MiB. At 1 MiB each, the peak was 70-76 MiB
-                // against 78-79 at scale 2 and 60-61 against 61-63 at scale 1, with
-                // previews as fast (the pages stay in the OS's cache).
+                // heap's peak, at scale 1 14 MiB. At 1 MiB each, six previews in a row
+                // peaked at 58-61 MiB against 60-63 at scale 1 and 70-76 against 78-85 at
+                // scale 2 (six runs each), with previews as fast (the pages stay in the OS's
+                // cache).
                 .pragma("cache_size", "-1024")
         });
     } else {

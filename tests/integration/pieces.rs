@@ -27,7 +27,7 @@ async fn a_read_in_pieces_returns_every_row_once(backend: Backend) {
     db.execute_unprepared("CREATE INDEX ix_piece_test ON piece_test (grp, at)")
         .await
         .unwrap();
-    // Instants a microsecond apart as well as minutes, as the bench's starts are.
+    // Instants with fractions of a second, as stored starts have.
     let instant = |id: i64| format!("2027-01-15T09:{:02}:00.{:06}+00:00", (id * 7) % 9, (id * 7) % 9);
     let mut expected = BTreeMap::new();
     for id in 1..=42i64 {

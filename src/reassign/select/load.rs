@@ -52,6 +52,10 @@ fn restriction(spec: &Order, backend: DatabaseBackend, params: &mut Params, col:
     }
 }
 
+/// Events of the source's calendar read in one piece (and the ties of the piece's last start):
+/// what a preview holds of their text at a time, whatever the size of the calendar.
+const EVENTS_A_PIECE: usize = 8192;
+
 /// Ids an exact read (an undo's, a return's) names in one statement, so that no statement's id
 /// list, nor the rows it aggregates, grows with the size of what is taken back.
 pub const EXACT_CHUNK: usize = 8192;
@@ -269,7 +273,7 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
                     columns,
                     &on_calendar.0,
                     on_calendar.1,
-                    EXACT_CHUNK,
+                    EVENTS_A_PIECE,
                     |rows| out.extend(rows.into_iter().map(event))
                 ),
                 aggregated_rows::<Row, _>(db, columns, &elsewhere.0, elsewhere.1),
