@@ -78,6 +78,17 @@ pub async fn statuses_and_permissions<C: ConnectionTrait>(
     firm_id: i64,
     which: Matters<'_>,
 ) -> AppResult<(FxHashMap<i64, MatterStatus>, FxHashMap<i64, Permission>)> {
+    let (matters, lists) = rows_and_lists(db, firm_id, which).await?;
+    Ok(facts(matters, lists))
+}
+
+/// The matters' rows as (id, status, [`EVERYONE`]), and their [`permission_lists`]: what
+/// [`facts`] and [`each_matter`] put together.
+pub async fn rows_and_lists<C: ConnectionTrait>(
+    db: &C,
+    firm_id: i64,
+    which: Matters<'_>,
+) -> AppResult<(Vec<(i64, MatterStatus, i64)>, Vec<ListRow>)> {
     let backend = db.get_database_backend();
     let mut p = Params::default();
     let firm = p.add(firm_id);
@@ -89,25 +100,23 @@ pub async fn statuses_and_permissions<C: ConnectionTrait>(
         format!("id, status, {EVERYONE}"),
         format!("matter WHERE firm_id = {firm} AND {chosen}"),
     );
-    let (matters, lists) = tokio::try_join!(
+    tokio::try_join!(
         aggregated_rows::<(i64, MatterStatus, i64), _>(db, &columns, &from_where, p),
         permission_lists(db, firm_id, which),
-    )?;
-    Ok(facts(matters, lists))
+    )
 }
 
 /// A matter's `permission_everyone` as aggregated rows carry it: 1 or 0.
 pub const EVERYONE: &str = "CASE WHEN permission_everyone THEN 1 ELSE 0 END";
 
-/// Who each of the matters lists, as (matter, user, group): the users listed by name (no
-/// group), and the groups listed with each of their members (none for an empty group). A
-/// reader that has the matter rows already (the selection, for the giver's own matters) asks
-/// only for these, and puts them together with [`facts`].
-pub async fn permission_lists<C: ConnectionTrait>(
-    db: &C,
-    firm_id: i64,
-    which: Matters<'_>,
-) -> AppResult<Vec<(i64, Option<i64>, Option<i64>)>> {
+/// One row of a matter's lists, as (matter, user, group): a user listed by name (no group), or
+/// a group listed with one of its members (no user for an empty group).
+pub type ListRow = (i64, Option<i64>, Option<i64>);
+
+/// Who each of the matters lists. A reader that has the matter rows already (the selection,
+/// for the giver's own matters) asks only for these, and puts them together with [`facts`] or
+/// [`each_matter`].
+pub async fn permission_lists<C: ConnectionTrait>(db: &C, firm_id: i64, which: Matters<'_>) -> AppResult<Vec<ListRow>> {
     let backend = db.get_database_backend();
     let mut p = Params::default();
     let firm = p.add(firm_id);
@@ -127,34 +136,66 @@ pub async fn permission_lists<C: ConnectionTrait>(
 }
 
 /// Statuses and permissions from the matter rows, as (id, status, [`EVERYONE`]), and their
-/// [`permission_lists`].
+/// [`permission_lists`] (a matter that lists no one and is not open to everyone has no
+/// permission: visible to nobody).
 pub fn facts(
     matters: impl IntoIterator<Item = (i64, MatterStatus, i64)>,
-    lists: Vec<(i64, Option<i64>, Option<i64>)>,
+    lists: Vec<ListRow>,
 ) -> (FxHashMap<i64, MatterStatus>, FxHashMap<i64, Permission>) {
     let mut statuses = FxHashMap::default();
     let mut out: FxHashMap<i64, Permission> = FxHashMap::default();
-    for (matter_id, status, everyone) in matters {
-        statuses.insert(matter_id, status);
-        if everyone != 0 {
-            out.entry(matter_id).or_default().everyone = true;
+    each_matter(matters, lists, |id, status, permission| {
+        if let Some(status) = status {
+            statuses.insert(id, status);
         }
-    }
-    for (matter_id, user_id, group_id) in lists {
-        let p = out.entry(matter_id).or_default();
-        match group_id {
-            None => p.users.extend(user_id),
-            Some(group_id) => p.groups.push(group_id),
+        if permission != Permission::default() {
+            out.insert(id, permission);
         }
-        p.resolved_users.extend(user_id);
-    }
-    for p in out.values_mut() {
-        p.users.sort_unstable();
-        p.users.dedup();
-        p.groups.sort_unstable();
-        p.groups.dedup();
-    }
+    });
     (statuses, out)
+}
+
+/// What [`facts`] gathers, one matter at a time in id order: its status (`None` when only its
+/// lists were read) and its permission. A selection, which holds the facts of thousands of
+/// matters at once, keeps something smaller of each than a map of `Permission`s.
+pub fn each_matter(
+    matters: impl IntoIterator<Item = (i64, MatterStatus, i64)>,
+    mut lists: Vec<ListRow>,
+    mut f: impl FnMut(i64, Option<MatterStatus>, Permission),
+) {
+    let mut matters: Vec<(i64, MatterStatus, i64)> = matters.into_iter().collect();
+    matters.sort_unstable_by_key(|m| m.0);
+    lists.sort_unstable_by_key(|l| l.0);
+    let (mut rows, mut listed) = (
+        matters.into_iter().peekable(),
+        lists.chunk_by(|a, b| a.0 == b.0).peekable(),
+    );
+    loop {
+        let (row_id, list_id) = (rows.peek().map(|m| m.0), listed.peek().map(|l| l[0].0));
+        let id = match (row_id, list_id) {
+            (None, None) => break,
+            (Some(a), Some(b)) => Ord::min(a, b),
+            (Some(a), None) | (None, Some(a)) => a,
+        };
+        let row = rows.next_if(|m| m.0 == id);
+        let lists = listed.next_if(|l| l[0].0 == id).unwrap_or_default();
+        let mut permission = Permission {
+            everyone: row.is_some_and(|m| m.2 != 0),
+            ..Permission::default()
+        };
+        for &(_, user_id, group_id) in lists {
+            match group_id {
+                None => permission.users.extend(user_id),
+                Some(group_id) => permission.groups.push(group_id),
+            }
+            permission.resolved_users.extend(user_id);
+        }
+        permission.users.sort_unstable();
+        permission.users.dedup();
+        permission.groups.sort_unstable();
+        permission.groups.dedup();
+        f(id, row.map(|m| m.1), permission);
+    }
 }
 
 /// Rows of `matter` that `user_id` may see.
@@ -178,4 +219,49 @@ pub fn matters_visible_to(user_id: i64) -> Condition {
         .add(matter::Column::PermissionEveryone.eq(true))
         .add(matter::Column::Id.in_subquery(listed))
         .add(matter::Column::Id.in_subquery(via_group))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Rows and lists arrive in any order, and either may name a matter the other does not.
+    #[test]
+    fn each_matter_puts_rows_and_lists_together() {
+        let rows = vec![
+            (30, MatterStatus::Open, 0),
+            (10, MatterStatus::Closed, 1),
+            (20, MatterStatus::Open, 0),
+        ];
+        let lists: Vec<ListRow> = vec![
+            (30, Some(5), Some(2)),
+            (40, Some(6), None),
+            (10, Some(5), None),
+            (30, Some(5), None),
+            (30, Some(7), Some(2)),
+            (30, None, Some(3)),
+        ];
+        let mut seen = Vec::new();
+        each_matter(rows.clone(), lists.clone(), |id, status, p| seen.push((id, status, p)));
+        let permission = |everyone, users: &[i64], groups: &[i64], resolved: &[i64]| Permission {
+            everyone,
+            users: users.to_vec(),
+            groups: groups.to_vec(),
+            resolved_users: resolved.iter().copied().collect(),
+        };
+        assert_eq!(
+            seen,
+            vec![
+                (10, Some(MatterStatus::Closed), permission(true, &[5], &[], &[5])),
+                (20, Some(MatterStatus::Open), Permission::default()),
+                (30, Some(MatterStatus::Open), permission(false, &[5], &[2, 3], &[5, 7])),
+                (40, None, permission(false, &[6], &[], &[6])),
+            ]
+        );
+        // A matter that lists no one and is open to no one has no permission: nobody sees it.
+        let (statuses, permissions) = facts(rows, lists);
+        assert_eq!(statuses.len(), 3);
+        assert!(!permissions.contains_key(&20));
+        assert!(permissions[&40].is_private() && !permissions[&30].is_private());
+    }
 }

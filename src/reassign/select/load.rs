@@ -31,14 +31,52 @@ impl MatterRef {
     }
 }
 
-/// A task considered: 32 bytes, held for every task a plan decides.
+/// A task considered: 24 bytes, held for every task a plan decides. Who holds it, its status
+/// and its due date are its group's, which a holder's tasks share by the thousand.
 pub struct TaskRow {
     pub id: i64,
     pub matter: MatterRef,
+    /// An index into [`Tasks::groups`].
+    pub group: u32,
+    pub statute_of_limitations: bool,
+}
+
+/// What the tasks of one group share (the statement reads them by group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskGroup {
     pub assignee: i64,
     pub due_date: Option<NaiveDate>,
     pub status: TaskStatus,
-    pub statute_of_limitations: bool,
+}
+
+/// The tasks considered, in id order, and the groups they name.
+#[derive(Default)]
+pub struct Tasks {
+    pub rows: Vec<TaskRow>,
+    pub groups: Vec<TaskGroup>,
+}
+
+impl Tasks {
+    pub fn group(&self, task: &TaskRow) -> TaskGroup {
+        self.groups[task.group as usize]
+    }
+
+    /// A group's index, for the rows read after it.
+    fn add_group(&mut self, group: TaskGroup) -> u32 {
+        self.groups.push(group);
+        // Never more groups than tasks, which a plan holds 24 bytes of each.
+        u32::try_from(self.groups.len() - 1).expect("fewer task groups than u32::MAX")
+    }
+
+    /// Another read's tasks, after these (their groups renumbered after these groups).
+    fn append(&mut self, mut other: Tasks) {
+        let offset = u32::try_from(self.groups.len()).expect("fewer task groups than u32::MAX");
+        self.rows.extend(other.rows.drain(..).map(|t| TaskRow {
+            group: t.group + offset,
+            ..t
+        }));
+        self.groups.append(&mut other.groups);
+    }
 }
 
 /// (id, matter, assigner, status)
@@ -110,13 +148,9 @@ pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &Category
 /// The tasks considered. Whether each is a limitation deadline comes from a second, small
 /// statement over the partial index of those (reading the flag with the rest would take every
 /// task off the covering index).
-pub async fn load_tasks<C: ConnectionTrait + StreamTrait>(
-    db: &C,
-    spec: &Order,
-    c: &CategorySpec,
-) -> AppResult<Vec<TaskRow>> {
+pub async fn load_tasks<C: ConnectionTrait + StreamTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Tasks> {
     let backend = ConnectionTrait::get_database_backend(db);
-    let mut out: Vec<TaskRow> = considered(c, |ids| async move {
+    let reads: Vec<Tasks> = considered(c, |ids| async move {
         let from_where = |p: &mut Params| {
             let firm = p.add(spec.firm_id);
             let scope = scope(ids.as_deref(), backend, p, "assignee_id", c.from);
@@ -132,7 +166,7 @@ pub async fn load_tasks<C: ConnectionTrait + StreamTrait>(
         // before the next is read (a group: the holder's tasks of one status due on one day,
         // or with no due date).
         type Row = (i64, Option<i64>);
-        let mut out = Vec::new();
+        let mut out = Tasks::default();
         let (_, deadlines) = tokio::try_join!(
             each_aggregated_group::<(i64, TaskStatus, Option<Day>), Row, _>(
                 db,
@@ -141,12 +175,15 @@ pub async fn load_tasks<C: ConnectionTrait + StreamTrait>(
                 &rows_where,
                 p,
                 |(assignee, status, due), rows| {
-                    out.extend(rows.into_iter().map(|(id, matter)| TaskRow {
-                        id,
-                        matter: MatterRef::new(matter),
+                    let group = out.add_group(TaskGroup {
                         assignee,
                         due_date: due.map(|d| d.0),
                         status,
+                    });
+                    out.rows.extend(rows.into_iter().map(|(id, matter)| TaskRow {
+                        id,
+                        matter: MatterRef::new(matter),
+                        group,
                         statute_of_limitations: false,
                     }))
                 },
@@ -154,13 +191,18 @@ pub async fn load_tasks<C: ConnectionTrait + StreamTrait>(
             aggregated_rows::<(i64,), _>(db, "id", &deadline_where, deadline_p),
         )?;
         let deadlines: FxHashSet<i64> = deadlines.into_iter().map(|(id,)| id).collect();
-        for task in &mut out {
+        for task in &mut out.rows {
             task.statute_of_limitations = deadlines.contains(&task.id);
         }
-        Ok(out)
+        Ok(vec![out])
     })
     .await?;
-    out.sort_unstable_by_key(|r| r.id);
+    let mut reads = reads.into_iter();
+    let mut out = reads.next().unwrap_or_default();
+    for read in reads {
+        out.append(read);
+    }
+    out.rows.sort_unstable_by_key(|r| r.id);
     Ok(out)
 }
 
@@ -325,4 +367,38 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
     }
     out.sort_unstable_by_key(|r| r.id);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appended_tasks_keep_their_own_groups() {
+        let group = |assignee: i64| TaskGroup {
+            assignee,
+            due_date: NaiveDate::from_ymd_opt(2027, 1, 15),
+            status: TaskStatus::Pending,
+        };
+        let read = |groups: &[i64], rows: &[(i64, u32)]| {
+            let mut tasks = Tasks::default();
+            for &g in groups {
+                tasks.add_group(group(g));
+            }
+            tasks.rows = rows
+                .iter()
+                .map(|&(id, group)| TaskRow {
+                    id,
+                    matter: MatterRef::new(None),
+                    group,
+                    statute_of_limitations: false,
+                })
+                .collect();
+            tasks
+        };
+        let mut tasks = read(&[7, 8], &[(1, 0), (2, 1)]);
+        tasks.append(read(&[9, 8], &[(3, 1), (4, 0)]));
+        let holders: Vec<(i64, i64)> = tasks.rows.iter().map(|t| (t.id, tasks.group(t).assignee)).collect();
+        assert_eq!(holders, vec![(1, 7), (2, 8), (3, 8), (4, 9)]);
+    }
 }
