@@ -71,54 +71,60 @@ impl PlannedItem {
 /// One category's verdicts: every record considered, by record id. What the rules decided is
 /// kept beside the loaded rows it was decided on, which the plan shares (with a preview's kept
 /// loads, too): each record's id, matter and date are not held twice. A `PlannedItem` of the old
-/// shape took 72 bytes a record on top of the loads; what is decided takes 12.
+/// shape took 72 bytes a record on top of the loads; what is decided takes 8.
 #[derive(Clone)]
 pub struct CategoryPlan {
     kind: WorkKind,
     loaded: Arc<Loaded>,
     decided: Vec<Decided>,
-    /// The holders and receivers `decided` names by index: a handful (a pool's, an undo's
-    /// holders), where each record naming two people by id took 16 bytes.
-    people: Vec<i64>,
+    /// Who held and who receives, as `decided` names them by index: a handful of pairs (a
+    /// pool's members, the matters' receivers, an undo's holders), where each record naming
+    /// two people by id took 16 bytes.
+    pairs: Vec<(i64, Option<i64>)>,
 }
 
 /// What the rules decided for one loaded row (the rest of its `PlannedItem` is the row's).
 #[derive(Debug, Clone, Copy)]
 struct Decided {
-    /// Who holds it: an index into the plan's `people`.
-    from: u32,
-    /// Who it goes to: an index into `people`, or `NO_ONE`.
-    to: u32,
+    /// Who holds it and who it goes to: an index into the plan's `pairs`.
+    pair: u32,
     verdict: Verdict,
     risk: Option<RiskReason>,
     /// `SOURCE_ATTENDS` and `PAST_DUE`.
     flags: u8,
 }
 
-const NO_ONE: u32 = u32::MAX;
 const SOURCE_ATTENDS: u8 = 1;
 const PAST_DUE: u8 = 2;
 
-/// Each person's index in a plan's `people`, given out as they first appear.
+/// Each (holder, receiver) pair's index in a plan's `pairs`, given out as they first appear.
 #[derive(Default)]
-struct People {
-    index: FxHashMap<i64, u32>,
-    ids: Vec<i64>,
+struct Pairs {
+    index: FxHashMap<(i64, Option<i64>), u32>,
+    pairs: Vec<(i64, Option<i64>)>,
+    /// The last pair given out: records in a row mostly share it.
+    last: Option<((i64, Option<i64>), u32)>,
 }
 
-impl People {
-    fn of(&mut self, user: i64) -> u32 {
-        *self.index.entry(user).or_insert_with(|| {
-            self.ids.push(user);
-            // A firm's people are far fewer than `NO_ONE`.
-            u32::try_from(self.ids.len() - 1).expect("fewer people than u32::MAX")
-        })
+impl Pairs {
+    fn of(&mut self, pair: (i64, Option<i64>)) -> u32 {
+        if let Some((last, i)) = self.last
+            && last == pair
+        {
+            return i;
+        }
+        let i = *self.index.entry(pair).or_insert_with(|| {
+            self.pairs.push(pair);
+            // Never more pairs than records, which a plan holds 8 bytes of each.
+            u32::try_from(self.pairs.len() - 1).expect("fewer pairs than u32::MAX")
+        });
+        self.last = Some((pair, i));
+        i
     }
 
     fn decided(&mut self, item: &PlannedItem) -> Decided {
         Decided {
-            from: self.of(item.from),
-            to: item.to.map_or(NO_ONE, |to| self.of(to)),
+            pair: self.of((item.from, item.to)),
             verdict: item.verdict,
             risk: item.risk,
             flags: if item.source_attends { SOURCE_ATTENDS } else { 0 } | if item.past_due { PAST_DUE } else { 0 },
@@ -128,13 +134,13 @@ impl People {
 
 impl CategoryPlan {
     fn new(kind: WorkKind, loaded: &Arc<Loaded>, items: impl Iterator<Item = PlannedItem>) -> Self {
-        let mut people = People::default();
-        let decided = items.map(|item| people.decided(&item)).collect();
+        let mut pairs = Pairs::default();
+        let decided = items.map(|item| pairs.decided(&item)).collect();
         CategoryPlan {
             kind,
             loaded: Arc::clone(loaded),
             decided,
-            people: people.ids,
+            pairs: pairs.pairs,
         }
     }
 
@@ -145,8 +151,8 @@ impl CategoryPlan {
             PlannedItem {
                 record_id,
                 matter_id,
-                from: self.people[d.from as usize],
-                to: (d.to != NO_ONE).then(|| self.people[d.to as usize]),
+                from: self.pairs[d.pair as usize].0,
+                to: self.pairs[d.pair as usize].1,
                 verdict: d.verdict,
                 source_attends: d.flags & SOURCE_ATTENDS != 0,
                 past_due: d.flags & PAST_DUE != 0,
@@ -719,7 +725,7 @@ mod tests {
     // and apply's memory with the size of the work.
     #[test]
     fn what_a_plan_holds_per_record_stays_small() {
-        assert!(size_of::<Decided>() <= 12, "Decided: {} bytes", size_of::<Decided>());
+        assert!(size_of::<Decided>() <= 8, "Decided: {} bytes", size_of::<Decided>());
         assert!(size_of::<TaskRow>() <= 24, "TaskRow: {} bytes", size_of::<TaskRow>());
         assert!(size_of::<EventRow>() <= 32, "EventRow: {} bytes", size_of::<EventRow>());
         assert!(
@@ -740,7 +746,13 @@ mod tests {
         let loaded = Arc::new(Loaded {
             matter_rows: Vec::new(),
             tasks: Tasks {
-                rows: vec![row(1, Some(10)), row(2, None), row(3, Some(i64::MAX)), row(4, Some(10))],
+                rows: vec![
+                    row(1, Some(10)),
+                    row(2, None),
+                    row(3, Some(i64::MAX)),
+                    row(4, Some(10)),
+                    row(5, Some(10)),
+                ],
                 groups: vec![TaskGroup {
                     assignee: 7,
                     due_date: NaiveDate::from_ymd_opt(2026, 12, 1),
@@ -780,9 +792,17 @@ mod tests {
                 source_attends: true,
                 ..item(4, Some(10), 9, Some(7))
             },
+            // A pair seen before, but not just before.
+            PlannedItem {
+                verdict: Verdict::Skip(Reason::Changed),
+                ..item(5, Some(10), 7, Some(8))
+            },
         ];
         let plan = CategoryPlan::new(WorkKind::Task, &loaded, decided.clone().into_iter());
         assert_eq!(plan.items().collect::<Vec<_>>(), decided);
-        assert_eq!(plan.people, vec![7, 8, i64::MAX, 9]);
+        assert_eq!(
+            plan.pairs,
+            vec![(7, Some(8)), (7, None), (7, Some(i64::MAX)), (9, Some(7))]
+        );
     }
 }
