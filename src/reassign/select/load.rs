@@ -42,7 +42,7 @@ pub struct TaskRow {
 }
 
 /// What the tasks of one group share (the statement reads them by group).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct TaskGroup {
     pub assignee: i64,
     pub due_date: Option<NaiveDate>,

@@ -466,10 +466,11 @@ pub async fn load<C: ConnectionTrait + StreamTrait>(db: &C, spec: &Order) -> App
     tracing::debug!(elapsed = ?started.elapsed(), "candidates loaded");
 
     // Facts about every other matter any candidate is linked to, in a few statements; and the
-    // pools' loads when a route balances them. Each matter's facts go straight into their
-    // compact entry, in a table sized once: gathered first as `Permission`s, the bench's
-    // 15,000 held matters took 4.7 MiB, the largest part of a preview's peak.
-    // Gathered in a set: the reference firm's 145,000 links name 14,000 matters.
+    // pools' loads when a route balances them. The links are gathered in a set (the reference
+    // firm's 145,000 name 14,000 matters), and each matter's facts go straight into their
+    // compact entry, in a table sized once for them: gathered first as `Permission`s, the
+    // 20,000 held matters of the bench at scale 2 took 4.7 MiB, then the largest part of a
+    // preview's peak.
     let mut linked: FxHashSet<i64> = matter_rows.iter().map(|m| m.0).collect();
     linked.extend(tasks.rows.iter().filter_map(|t| t.matter.id()));
     linked.extend(event_rows.iter().filter_map(|e| e.matter.id()));
