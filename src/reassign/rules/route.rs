@@ -43,6 +43,11 @@ impl Condition {
             && self.matter_ids.as_ref().is_none_or(|ids| ids.contains(&m.id))
     }
 
+    /// It matches on a matter's practice area or client (a selection reads those only then).
+    pub fn matches_names(&self) -> bool {
+        self.practice_areas.is_some() || self.clients.is_some()
+    }
+
     /// No criterion: the route takes every matter.
     pub fn is_catch_all(&self) -> bool {
         self.practice_areas.is_none() && self.clients.is_none() && self.matter_ids.is_none()

@@ -14,8 +14,23 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, StreamTrait};
 use std::collections::BTreeSet;
 use std::num::NonZeroI64;
 
-/// (id, responsible attorney, status, practice area, client, open to everyone: 1 or 0)
-pub type MatterRow = (i64, Option<i64>, MatterStatus, Option<String>, String, i64);
+/// A matter considered: 40 bytes, and its names only when the order's routes match on them.
+pub struct MatterRow {
+    pub id: i64,
+    /// Its responsible attorney.
+    pub holder: Option<i64>,
+    pub status: MatterStatus,
+    /// Open to everyone in the firm.
+    pub everyone: bool,
+    pub names: Option<Box<MatterNames>>,
+}
+
+/// What routes match a matter on besides its id. Read only for an order with a route that
+/// names practice areas or clients: the bench source's 10,000 matters held 0.5 MiB of them.
+pub struct MatterNames {
+    pub practice_area: Option<String>,
+    pub client: String,
+}
 /// A record's matter, as a plan holds it: ids start at 1, so "no matter" takes no room of its
 /// own (an `Option<i64>` takes 16 bytes, and a plan holds one for every task and event).
 #[derive(Clone, Copy)]
@@ -124,24 +139,44 @@ fn scope(ids: Option<&[i64]>, backend: DatabaseBackend, params: &mut Params, hol
     }
 }
 
-/// The matters considered, with what routing matches on and whether everyone may see them.
+/// The matters considered, whether everyone may see them, and (when a route asks) their names.
 pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategorySpec) -> AppResult<Vec<MatterRow>> {
     let backend = db.get_database_backend();
+    let named = spec.routing.routes.iter().any(|r| r.when.matches_names());
     let mut out: Vec<MatterRow> = considered(c, |ids| async move {
         let mut p = Params::default();
         let firm = p.add(spec.firm_id);
         let scope = scope(ids.as_deref(), backend, &mut p, "responsible_attorney_id", c.from);
         let restrict = restriction(spec, backend, &mut p, "id");
-        aggregated_rows(
-            db,
-            &format!("id, responsible_attorney_id, status, practice_area, client_name, {EVERYONE}"),
-            &format!("matter WHERE firm_id = {firm} AND {scope}{restrict}"),
-            p,
-        )
-        .await
+        let from_where = format!("matter WHERE firm_id = {firm} AND {scope}{restrict}");
+        let columns = format!("id, responsible_attorney_id, status, {EVERYONE}");
+        let row = |id, holder, status, everyone: i64, names| MatterRow {
+            id,
+            holder,
+            status,
+            everyone: everyone != 0,
+            names,
+        };
+        Ok(if named {
+            type Row = (i64, Option<i64>, MatterStatus, i64, Option<String>, String);
+            let columns = format!("{columns}, practice_area, client_name");
+            let rows: Vec<Row> = aggregated_rows(db, &columns, &from_where, p).await?;
+            rows.into_iter()
+                .map(|(id, holder, status, everyone, practice_area, client)| {
+                    let names = MatterNames { practice_area, client };
+                    row(id, holder, status, everyone, Some(Box::new(names)))
+                })
+                .collect()
+        } else {
+            type Row = (i64, Option<i64>, MatterStatus, i64);
+            let rows: Vec<Row> = aggregated_rows(db, &columns, &from_where, p).await?;
+            rows.into_iter()
+                .map(|(id, holder, status, everyone)| row(id, holder, status, everyone, None))
+                .collect()
+        })
     })
     .await?;
-    out.sort_unstable_by_key(|r| r.0);
+    out.sort_unstable_by_key(|r| r.id);
     Ok(out)
 }
 

@@ -405,7 +405,7 @@ impl Loaded {
     /// Row `i` of a category's records: its id, its matter and when it falls.
     fn row(&self, kind: WorkKind, i: usize) -> (i64, Option<i64>, When) {
         match kind {
-            WorkKind::Matter => (self.matter_rows[i].0, Some(self.matter_rows[i].0), When::Unknown),
+            WorkKind::Matter => (self.matter_rows[i].id, Some(self.matter_rows[i].id), When::Unknown),
             WorkKind::Task => {
                 let t = &self.tasks.rows[i];
                 (t.id, t.matter.id(), When::Due(self.tasks.group(t).due_date))
@@ -471,14 +471,14 @@ pub async fn load<C: ConnectionTrait + StreamTrait>(db: &C, spec: &Order) -> App
     // compact entry, in a table sized once for them: gathered first as `Permission`s, the
     // 20,000 held matters of the bench at scale 2 took 4.7 MiB, then the largest part of a
     // preview's peak.
-    let mut linked: FxHashSet<i64> = matter_rows.iter().map(|m| m.0).collect();
+    let mut linked: FxHashSet<i64> = matter_rows.iter().map(|m| m.id).collect();
     linked.extend(tasks.rows.iter().filter_map(|t| t.matter.id()));
     linked.extend(event_rows.iter().filter_map(|e| e.matter.id()));
     let mut known = KnownMatters::default();
     known.0.reserve(linked.len());
     if held_by.is_some() {
         each_matter(
-            matter_rows.iter().map(|m| (m.0, m.2, m.5)),
+            matter_rows.iter().map(|m| (m.id, m.status, i64::from(m.everyone))),
             held_lists,
             |id, status, permission| known.add(id, status, permission),
         );
@@ -539,10 +539,10 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
         CategoryPlan::new(
             WorkKind::Matter,
             shared,
-            matter_rows.iter().map(|(id, holder, status, area, client, _)| {
-                let (id, status) = (*id, *status);
+            matter_rows.iter().map(|m| {
+                let (id, status) = (m.id, m.status);
                 let (from, back) = expected(c, id);
-                if *holder != Some(from) {
+                if m.holder != Some(from) {
                     return PlannedItem::skipped(id, Some(id), from, Reason::Changed);
                 }
                 if let Some(reason) = rules::held_back(&known.facts(id, status, c.to)) {
@@ -553,8 +553,8 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
                     None => router.route(
                         &MatterTraits {
                             id,
-                            practice_area: area.as_deref(),
-                            client,
+                            practice_area: m.names.as_ref().and_then(|n| n.practice_area.as_deref()),
+                            client: m.names.as_ref().map_or("", |n| &n.client),
                         },
                         |user| known.admits(id, user),
                         spec.grant_access,
@@ -717,7 +717,7 @@ pub fn evaluate(spec: &Order, shared: &Arc<Loaded>) -> Plan {
 
 #[cfg(test)]
 mod tests {
-    use super::load::{EventRow, MatterRef, TaskGroup, TaskRow, Tasks};
+    use super::load::{EventRow, MatterRef, MatterRow, TaskGroup, TaskRow, Tasks};
     use super::*;
     use chrono::NaiveDate;
     use entity::TaskStatus;
@@ -729,6 +729,11 @@ mod tests {
         assert!(size_of::<Decided>() <= 8, "Decided: {} bytes", size_of::<Decided>());
         assert!(size_of::<TaskRow>() <= 24, "TaskRow: {} bytes", size_of::<TaskRow>());
         assert!(size_of::<EventRow>() <= 32, "EventRow: {} bytes", size_of::<EventRow>());
+        assert!(
+            size_of::<MatterRow>() <= 40,
+            "MatterRow: {} bytes",
+            size_of::<MatterRow>()
+        );
         assert!(
             size_of::<KnownMatter>() <= 24,
             "KnownMatter: {} bytes",
