@@ -26,11 +26,13 @@ pub struct MatterRow {
 }
 
 /// What routes match a matter on besides its id. Read only for an order with a route that
-/// names practice areas or clients: the bench source's 10,000 matters held 0.5 MiB of them.
+/// names practice areas or clients: the bench source's 10,000 matters spent 0.6 MiB on them,
+/// their text and the room for it in each row.
 pub struct MatterNames {
     pub practice_area: Option<String>,
     pub client: String,
 }
+
 /// A record's matter, as a plan holds it: ids start at 1, so "no matter" takes no room of its
 /// own (an `Option<i64>` takes 16 bytes, and a plan holds one for every task and event).
 #[derive(Clone, Copy)]
