@@ -49,6 +49,14 @@ impl CategorySpec {
             follows_matter: false,
         }
     }
+
+    /// Whose a record must be, and (an undo) whom it goes back to.
+    pub fn expected(&self, record_id: i64) -> (i64, Option<Back>) {
+        match self.only.as_ref().and_then(|only| only.get(&record_id)) {
+            Some(back) => (back.holder, Some(*back)),
+            None => (self.from, None),
+        }
+    }
 }
 
 /// SPEC.md section 9: how a handover is split and which risks were accepted. Stored with the

@@ -1,7 +1,6 @@
 //! The records each category considers, loaded from the database in a few set-based statements
 //! (the facts about their matters come from `firm::access`).
 
-use super::expected;
 use crate::db::{Along, At, Day, Params, aggregated_rows, each_aggregated_group, each_aggregated_piece};
 use crate::error::AppResult;
 use crate::firm::access::EVERYONE;
@@ -295,7 +294,7 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
     type Row = (i64, Option<i64>, i64, At, i64);
     // Whether the holder attends it is set once what the holders attend has been read.
     let event = |(id, matter_id, calendar_id, At(start), all_day): Row| {
-        let (holder, _) = expected(c, id);
+        let (holder, _) = c.expected(id);
         EventRow {
             id,
             matter: MatterRef::new(matter_id),
@@ -399,7 +398,7 @@ pub async fn load_events<C: ConnectionTrait>(db: &C, spec: &Order, c: &CategoryS
     };
     let attending: FxHashSet<(i64, i64)> = attending.into_iter().collect();
     for e in &mut out {
-        let (holder, _) = expected(c, e.id);
+        let (holder, _) = c.expected(e.id);
         e.source_attends = attending.contains(&(e.id, holder));
     }
     out.sort_unstable_by_key(|r| r.id);
