@@ -1,17 +1,50 @@
 //! The records each category considers, loaded from the database in a few set-based statements
-//! (the facts about their matters come from `firm::access`).
+//! (the facts about their matters come from `firm::access`), and `Loaded`: all of them with
+//! those facts, which the plans made on them share.
 
+use super::matters::KnownMatters;
 use crate::db::{Along, At, Day, Params, aggregated_rows, each_aggregated_group, each_aggregated_piece};
 use crate::error::AppResult;
 use crate::firm::access::EVERYONE;
 use crate::firm::work::personal_calendars;
+use crate::notify::When;
 use crate::reassign::order::{CategorySpec, Order};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{MatterStatus, TaskStatus};
+use entity::{MatterStatus, TaskStatus, WorkKind};
 use rustc_hash::FxHashSet;
 use sea_orm::{ConnectionTrait, DatabaseBackend, StreamTrait};
 use std::collections::BTreeSet;
 use std::num::NonZeroI64;
+
+/// What the rules read from the database for an order: its records and the facts about their
+/// matters. It depends on the order's people, categories, matters and routes, not on its clock.
+pub struct Loaded {
+    pub(super) matter_rows: Vec<MatterRow>,
+    pub(super) tasks: Tasks,
+    pub(super) event_rows: Vec<EventRow>,
+    pub(super) assigner_rows: Vec<AssignerRow>,
+    pub(super) matters: KnownMatters,
+    /// Open matters per pool member, when a route balances them.
+    pub(super) loads: Vec<(i64, i64)>,
+}
+
+impl Loaded {
+    /// Row `i` of a category's records: its id, its matter and when it falls.
+    pub(super) fn row(&self, kind: WorkKind, i: usize) -> (i64, Option<i64>, When) {
+        match kind {
+            WorkKind::Matter => (self.matter_rows[i].id, Some(self.matter_rows[i].id), When::Unknown),
+            WorkKind::Task => {
+                let t = &self.tasks.rows[i];
+                (t.id, t.matter.id(), When::Due(self.tasks.group(t).due_date))
+            }
+            WorkKind::CalendarEvent => {
+                let e = &self.event_rows[i];
+                (e.id, e.matter.id(), When::Starts(e.start))
+            }
+            WorkKind::TaskAssigner => (self.assigner_rows[i].0, self.assigner_rows[i].1, When::Unknown),
+        }
+    }
+}
 
 /// A matter considered: 40 bytes, and its names only when the order's routes match on them.
 pub struct MatterRow {

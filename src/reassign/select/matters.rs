@@ -1,8 +1,8 @@
 //! What a plan knows of each matter its records link to: its status and who may see it, kept
 //! compactly, and the rules' `MatterFacts` read off it for a receiver.
 
-use super::rules::MatterFacts;
 use crate::firm::access::Permission;
+use crate::reassign::rules::MatterFacts;
 use entity::MatterStatus;
 use rustc_hash::FxHashMap;
 

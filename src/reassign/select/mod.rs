@@ -19,6 +19,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use sea_orm::{ConnectionTrait, StreamTrait};
 use std::sync::Arc;
 
+pub use load::Loaded;
 pub use plan::{CategoryPlan, Plan, PlannedItem};
 
 /// Bound on ids per `IN (…)` list, far below SQLite's and PostgreSQL's parameter limits.
@@ -37,36 +38,6 @@ fn restoring(facts: MatterFacts, back: Option<Back>) -> MatterFacts {
 /// will); for a preview, the pool (the loads run side by side).
 pub async fn plan<C: ConnectionTrait + StreamTrait>(db: &C, spec: &Order) -> AppResult<Plan> {
     Ok(evaluate(spec, &Arc::new(load(db, spec).await?)))
-}
-
-/// What the rules read from the database for an order: its records and the facts about their
-/// matters. It depends on the order's people, categories, matters and routes, not on its clock.
-pub struct Loaded {
-    matter_rows: Vec<load::MatterRow>,
-    tasks: load::Tasks,
-    event_rows: Vec<load::EventRow>,
-    assigner_rows: Vec<load::AssignerRow>,
-    matters: KnownMatters,
-    /// Open matters per pool member, when a route balances them.
-    loads: Vec<(i64, i64)>,
-}
-
-impl Loaded {
-    /// Row `i` of a category's records: its id, its matter and when it falls.
-    pub(super) fn row(&self, kind: WorkKind, i: usize) -> (i64, Option<i64>, When) {
-        match kind {
-            WorkKind::Matter => (self.matter_rows[i].id, Some(self.matter_rows[i].id), When::Unknown),
-            WorkKind::Task => {
-                let t = &self.tasks.rows[i];
-                (t.id, t.matter.id(), When::Due(self.tasks.group(t).due_date))
-            }
-            WorkKind::CalendarEvent => {
-                let e = &self.event_rows[i];
-                (e.id, e.matter.id(), When::Starts(e.start))
-            }
-            WorkKind::TaskAssigner => (self.assigner_rows[i].0, self.assigner_rows[i].1, When::Unknown),
-        }
-    }
 }
 
 /// Read what the rules need for `spec`, in a few set-based statements.

@@ -2,10 +2,10 @@
 //! rows it was decided on, and what is read off it (the preview token, the risks, each receiver's
 //! deliveries).
 
-use super::Loaded;
-use super::rules::{Reason, Verdict};
+use super::load::Loaded;
 use crate::notify::{Delivery, When};
 use crate::reassign::order::{CategorySpec, Order};
+use crate::reassign::rules::{Reason, Verdict};
 use entity::{RiskReason, WorkKind};
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
