@@ -182,32 +182,31 @@ pub async fn load_matters<C: ConnectionTrait>(db: &C, spec: &Order, c: &Category
         let firm = p.add(spec.firm_id);
         let scope = scope(ids.as_deref(), backend, &mut p, "responsible_attorney_id", c.from);
         let restrict = restriction(spec, backend, &mut p, "id");
-        let from_where = format!("matter WHERE firm_id = {firm} AND {scope}{restrict}");
-        let columns = format!("id, responsible_attorney_id, status, {EVERYONE}");
-        let row = |id, holder, status, everyone: i64, names| MatterRow {
-            id,
-            holder,
-            status,
-            everyone: everyone != 0,
-            names,
-        };
-        Ok(if named {
-            type Row = (i64, Option<i64>, MatterStatus, i64, Option<String>, String);
-            let columns = format!("{columns}, practice_area, client_name");
-            let rows: Vec<Row> = aggregated_rows(db, &columns, &from_where, p).await?;
-            rows.into_iter()
-                .map(|(id, holder, status, everyone, practice_area, client)| {
-                    let names = MatterNames { practice_area, client };
-                    row(id, holder, status, everyone, Some(Box::new(names)))
-                })
-                .collect()
+        // Without a route that names them, the names are read as nothing (NULL and the empty
+        // text, which takes no room).
+        let names = if named {
+            "practice_area, client_name"
         } else {
-            type Row = (i64, Option<i64>, MatterStatus, i64);
-            let rows: Vec<Row> = aggregated_rows(db, &columns, &from_where, p).await?;
-            rows.into_iter()
-                .map(|(id, holder, status, everyone)| row(id, holder, status, everyone, None))
-                .collect()
-        })
+            "CAST(NULL AS TEXT), CAST('' AS TEXT)"
+        };
+        type Row = (i64, Option<i64>, MatterStatus, i64, Option<String>, String);
+        let rows: Vec<Row> = aggregated_rows(
+            db,
+            &format!("id, responsible_attorney_id, status, {EVERYONE}, {names}"),
+            &format!("matter WHERE firm_id = {firm} AND {scope}{restrict}"),
+            p,
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, holder, status, everyone, practice_area, client)| MatterRow {
+                id,
+                holder,
+                status,
+                everyone: everyone != 0,
+                names: named.then(|| Box::new(MatterNames { practice_area, client })),
+            })
+            .collect())
     })
     .await?;
     out.sort_unstable_by_key(|r| r.id);
