@@ -491,6 +491,13 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
     let (raw_time, raw_updated, raw_inserted) = raw::run(&db, &raw_input).await?;
     tidy(&db).await?;
     eprintln!("raw write reference: {raw_updated} rows updated, {raw_inserted} inserted");
+    eprintln!(
+        "round 1: apply {}, undo {}, raw writes {}, apply / raw {:.2}x",
+        ms(apply_time),
+        ms(undo_time),
+        ms(raw_time),
+        ratio(apply_time, raw_time)
+    );
     // Further rounds, on the same data (back as it was after the raw reference).
     let mut rounds = vec![(apply_time, undo_time, raw_time)];
     for round in 2..=args.rounds {
