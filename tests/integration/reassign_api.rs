@@ -305,6 +305,11 @@ async fn preview_lists_page_through_every_record(backend: Backend) {
     for category in ["tasks", "calendarEvents"] {
         let all = listed(&whole[category]["items"]);
         assert!(all.len() > 2, "{category}: the demo moves more than one page");
+        assert_eq!(
+            all.len() as i64,
+            whole[category]["count"].as_i64().unwrap(),
+            "{category}"
+        );
         let (paged, totals) = in_pages_of_two(
             &app,
             &admin,

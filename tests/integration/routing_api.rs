@@ -75,6 +75,7 @@ async fn a_routed_handover_through_the_api(backend: Backend) {
     );
     assert_eq!(preview["pastDueTasks"]["toUser"]["email"], "olivia@demo.test");
     assert_eq!(preview["pastDueTasks"]["items"]["nodes"][0]["key"], "t-garcia-late");
+    assert_eq!(preview["pastDueTasks"]["count"], 1, "the sweep's own count");
     assert_eq!(preview["pastDueTasks"]["items"]["nodes"][0]["risk"], "DUE_SOON");
     let assigned = by_key(&preview["assigner"]["items"]["nodes"]);
     assert_eq!(

@@ -125,6 +125,15 @@ impl Pick {
             Pick::Excluded(reason) => item.reason() == Some(reason),
         }
     }
+
+    /// How many records of a category this picks, as counted when they were decided.
+    fn count(self, tally: &reassign::Tally) -> usize {
+        match self {
+            Pick::Moving => tally.moving,
+            Pick::PastDue => tally.past_due,
+            Pick::Excluded(reason) => tally.excluded.get(&reason).copied().unwrap_or(0),
+        }
+    }
 }
 
 fn work_item(kind: entity::WorkKind, i: &reassign::PlannedItem) -> WorkItem {
@@ -140,7 +149,9 @@ fn work_item(kind: entity::WorkKind, i: &reassign::PlannedItem) -> WorkItem {
 impl Records {
     fn count(&self) -> usize {
         match self {
-            Records::Picked { preview, kind, pick } => picked(preview, *kind, *pick).count(),
+            Records::Picked { preview, kind, pick } => {
+                preview.plan.category(*kind).map_or(0, |c| pick.count(c.tally()))
+            }
             Records::Listed(items) => items.len(),
         }
     }

@@ -72,6 +72,31 @@ pub struct CategoryPlan {
     /// pool's members, the matters' receivers, an undo's holders), where each record naming
     /// two people by id took 16 bytes.
     pairs: Vec<(i64, Option<i64>)>,
+    tally: Tally,
+}
+
+/// How a category's records were decided, counted as they were: a preview's counts (moving,
+/// moved by the past-due sweep, left for each reason) read no record again. Answered by passes
+/// over the records, the reference preview's counts took seven over its 100,000 tasks and eight
+/// over its 50,000 events, after the plan was made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Moving, apart from the past-due sweep's.
+    pub moving: usize,
+    /// Moving under the past-due sweep.
+    pub past_due: usize,
+    /// Left, by reason, in the order of `Reason`.
+    pub excluded: BTreeMap<Reason, usize>,
+}
+
+impl Tally {
+    fn add(&mut self, item: &PlannedItem) {
+        match item.reason() {
+            Some(reason) => *self.excluded.entry(reason).or_default() += 1,
+            None if item.past_due => self.past_due += 1,
+            None => self.moving += 1,
+        }
+    }
 }
 
 /// What the rules decided for one loaded row (the rest of its `PlannedItem` is the row's).
@@ -125,14 +150,24 @@ impl Pairs {
 
 impl CategoryPlan {
     pub(super) fn new(kind: WorkKind, loaded: &Arc<Loaded>, items: impl Iterator<Item = PlannedItem>) -> Self {
-        let mut pairs = Pairs::default();
-        let decided = items.map(|item| pairs.decided(&item)).collect();
+        let (mut pairs, mut tally) = (Pairs::default(), Tally::default());
+        let decided = items
+            .map(|item| {
+                tally.add(&item);
+                pairs.decided(&item)
+            })
+            .collect();
         CategoryPlan {
             kind,
             loaded: Arc::clone(loaded),
             decided,
             pairs: pairs.pairs,
+            tally,
         }
+    }
+
+    pub fn tally(&self) -> &Tally {
+        &self.tally
     }
 
     /// Every record considered, in record id order.
@@ -159,8 +194,7 @@ impl CategoryPlan {
 
     /// The reasons its excluded records were left for, each once, in a stable order.
     pub fn exclusion_reasons(&self) -> Vec<Reason> {
-        let reasons: std::collections::BTreeSet<Reason> = self.items().filter_map(|i| i.reason()).collect();
-        reasons.into_iter().collect()
+        self.tally.excluded.keys().copied().collect()
     }
 }
 
@@ -362,6 +396,15 @@ mod tests {
         ];
         let plan = CategoryPlan::new(WorkKind::Task, &loaded, decided.clone().into_iter());
         assert_eq!(plan.items().collect::<Vec<_>>(), decided);
+        assert_eq!(
+            plan.tally(),
+            &Tally {
+                moving: 2,
+                past_due: 1,
+                excluded: BTreeMap::from([(Reason::TargetNoAccess, 1), (Reason::Changed, 1)]),
+            }
+        );
+        assert_eq!(plan.exclusion_reasons(), vec![Reason::TargetNoAccess, Reason::Changed]);
         assert_eq!(
             plan.pairs,
             vec![(7, Some(8)), (7, None), (7, Some(i64::MAX)), (9, Some(7))]
