@@ -91,6 +91,7 @@ pub async fn empty_database_url(backend: Backend, dir: &std::path::Path) -> (Str
             let admin = handover::db::connect(&format!("{base}/postgres"))
                 .await
                 .expect("connect to PostgreSQL");
+            drop_abandoned_databases(&admin).await;
             let name = format!("handover_test_{}", rand_suffix());
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
@@ -102,6 +103,42 @@ pub async fn empty_database_url(backend: Backend, dir: &std::path::Path) -> (Str
     };
     let db = handover::db::connect(&url).await.expect("connect");
     (url, db)
+}
+
+/// Drops the test databases of test processes that have ended, once per test process. A test
+/// leaves its database behind (its pools may still be open when it returns), and a cluster kept
+/// between runs filled up with them: hundreds on a developer's machine after a day. A name
+/// carries its process's id ([`rand_suffix`]); one whose process still runs is left alone. Only
+/// where `/proc` says which processes run.
+async fn drop_abandoned_databases(admin: &DatabaseConnection) {
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if SWEPT.swap(true, Ordering::SeqCst) || !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let names = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT datname FROM pg_database WHERE datname LIKE 'handover\\_test\\_%'",
+        ))
+        .await
+        .unwrap_or_default();
+    for row in names {
+        let Ok(name) = row.try_get_by_index::<String>(0) else {
+            continue;
+        };
+        let pid = name
+            .strip_prefix("handover_test_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                .await
+                .ok();
+        }
+    }
 }
 
 fn rand_suffix() -> String {
