@@ -304,6 +304,17 @@ async fn tidy(db: &sea_orm::DatabaseConnection) -> AppResult<()> {
     Ok(())
 }
 
+/// One round's times, on standard error.
+fn print_round(round: u32, apply: Duration, undo: Duration, raw: Duration) {
+    eprintln!(
+        "round {round}: apply {}, undo {}, raw writes {}, apply / raw {:.2}x",
+        ms(apply),
+        ms(undo),
+        ms(raw),
+        ratio(apply, raw)
+    );
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
@@ -491,13 +502,7 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
     let (raw_time, raw_updated, raw_inserted) = raw::run(&db, &raw_input).await?;
     tidy(&db).await?;
     eprintln!("raw write reference: {raw_updated} rows updated, {raw_inserted} inserted");
-    eprintln!(
-        "round 1: apply {}, undo {}, raw writes {}, apply / raw {:.2}x",
-        ms(apply_time),
-        ms(undo_time),
-        ms(raw_time),
-        ratio(apply_time, raw_time)
-    );
+    print_round(1, apply_time, undo_time, raw_time);
     // Further rounds, on the same data (back as it was after the raw reference).
     let mut rounds = vec![(apply_time, undo_time, raw_time)];
     for round in 2..=args.rounds {
@@ -524,13 +529,7 @@ async fn run(args: &BenchArgs) -> AppResult<()> {
         settle(&db).await?;
         let (raw, _, _) = raw::run(&db, &raw::RawInput { batch, ..raw_input }).await?;
         tidy(&db).await?;
-        eprintln!(
-            "round {round}: apply {}, undo {}, raw writes {}, apply / raw {:.2}x",
-            ms(apply),
-            ms(undo),
-            ms(raw),
-            ratio(apply, raw)
-        );
+        print_round(round, apply, undo, raw);
         rounds.push((apply, undo, raw));
     }
     if rounds.len() > 1 {
