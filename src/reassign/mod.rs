@@ -29,7 +29,7 @@ pub use input::{CategoryChoice, Request, RouteRequest, UserError};
 pub use order::{CategorySpec, Order};
 pub use reuse::Reuse;
 pub use rules::{Clock, Reason, Verdict};
-pub use select::{CategoryPlan, Plan, PlannedItem, Tally};
+pub use select::{CategoryPlan, Plan, PlannedItem, PreviewList, Tally};
 pub use undo::undo;
 
 use crate::auth::Viewer;

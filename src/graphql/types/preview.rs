@@ -8,7 +8,7 @@ use crate::firm::{Page, PageRequest};
 use crate::graphql::connection::*;
 use crate::graphql::context::{db, load_failed, loaders};
 use crate::ids::{self, Kind};
-use crate::reassign::{self, Preview};
+use crate::reassign::{self, Preview, PreviewList};
 use async_graphql::{Context, ID, Object};
 use std::sync::Arc;
 
@@ -102,38 +102,10 @@ enum Records {
     Picked {
         preview: Arc<Preview>,
         kind: entity::WorkKind,
-        pick: Pick,
+        list: PreviewList,
     },
     /// Risks: few, each reason one kind's (tasks or events), listed as they are found.
     Listed(Vec<WorkItem>),
-}
-
-/// Which of a category's planned records.
-#[derive(Clone, Copy)]
-enum Pick {
-    /// Moving, except past-due tasks the sweep moves (listed under `pastDueTasks`).
-    Moving,
-    PastDue,
-    Excluded(reassign::Reason),
-}
-
-impl Pick {
-    fn admits(self, item: &reassign::PlannedItem) -> bool {
-        match self {
-            Pick::Moving => item.moves() && !item.past_due,
-            Pick::PastDue => item.moves() && item.past_due,
-            Pick::Excluded(reason) => item.reason() == Some(reason),
-        }
-    }
-
-    /// How many records of a category this picks, as counted when they were decided.
-    fn count(self, tally: &reassign::Tally) -> usize {
-        match self {
-            Pick::Moving => tally.moving,
-            Pick::PastDue => tally.past_due,
-            Pick::Excluded(reason) => tally.excluded.get(&reason).copied().unwrap_or(0),
-        }
-    }
 }
 
 fn work_item(kind: entity::WorkKind, i: &reassign::PlannedItem) -> WorkItem {
@@ -149,8 +121,8 @@ fn work_item(kind: entity::WorkKind, i: &reassign::PlannedItem) -> WorkItem {
 impl Records {
     fn count(&self) -> usize {
         match self {
-            Records::Picked { preview, kind, pick } => {
-                preview.plan.category(*kind).map_or(0, |c| pick.count(c.tally()))
+            Records::Picked { preview, kind, list } => {
+                preview.plan.category(*kind).map_or(0, |c| c.tally().count(*list))
             }
             Records::Listed(items) => items.len(),
         }
@@ -158,8 +130,8 @@ impl Records {
 
     fn items(&self) -> Box<dyn Iterator<Item = WorkItem> + '_> {
         match self {
-            Records::Picked { preview, kind, pick } => {
-                Box::new(picked(preview, *kind, *pick).map(|i| work_item(*kind, &i)))
+            Records::Picked { preview, kind, list } => {
+                Box::new(picked(preview, *kind, *list).map(|i| work_item(*kind, &i)))
             }
             Records::Listed(items) => Box::new(items.iter().cloned()),
         }
@@ -188,13 +160,17 @@ impl Records {
     }
 }
 
-fn picked(preview: &Preview, kind: entity::WorkKind, pick: Pick) -> impl Iterator<Item = reassign::PlannedItem> + '_ {
+fn picked(
+    preview: &Preview,
+    kind: entity::WorkKind,
+    list: PreviewList,
+) -> impl Iterator<Item = reassign::PlannedItem> + '_ {
     preview
         .plan
         .category(kind)
         .into_iter()
         .flat_map(|c| c.items())
-        .filter(move |i| pick.admits(i))
+        .filter(move |i| i.list() == list)
 }
 
 /// A dry run: exactly what `reassignWork` with the same input would do now.
@@ -288,7 +264,8 @@ pub struct CategoryPreview {
     /// `None` when the order leaves the category out.
     preview: Option<Arc<Preview>>,
     kind: entity::WorkKind,
-    moving: Pick,
+    /// The list its `count` and `items` are (moving, or the past-due sweep's).
+    moving: PreviewList,
 }
 
 impl CategoryPreview {
@@ -298,23 +275,23 @@ impl CategoryPreview {
             to: to.filter(|_| planned),
             preview: planned.then(|| preview.clone()),
             kind,
-            moving: Pick::Moving,
+            moving: PreviewList::Moving,
         }
     }
 
     fn past_due(preview: &Arc<Preview>, to: Option<i64>) -> Self {
         CategoryPreview {
-            moving: Pick::PastDue,
+            moving: PreviewList::PastDue,
             ..CategoryPreview::new(entity::WorkKind::Task, preview, to)
         }
     }
 
-    fn records(&self, pick: Pick) -> Records {
+    fn records(&self, list: PreviewList) -> Records {
         match &self.preview {
             Some(preview) => Records::Picked {
                 preview: preview.clone(),
                 kind: self.kind,
-                pick,
+                list,
             },
             None => Records::Listed(Vec::new()),
         }
@@ -375,12 +352,12 @@ impl CategoryPreview {
     async fn excluded(&self) -> Vec<Exclusion> {
         let plan = self.preview.as_ref().and_then(|p| p.plan.category(self.kind));
         match (plan, self.moving) {
-            (Some(plan), Pick::Moving) => plan
+            (Some(plan), PreviewList::Moving) => plan
                 .exclusion_reasons()
                 .into_iter()
                 .map(|reason| Exclusion {
                     reason: reason.into(),
-                    items: self.records(Pick::Excluded(reason)),
+                    items: self.records(PreviewList::Excluded(reason)),
                 })
                 .collect(),
             _ => Vec::new(),

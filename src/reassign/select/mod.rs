@@ -20,7 +20,7 @@ use sea_orm::{ConnectionTrait, StreamTrait};
 use std::sync::Arc;
 
 pub use load::Loaded;
-pub use plan::{CategoryPlan, Plan, PlannedItem, Tally};
+pub use plan::{CategoryPlan, Plan, PlannedItem, PreviewList, Tally};
 
 /// Bound on ids per `IN (…)` list, far below SQLite's and PostgreSQL's parameter limits.
 pub const CHUNK: usize = 5000;

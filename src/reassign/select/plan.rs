@@ -44,6 +44,15 @@ impl PlannedItem {
         }
     }
 
+    /// Which of a preview's lists it is on.
+    pub fn list(&self) -> PreviewList {
+        match self.verdict {
+            Verdict::Skip(reason) => PreviewList::Excluded(reason),
+            _ if self.past_due => PreviewList::PastDue,
+            _ => PreviewList::Moving,
+        }
+    }
+
     pub(super) fn skipped(record_id: i64, matter_id: Option<i64>, from: i64, reason: Reason) -> Self {
         PlannedItem {
             record_id,
@@ -75,26 +84,44 @@ pub struct CategoryPlan {
     tally: Tally,
 }
 
-/// How a category's records were decided, counted as they were: a preview's counts (moving,
-/// moved by the past-due sweep, left for each reason) read no record again. Answered by passes
-/// over the records, the reference preview's counts took seven over its 100,000 tasks and eight
-/// over its 50,000 events, after the plan was made.
+/// The lists a preview shows a category's records on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewList {
+    /// Moving, apart from the past-due sweep's (listed under `pastDueTasks`).
+    Moving,
+    /// Moving under the past-due sweep.
+    PastDue,
+    /// Left, for this reason.
+    Excluded(Reason),
+}
+
+/// How many of a category's records are on each of a preview's lists, counted as they were
+/// decided, so that a preview's counts read no record again. Answered by passes over the
+/// records, the reference preview's counts took seven over its 100,000 tasks and eight over its
+/// 50,000 events, after the plan was made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
-    /// Moving, apart from the past-due sweep's.
     pub moving: usize,
-    /// Moving under the past-due sweep.
     pub past_due: usize,
-    /// Left, by reason, in the order of `Reason`.
+    /// By reason, in the order of `Reason`.
     pub excluded: BTreeMap<Reason, usize>,
 }
 
 impl Tally {
     fn add(&mut self, item: &PlannedItem) {
-        match item.reason() {
-            Some(reason) => *self.excluded.entry(reason).or_default() += 1,
-            None if item.past_due => self.past_due += 1,
-            None => self.moving += 1,
+        match item.list() {
+            PreviewList::Moving => self.moving += 1,
+            PreviewList::PastDue => self.past_due += 1,
+            PreviewList::Excluded(reason) => *self.excluded.entry(reason).or_default() += 1,
+        }
+    }
+
+    /// How many records are on `list`.
+    pub fn count(&self, list: PreviewList) -> usize {
+        match list {
+            PreviewList::Moving => self.moving,
+            PreviewList::PastDue => self.past_due,
+            PreviewList::Excluded(reason) => self.excluded.get(&reason).copied().unwrap_or(0),
         }
     }
 }
@@ -166,6 +193,7 @@ impl CategoryPlan {
         }
     }
 
+    /// How many of its records are on each of a preview's lists.
     pub fn tally(&self) -> &Tally {
         &self.tally
     }
