@@ -37,9 +37,8 @@ impl KnownMatters {
         known
     }
 
-    /// A matter's facts, from its status and permission as
-    /// [`crate::firm::access::each_matter`] gives them one at a
-    /// time (a matter whose row was not read is not known).
+    /// A matter's facts, from its status and permission as [`crate::firm::access::each_matter`]
+    /// gives them, one at a time (a matter whose row was not read is not known).
     pub(super) fn add(&mut self, id: i64, status: Option<MatterStatus>, permission: Permission) {
         let Some(status) = status else { return };
         self.0.insert(

@@ -1,6 +1,6 @@
 //! A plan: what the rules decided for every record an order considers, kept beside the loaded
-//! rows it was decided on, and what is read off it (the preview token, the risks, each receiver's
-//! deliveries).
+//! rows it was decided on, and what is read off it (the preview token, its counts, the risks,
+//! each receiver's deliveries).
 
 use super::load::Loaded;
 use crate::notify::{Delivery, When};
