@@ -60,7 +60,7 @@ pub async fn open_work(
 
 /// How much of each category would move.
 fn moving(preview: &Preview) -> Delivery {
-    let n = |c: &Option<reassign::CategoryPlan>| c.as_ref().map_or(0, |c| c.moving().count() as i64);
+    let n = |c: &Option<reassign::CategoryPlan>| c.as_ref().map_or(0, |c| c.tally().moves() as i64);
     Delivery {
         matters: n(&preview.plan.matters),
         tasks: n(&preview.plan.tasks),

@@ -101,10 +101,10 @@ pub enum PreviewList {
 /// 50,000 events, after the plan was made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
-    pub moving: usize,
-    pub past_due: usize,
+    moving: usize,
+    past_due: usize,
     /// By reason, in the order of `Reason`.
-    pub excluded: BTreeMap<Reason, usize>,
+    excluded: BTreeMap<Reason, usize>,
 }
 
 impl Tally {
@@ -114,6 +114,11 @@ impl Tally {
             PreviewList::PastDue => self.past_due += 1,
             PreviewList::Excluded(reason) => *self.excluded.entry(reason).or_default() += 1,
         }
+    }
+
+    /// How many records move, the past-due sweep's included.
+    pub fn moves(&self) -> usize {
+        self.moving + self.past_due
     }
 
     /// How many records are on `list`.
@@ -433,6 +438,11 @@ mod tests {
             }
         );
         assert_eq!(plan.exclusion_reasons(), vec![Reason::TargetNoAccess, Reason::Changed]);
+        assert_eq!(
+            plan.tally().moves(),
+            plan.moving().count(),
+            "the sweep's moves count too"
+        );
         assert_eq!(
             plan.pairs,
             vec![(7, Some(8)), (7, None), (7, Some(i64::MAX)), (9, Some(7))]
